@@ -1,0 +1,60 @@
+# The README's two commands: `make reproduce` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Same matplotlib backend when recording and testing: the kernel's inline backend.
+unexport MPLBACKEND
+export PYTHONHASHSEED := 0
+
+.PHONY: help venv data notebooks scoreboard figures reproduce test unit nbval lab site profile clean-cache
+
+help:
+	@echo "make reproduce  - install, build the data cache, execute every notebook, export figures, write the scoreboard"
+	@echo "make test       - unit tests and nbval regression tests of every notebook"
+	@echo "make data | notebooks | scoreboard | figures | site | lab | profile TI=ti-8416"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+data: venv
+	$(BIN)/python -m analysis.build_cache
+
+notebooks: data
+	$(BIN)/python -m analysis.run_notebooks $(NB)
+
+scoreboard: venv
+	$(BIN)/python -m analysis.claims
+
+figures: notebooks
+	$(BIN)/python -m analysis.figures
+
+reproduce: data notebooks scoreboard
+	$(BIN)/python -m analysis.figures
+
+# Tests never write into the working tree: results and figures go to a temporary folder.
+test: venv
+	@tmp=$$(mktemp -d); \
+	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures \
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS); \
+	status=$$?; rm -rf $$tmp; exit $$status
+
+lab: venv
+	$(BIN)/jupyter lab notebooks/
+
+site: venv
+	$(BIN)/python -m analysis.site
+
+profile: venv
+	@test -n "$(TI)" || (echo "usage: make profile TI=<territory id, e.g. ti-8416>"; exit 2)
+	$(BIN)/python -m analysis.profile $(TI)
+
+clean-cache: venv
+	$(BIN)/python -c "import shutil, analysis.registry as r; shutil.rmtree(r.cache_dir(), ignore_errors=True); print('removed', r.cache_dir())"

@@ -1,0 +1,214 @@
+"""Claims register and scoreboard.
+
+``data/claims.csv`` holds every quantitative claim of the seed reports (cited values
+live there and nowhere else). Notebooks call :func:`record` with the value they
+recomputed and the tolerance that makes sense for that claim; the values accumulate
+in ``results/claims_results.csv``. :func:`build_scoreboard` then compares each
+register row with its recorded value and writes ``results/scoreboard.csv`` and
+``results/SCOREBOARD.md``. The scoreboard compares; it never computes a statistic.
+
+Status rules (per claim, tolerances given by the notebook when it records):
+
+- ``reproduced``: within ``tol`` (relative) of the cited value, or inside the cited range;
+- ``close``: within ``close_tol``;
+- ``differs``: farther, or the notebook says the definition is not comparable (``comparable=False``
+  caps the status at ``close``... never ``reproduced``);
+- ``not reproducible``: recorded as such by a notebook (no value), or the register's plan says so;
+- ``pending``: the planned notebook has not recorded the claim yet.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from .paths import DATA_DIR, NOTEBOOKS_DIR, results_dir
+
+CLAIMS_CSV = DATA_DIR / "claims.csv"
+CLAIM_COLUMNS = ["id", "seed", "quote", "value", "value_high", "unit", "period", "geography",
+                 "attributed_to", "theme", "plan"]
+RESULT_COLUMNS = ["id", "recomputed_value", "tol", "close_tol", "comparable", "status", "notebook", "note"]
+SCOREBOARD_COLUMNS = ["id", "seed", "cited_value", "recomputed_value", "unit", "status", "notebook", "note"]
+STATUSES = ["reproduced", "close", "differs", "not reproducible", "pending"]
+NOT_REPRODUCIBLE = "not reproducible"
+
+
+class ClaimError(ValueError):
+    """Unknown claim id, bad tolerance or an unreadable results file."""
+
+
+def load_claims(path: Path | str = CLAIMS_CSV) -> pd.DataFrame:
+    """The claims register as a DataFrame (``value``/``value_high`` as floats)."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in CLAIM_COLUMNS if c not in df.columns]
+    if missing:
+        raise ClaimError(f"{path}: missing column(s) {missing}")
+    df["value"] = pd.to_numeric(df["value"], errors="raise")
+    df["value_high"] = pd.to_numeric(df["value_high"].replace("", None), errors="raise")
+    return df
+
+
+def claim(claim_id: str, path: Path | str = CLAIMS_CSV) -> dict:
+    """One register row as a dict; :class:`ClaimError` naming the id if unknown."""
+    df = load_claims(path)
+    row = df[df["id"] == claim_id]
+    if row.empty:
+        raise ClaimError(f"unknown claim id {claim_id!r} (not in {path})")
+    return row.iloc[0].to_dict()
+
+
+def results_path() -> Path:
+    return results_dir() / "claims_results.csv"
+
+
+def _read_results(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in RESULT_COLUMNS if c not in df.columns]
+    if missing:
+        raise ClaimError(f"{path}: missing column(s) {missing}")
+    return df[RESULT_COLUMNS]
+
+
+def _fmt(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return f"{float(x):.6g}"
+
+
+def record(claim_id: str, value: float | None, *, tol: float | None = None, close_tol: float | None = None,
+           note: str, notebook: str, comparable: bool = True, not_reproducible: bool = False) -> str:
+    """Record the recomputed value of a claim and return its status.
+
+    Parameters
+    ----------
+    claim_id : id of a row of ``data/claims.csv``.
+    value : the recomputed statistic, in the register's unit for that claim
+        (``None`` together with ``not_reproducible=True`` when data are missing).
+    tol, close_tol : relative tolerances for ``reproduced`` and ``close`` (e.g. 0.05, 0.25);
+        stated per claim by the notebook, never global.
+    note : one line: definition used, reason for any gap, data that would close it.
+    notebook : the notebook's name, e.g. ``"01_local_multiplier"``.
+    comparable : ``False`` when the recomputed statistic is a proxy on another definition
+        (period, zoning, sector); its status is then at best ``close``.
+    """
+    c = claim(claim_id)
+    if not_reproducible:
+        if value is not None:
+            raise ClaimError(f"{claim_id}: a not-reproducible record carries no value")
+    else:
+        if value is None or not math.isfinite(float(value)):
+            raise ClaimError(f"{claim_id}: recomputed value must be a finite number, got {value!r}")
+        if tol is None or close_tol is None or not (0 <= tol <= close_tol):
+            raise ClaimError(f"{claim_id}: give tolerances with 0 <= tol <= close_tol (got {tol}, {close_tol})")
+    status = compare(c["value"], c["value_high"], value, tol, close_tol, comparable, not_reproducible)
+    path = results_path()
+    df = _read_results(path)
+    row = {"id": claim_id, "recomputed_value": _fmt(value), "tol": _fmt(tol), "close_tol": _fmt(close_tol),
+           "comparable": str(bool(comparable)), "status": status, "notebook": notebook,
+           "note": " ".join(note.split())}
+    df = pd.concat([df[df["id"] != claim_id], pd.DataFrame([row])], ignore_index=True)
+    df = df.sort_values("id", kind="stable")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return status
+
+
+def compare(cited: float, cited_high: float | None, value: float | None, tol: float | None,
+            close_tol: float | None, comparable: bool = True, not_reproducible: bool = False) -> str:
+    """Status of a recomputed value against a cited value (or range ``[cited, cited_high]``)."""
+    if not_reproducible:
+        return NOT_REPRODUCIBLE
+    value = float(value)
+    high = cited if cited_high is None or (isinstance(cited_high, float) and math.isnan(cited_high)) else cited_high
+    lo, hi = min(cited, high), max(cited, high)
+    if lo <= value <= hi:
+        gap = 0.0
+    else:
+        ref = lo if value < lo else hi
+        gap = abs(value - ref) / abs(ref) if ref != 0 else math.inf
+    if gap <= tol and comparable:
+        return "reproduced"
+    if gap <= close_tol:
+        return "close"
+    return "differs"
+
+
+def build_scoreboard(claims_path: Path | str = CLAIMS_CSV, out_dir: Path | None = None,
+                     notebooks_dir: Path = NOTEBOOKS_DIR) -> pd.DataFrame:
+    """Join the register with the recorded results; write ``scoreboard.csv`` and ``SCOREBOARD.md``.
+
+    Rows no notebook recorded are ``not reproducible`` (the plan's reason) when the plan
+    says so, ``pending`` while the planned notebook does not exist or has not recorded them.
+    """
+    out_dir = Path(out_dir) if out_dir is not None else results_dir()
+    claims = load_claims(claims_path)
+    results = _read_results(out_dir / "claims_results.csv").set_index("id")
+    unknown = sorted(set(results.index) - set(claims["id"]))
+    if unknown:
+        raise ClaimError(f"{out_dir / 'claims_results.csv'}: ids not in the register: {unknown}")
+    rows = []
+    for c in claims.to_dict("records"):
+        cited = _fmt(c["value"]) + ("" if pd.isna(c["value_high"]) else f"-{_fmt(c['value_high'])}")
+        row = {"id": c["id"], "seed": c["seed"], "cited_value": cited, "unit": c["unit"]}
+        if c["id"] in results.index:
+            r = results.loc[c["id"]]
+            row |= {"recomputed_value": r["recomputed_value"], "status": r["status"],
+                    "notebook": r["notebook"], "note": r["note"]}
+        elif c["plan"].startswith(NOT_REPRODUCIBLE):
+            row |= {"recomputed_value": "", "status": NOT_REPRODUCIBLE, "notebook": "",
+                    "note": c["plan"].split(":", 1)[-1].strip()}
+        else:
+            exists = (notebooks_dir / f"{c['plan']}.ipynb").exists()
+            why = "not recorded yet by the notebook" if exists else "notebook not written yet"
+            row |= {"recomputed_value": "", "status": "pending", "notebook": c["plan"], "note": why}
+        rows.append(row)
+    board = pd.DataFrame(rows, columns=SCOREBOARD_COLUMNS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    board.to_csv(out_dir / "scoreboard.csv", index=False, lineterminator="\n")
+    (out_dir / "SCOREBOARD.md").write_text(scoreboard_markdown(board, claims), encoding="utf-8")
+    return board
+
+
+def status_counts(board: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Number of claims by status (columns in :data:`STATUSES` order), optionally by another column."""
+    if by is None:
+        return board["status"].value_counts().reindex(STATUSES, fill_value=0).rename_axis("status").to_frame("claims")
+    return pd.crosstab(board[by], board["status"]).reindex(columns=STATUSES, fill_value=0)
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in df.itertuples(index=False):
+        cells = [str(v).replace("|", "\\|").replace("\n", " ") for v in r]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def scoreboard_markdown(board: pd.DataFrame, claims: pd.DataFrame) -> str:
+    """The scoreboard as Markdown: counts by status and theme, then one row per claim."""
+    themed = board.merge(claims[["id", "theme", "quote"]], on="id")
+    counts = status_counts(themed, by="theme").reset_index()
+    total = status_counts(board).T.reset_index(drop=True)
+    total.insert(0, "theme", "all")
+    counts = pd.concat([counts, total], ignore_index=True)
+    table = themed[["id", "theme", "quote", "cited_value", "recomputed_value", "unit", "status", "notebook", "note"]]
+    return (
+        "# Scoreboard\n\nGenerated by `make reproduce` from `data/claims.csv` and "
+        "`results/claims_results.csv`; do not edit by hand.\n\n## Claims by theme and status\n\n"
+        + _md_table(counts) + "\n\n## Every claim\n\n" + _md_table(table) + "\n"
+    )
+
+
+def main() -> None:  # python -m analysis.claims
+    board = build_scoreboard()
+    print(status_counts(board).to_string())
+
+
+if __name__ == "__main__":
+    main()

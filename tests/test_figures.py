@@ -1,0 +1,69 @@
+"""Figure style and deterministic exports."""
+
+import hashlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from analysis import figures  # noqa: E402
+
+
+def _figure():
+    figures.use_style()
+    fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
+    ax.plot([2019, 2022, 2024], [12500.5, 13020.0, 12980.25], label="Emploi")
+    figures.format_axis(ax, "y")
+    ax.set_title(figures.tr("Emploi industriel", "Industrial employment"))
+    ax.legend()
+    return fig
+
+
+def test_same_figure_saved_twice_gives_identical_bytes(tmp_path):
+    a = figures.save_figure(_figure(), "demo", sources="Insee, ESTEL", notebook="test", out_dir=tmp_path / "a")
+    b = figures.save_figure(_figure(), "demo", sources="Insee, ESTEL", notebook="test", out_dir=tmp_path / "b")
+    assert [p.suffix for p in a] == [".svg", ".pdf", ".png"]
+    for pa, pb in zip(a, b):
+        assert hashlib.sha256(pa.read_bytes()).digest() == hashlib.sha256(pb.read_bytes()).digest(), pa.name
+    svg = a[0].read_text()
+    assert "<dc:date>" not in svg and "Source\u202f: Insee, ESTEL" in svg
+    assert b"CreationDate" not in a[1].read_bytes()
+
+
+def test_png_is_300_dpi(tmp_path):
+    from PIL import Image
+
+    png = figures.save_figure(_figure(), "demo", sources="x", notebook="t", out_dir=tmp_path)[2]
+    dpi = Image.open(png).info["dpi"]
+    assert round(dpi[0]) == 300
+
+
+def test_french_number_formatting():
+    assert figures.fr_number(1234567.891, 2, language="fr") == "1\u202f234\u202f567,89"
+    assert figures.fr_number(-5.5, 1, language="fr") == "\u22125,5"
+    assert figures.fr_percent(0.134, 1, sign=True, language="fr") == "+13,4\u202f%"
+    assert figures.fr_number(1234.5, 1, language="en") == "1,234.5"
+    assert figures.source_line("Insee", language="en") == "Source: Insee; analysis project calculations"
+
+
+def test_language_switch(monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIG_LANG", "en")
+    assert figures.tr("Emploi", "Employment") == "Employment"
+    monkeypatch.setenv("ANALYSIS_FIG_LANG", "de")
+    try:
+        figures.lang()
+    except ValueError as err:
+        assert "'de'" in str(err)
+    else:
+        raise AssertionError("an unknown language must be refused")
+
+
+def test_index_and_generated_readme(tmp_path):
+    figures.save_figure(_figure(), "b_fig", sources="URSSAF", notebook="02_x", claims=["c1", "c2"], out_dir=tmp_path)
+    figures.save_figure(_figure(), "a_fig", sources="Insee", notebook="01_x", out_dir=tmp_path)
+    figures.save_figure(_figure(), "a_fig", sources="Insee, ESTEL", notebook="01_x", out_dir=tmp_path)
+    readme = figures.write_figures_readme(tmp_path).read_text()
+    lines = [line for line in readme.splitlines() if line.startswith("| a_fig") or line.startswith("| b_fig")]
+    assert len(lines) == 2 and lines[0].startswith("| a_fig") and "Insee, ESTEL" in lines[0]
+    assert "`c1`, `c2`" in lines[1]

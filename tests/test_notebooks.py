@@ -1,0 +1,66 @@
+"""Notebook hygiene: executed outputs committed, printed results checked by nbval, thin notebooks.
+
+nbval runs in lax mode (``--nbval-lax``): only cells marked ``# NBVAL_CHECK_OUTPUT`` are
+compared. This test makes sure no printed result escapes the comparison: every code cell
+whose committed output has text (stdout or a value) carries that mark, or is explicitly
+``# NBVAL_IGNORE_OUTPUT`` (volatile output).
+"""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _text_outputs(cell):
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream" and out["name"] == "stdout":
+            yield out["text"]
+        elif out["output_type"] in ("execute_result", "display_data") and "text/plain" in out.get("data", {}):
+            if not ({"image/png", "image/svg+xml", "text/html"} & set(out["data"])):
+                yield out["data"]["text/plain"]
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def notebook(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 1
+
+
+def test_executed_top_to_bottom_without_errors(notebook):
+    counts = [c.execution_count for c in notebook.cells if c.cell_type == "code" and c.source.strip()]
+    assert counts == list(range(1, len(counts) + 1)), "execute the notebook top to bottom on a fresh kernel"
+    for cell in notebook.cells:
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", cell.source[:80]
+            if out["output_type"] == "stream":
+                assert "Traceback" not in out["text"]
+
+
+def test_printed_results_are_checked_by_nbval(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or "NBVAL_IGNORE_OUTPUT" in cell.source:
+            continue
+        if any(t.strip() for t in _text_outputs(cell)):
+            assert "NBVAL_CHECK_OUTPUT" in cell.source, f"printed output not compared by nbval: {cell.source[:120]!r}"
+
+
+def test_header_and_gap_sections(notebook):
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    text = " ".join(c.source for c in notebook.cells if c.cell_type == "markdown").lower()
+    assert "close the gap" in text, "end with a 'what would close the gap' list"
+
+
+def test_notebooks_define_no_helpers(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not re.search(r"^\s*(def|class) ", cell.source, re.M), (
+                f"helpers belong in src/analysis, not in a notebook: {cell.source[:80]!r}")
