@@ -138,19 +138,19 @@ def compare(cited: float, cited_high: float | None, value: float | None, tol: fl
     return "differs"
 
 
-def build_scoreboard(claims_path: Path | str = CLAIMS_CSV, out_dir: Path | None = None,
-                     notebooks_dir: Path = NOTEBOOKS_DIR) -> pd.DataFrame:
-    """Join the register with the recorded results; write ``scoreboard.csv`` and ``SCOREBOARD.md``.
+def scoreboard(claims_path: Path | str = CLAIMS_CSV, results_csv: Path | None = None,
+               notebooks_dir: Path = NOTEBOOKS_DIR) -> pd.DataFrame:
+    """Join the register with the recorded results (no file written).
 
     Rows no notebook recorded are ``not reproducible`` (the plan's reason) when the plan
     says so, ``pending`` while the planned notebook does not exist or has not recorded them.
     """
-    out_dir = Path(out_dir) if out_dir is not None else results_dir()
     claims = load_claims(claims_path)
-    results = _read_results(out_dir / "claims_results.csv").set_index("id")
+    results_csv = Path(results_csv) if results_csv is not None else results_path()
+    results = _read_results(results_csv).set_index("id")
     unknown = sorted(set(results.index) - set(claims["id"]))
     if unknown:
-        raise ClaimError(f"{out_dir / 'claims_results.csv'}: ids not in the register: {unknown}")
+        raise ClaimError(f"{results_csv}: ids not in the register: {unknown}")
     rows = []
     for c in claims.to_dict("records"):
         cited = _fmt(c["value"]) + ("" if pd.isna(c["value_high"]) else f"-{_fmt(c['value_high'])}")
@@ -167,10 +167,18 @@ def build_scoreboard(claims_path: Path | str = CLAIMS_CSV, out_dir: Path | None 
             why = "not recorded yet by the notebook" if exists else "notebook not written yet"
             row |= {"recomputed_value": "", "status": "pending", "notebook": c["plan"], "note": why}
         rows.append(row)
-    board = pd.DataFrame(rows, columns=SCOREBOARD_COLUMNS)
+    return pd.DataFrame(rows, columns=SCOREBOARD_COLUMNS)
+
+
+def build_scoreboard(claims_path: Path | str = CLAIMS_CSV, out_dir: Path | None = None,
+                     notebooks_dir: Path = NOTEBOOKS_DIR) -> pd.DataFrame:
+    """Write ``scoreboard.csv`` and ``SCOREBOARD.md`` into ``out_dir`` (default: the results folder)
+    from the register and ``out_dir/claims_results.csv``; return the scoreboard."""
+    out_dir = Path(out_dir) if out_dir is not None else results_dir()
+    board = scoreboard(claims_path, out_dir / "claims_results.csv", notebooks_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     board.to_csv(out_dir / "scoreboard.csv", index=False, lineterminator="\n")
-    (out_dir / "SCOREBOARD.md").write_text(scoreboard_markdown(board, claims), encoding="utf-8")
+    (out_dir / "SCOREBOARD.md").write_text(scoreboard_markdown(board, load_claims(claims_path)), encoding="utf-8")
     return board
 
 

@@ -19,7 +19,8 @@ from .paths import NOTEBOOKS_DIR
 
 def notebooks(names: list[str] | None = None, folder: Path = NOTEBOOKS_DIR) -> list[Path]:
     """The numbered notebooks of ``folder`` (all, or those whose stem starts with one of ``names``)."""
-    found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    # 00_scoreboard summarises what the others record: it runs last.
+    found = sorted(folder.glob("[0-9][0-9]_*.ipynb"), key=lambda p: (p.name.startswith("00_"), p.name))
     if names:
         found = [p for p in found if any(p.stem.startswith(n) or p.name == n for n in names)]
         if not found:
