@@ -28,6 +28,9 @@ import pandas as pd
 from .paths import DATA_DIR, NOTEBOOKS_DIR, results_dir
 
 CLAIMS_CSV = DATA_DIR / "claims.csv"
+#: Published benchmarks that are not claims of the seeds (literature multipliers, Cour des comptes
+#: shares, RTE totals): used as comparison points and documented parameters, never recomputed.
+REFERENCES_CSV = DATA_DIR / "reference_values.csv"
 CLAIM_COLUMNS = ["id", "seed", "quote", "value", "value_high", "unit", "period", "geography",
                  "attributed_to", "theme", "plan"]
 RESULT_COLUMNS = ["id", "recomputed_value", "tol", "close_tol", "comparable", "status", "notebook", "note"]
@@ -58,6 +61,18 @@ def claim(claim_id: str, path: Path | str = CLAIMS_CSV) -> dict:
     if row.empty:
         raise ClaimError(f"unknown claim id {claim_id!r} (not in {path})")
     return row.iloc[0].to_dict()
+
+
+def reference(ref_id: str, path: Path | str = REFERENCES_CSV) -> dict:
+    """One row of ``data/reference_values.csv`` (value, unit, period, geography, source, url)."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    row = df[df["id"] == ref_id]
+    if row.empty:
+        raise ClaimError(f"unknown reference id {ref_id!r} (not in {path}); known: {sorted(df['id'])}")
+    out = row.iloc[0].to_dict()
+    out["value"] = float(out["value"])
+    out["value_high"] = float(out["value_high"]) if out["value_high"] else None
+    return out
 
 
 def results_path() -> Path:
