@@ -1,0 +1,1 @@
+"""One loader per public file: tidy, validated DataFrames."""
