@@ -290,7 +290,7 @@ def _parse_census_functions_year(path: Path, year: int) -> pd.DataFrame:
     return long
 
 
-@parsed(CENSUS_FUNCTIONS[1999], 1, CENSUS_FUNCTIONS[2006], CENSUS_FUNCTIONS[2011], CENSUS_FUNCTIONS[2016])
+@parsed(CENSUS_FUNCTIONS[1999], 2, CENSUS_FUNCTIONS[2006], CENSUS_FUNCTIONS[2011], CENSUS_FUNCTIONS[2016])
 def load_census_functions(path_1999: Path, path_2006: Path, path_2011: Path, path_2016: Path) -> pd.DataFrame:
     """Census jobs at place of work by commune and occupational function, 1999-2016.
 
@@ -308,7 +308,8 @@ def load_census_functions(path_1999: Path, path_2006: Path, path_2011: Path, pat
     the year suffix: ADMPUB, AGRICU, BTP, COMINT, CONREC, CULLOI, DISTRI, EDUFOR, ENTREP,
     FABRIC, GESTIO, LOGIST, PREINT, SANSOC, SERPRO; 'TOTAL' for ELTyy in scope 'all' and
     CFMyy in scope 'cfm'; the cfm scope only has COMINT, CONREC, CULLOI, GESTIO, PREINT),
-    ``function_label`` (French label of the file header), ``jobs`` (float).
+    ``function_label`` (French label of the file header), ``jobs`` (float); code and label
+    columns are pandas categoricals (compare them with strings as usual).
     About 3.08 million rows (34,970 communes x 22 columns x 4 years).
 
     Caveats: FABRIC is *production occupations* (fabrication), not NAF manufacturing.
@@ -321,7 +322,10 @@ def load_census_functions(path_1999: Path, path_2006: Path, path_2011: Path, pat
     out = pd.concat(frames, ignore_index=True)
     out = out[["commune", "commune_name", "reg", "dep", "year", "scope", "function", "function_label", "jobs"]]
     # key (commune, year, scope, function) is unique by construction: each year's file has
-    # unique communes (checked) and one column per (scope, function)
+    # unique communes (checked) and one column per (scope, function).
+    # Repeated labels as categoricals: the 3-million-row table then reloads in well under a second.
+    for col in ["commune", "commune_name", "reg", "dep", "scope", "function", "function_label"]:
+        out[col] = out[col].astype("category")
     return out
 
 
