@@ -18,3 +18,16 @@ def mirror() -> Path:
     assert path and Path(path, "MANIFEST.csv").is_file(), (
         "set ANALYSIS_DATA_MIRROR to the public-data mirror (the folder with MANIFEST.csv)")
     return Path(path)
+
+
+def one_row(df, column=None, **where):
+    """The single row of ``df`` matching every ``column=value`` in ``where`` (asserts exactly one);
+    with ``column``, that cell's value."""
+    import pandas as pd
+
+    mask = pd.Series(True, index=df.index)
+    for col, val in where.items():
+        mask &= df[col] == val
+    rows = df[mask]
+    assert len(rows) == 1, f"{len(rows)} rows for {where}"
+    return rows.iloc[0] if column is None else rows.iloc[0][column]

@@ -12,19 +12,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import one_row
 
 from analysis.loaders import employment as E
 from analysis.registry import fetch
 from analysis.validate import SchemaError
-
-
-def _one(df: pd.DataFrame, column: str | None = None, **where):
-    mask = np.ones(len(df), dtype=bool)
-    for col, val in where.items():
-        mask &= (df[col] == val).to_numpy()
-    rows = df[mask]
-    assert len(rows) == 1, f"{len(rows)} rows for {where}"
-    return rows.iloc[0] if column is None else rows.iloc[0][column]
 
 
 def _codes_match(series: pd.Series, pattern: str) -> bool:
@@ -41,15 +33,15 @@ def estel_sal():
 
 def test_estel_ze2010_salaried_values(estel_sal):
     # 0050_Mont-de-Marsan,INT-INTERREGIONAL,AZ-Agriculture,"2,558",...,"2,847"
-    row = _one(estel_sal, ze2010="0050", sector="AZ", year=2017)
+    row = one_row(estel_sal, ze2010="0050", sector="AZ", year=2017)
     assert row["employment"] == 2558
     assert (row["ze2010_name"], row["region"], row["region_name"]) == ("Mont-de-Marsan", "INT", "INTERREGIONAL")
-    assert _one(estel_sal, "employment", ze2010="0050", sector="AZ", year=1998) == 2847
+    assert one_row(estel_sal, "employment", ze2010="0050", sector="AZ", year=1998) == 2847
     # 9407_Ghisonaccia-Aléria,94_CORSE,OQ-Tertiaire non marchand: 2007 "1,257", 2006 891
-    assert _one(estel_sal, "employment", ze2010="9407", sector="OQ", year=2007) == 1257
-    assert _one(estel_sal, "employment", ze2010="9407", sector="OQ", year=2006) == 891
-    assert _one(estel_sal, "region", ze2010="9407", sector="OQ", year=2006) == "94"
-    assert _one(estel_sal, "ze2010_name", ze2010="9407", sector="TT", year=2017) == "Ghisonaccia-Aléria"
+    assert one_row(estel_sal, "employment", ze2010="9407", sector="OQ", year=2007) == 1257
+    assert one_row(estel_sal, "employment", ze2010="9407", sector="OQ", year=2006) == 891
+    assert one_row(estel_sal, "region", ze2010="9407", sector="OQ", year=2006) == "94"
+    assert one_row(estel_sal, "ze2010_name", ze2010="9407", sector="TT", year=2017) == "Ghisonaccia-Aléria"
 
 
 def test_estel_ze2010_salaried_shape(estel_sal):
@@ -68,9 +60,9 @@ def test_estel_ze2010_nonsalaried():
     df = E.load_estel_ze2010_nonsalaried()
     assert len(df) == 321 * 20
     # 9406_Corte,94_CORSE,702,...,519 ; 0051_Alençon,INT-INTERREGIONAL,"5,537"
-    assert _one(df, "employment", ze2010="9406", year=2017) == 702
-    assert _one(df, "employment", ze2010="9406", year=1998) == 519
-    assert _one(df, "employment", ze2010="0051", year=2017) == 5537
+    assert one_row(df, "employment", ze2010="9406", year=2017) == 702
+    assert one_row(df, "employment", ze2010="9406", year=1998) == 519
+    assert one_row(df, "employment", ze2010="0051", year=2017) == 5537
     assert set(df["sector"]) == {"TT"}
     assert not df.duplicated(["ze2010", "year"]).any()
 
@@ -100,10 +92,10 @@ def test_ze2010_composition():
     assert len(df) == 34968
     assert df["commune"].is_unique
     # 2A004,Ajaccio,9401,Ajaccio,2A,94 ; 01001 -> 8213 ; 97617,Tsingoni,0601,Mayotte,976,06
-    assert tuple(_one(df, commune="2A004")[["commune_name", "ze2010", "dep", "reg"]]) == ("Ajaccio", "9401", "2A", "94")
-    assert tuple(_one(df, commune="01001")[["ze2010", "ze2010_name", "dep", "reg"]]) == (
+    assert tuple(one_row(df, commune="2A004")[["commune_name", "ze2010", "dep", "reg"]]) == ("Ajaccio", "9401", "2A", "94")
+    assert tuple(one_row(df, commune="01001")[["ze2010", "ze2010_name", "dep", "reg"]]) == (
         "8213", "Villefranche-sur-Saône", "01", "84")
-    assert tuple(_one(df, commune="97617")[["ze2010", "dep", "reg"]]) == ("0601", "976", "06")
+    assert tuple(one_row(df, commune="97617")[["ze2010", "dep", "reg"]]) == ("0601", "976", "06")
     assert _codes_match(df["commune"], r"\d{5}|2[AB]\d{3}")
 
 
@@ -127,15 +119,15 @@ def census():
 def test_census_functions_values(census):
     rouen = census[census["commune"] == "76540"]
     # 76540,Rouen,28,76,"75,404",... FABRIC99 "3,379", CFM99 "5,066"
-    assert _one(rouen, "jobs", year=1999, scope="all", function="TOTAL") == 75404
-    assert _one(rouen, "jobs", year=1999, scope="all", function="FABRIC") == 3379
-    assert _one(rouen, "jobs", year=1999, scope="cfm", function="TOTAL") == 5066
+    assert one_row(rouen, "jobs", year=1999, scope="all", function="TOTAL") == 75404
+    assert one_row(rouen, "jobs", year=1999, scope="all", function="FABRIC") == 3379
+    assert one_row(rouen, "jobs", year=1999, scope="cfm", function="TOTAL") == 5066
     # 2016: FABRIC16 "2,757", GESTIO_CAD16 "3,941"
-    assert _one(rouen, "jobs", year=2016, scope="all", function="FABRIC") == 2757
-    assert _one(rouen, "jobs", year=2016, scope="cfm", function="GESTIO") == 3941
+    assert one_row(rouen, "jobs", year=2016, scope="all", function="FABRIC") == 2757
+    assert one_row(rouen, "jobs", year=2016, scope="cfm", function="GESTIO") == 3941
     # Mayotte: 'nd' in 1999, values in 2011 (97601,Acoua,06,976,400,...)
-    assert np.isnan(_one(census, "jobs", commune="97601", year=1999, scope="all", function="TOTAL"))
-    assert _one(census, "jobs", commune="97601", year=2011, scope="all", function="TOTAL") == 400
+    assert np.isnan(one_row(census, "jobs", commune="97601", year=1999, scope="all", function="TOTAL"))
+    assert one_row(census, "jobs", commune="97601", year=2011, scope="all", function="TOTAL") == 400
 
 
 def test_census_functions_shape(census):
@@ -168,16 +160,16 @@ def test_census_functions_renamed_column(tmp_path):
 def test_urssaf_commune_ape_rouen():
     df = E.load_urssaf_commune_ape_rouen()
     # Rouen 76540 x 2920Z: 2006 1 establishment / 18 employees; 2022 1 / 20
-    assert _one(df, "value", commune="76540", ape="2920Z", year=2006, variable="employment") == 18
-    assert _one(df, "value", commune="76540", ape="2920Z", year=2006, variable="establishments") == 1
-    assert _one(df, "value", commune="76540", ape="2920Z", year=2022, variable="employment") == 20
-    row = _one(df, commune="76540", ape="2920Z", year=2022, variable="employment")
+    assert one_row(df, "value", commune="76540", ape="2920Z", year=2006, variable="employment") == 18
+    assert one_row(df, "value", commune="76540", ape="2920Z", year=2006, variable="establishments") == 1
+    assert one_row(df, "value", commune="76540", ape="2920Z", year=2022, variable="employment") == 20
+    row = one_row(df, commune="76540", ape="2920Z", year=2022, variable="employment")
     assert (row["na38"], row["na17"], row["na88"], row["gs"], row["epci"], row["ze2020"]) == (
         "CL", "C4", "29", "GS1", "200023414", "2815")
     # 76005 x 4399A: empty in 2006 (no row), 2007 1/1, 2008 1/3
     amf = df[(df["commune"] == "76005") & (df["ape"] == "4399A")]
     assert sorted(amf["year"].unique()) == [2007, 2008]
-    assert _one(amf, "value", year=2008, variable="employment") == 3
+    assert one_row(amf, "value", year=2008, variable="employment") == 3
     assert df["commune"].nunique() == 218 and df["epci"].nunique() == 9
     assert not df.duplicated(["commune", "ape", "year", "variable"]).any()
     assert set(df["variable"]) == {"establishments", "employment"}
@@ -201,11 +193,11 @@ def test_urssaf_ze2020_a38():
     df = E.load_urssaf_ze2020_a38()
     assert len(df) == 10005 * 4
     # 2815 (Rouen) x CA: eff_19 5023, eff_24 5334 ; CF eff_24 6721
-    assert _one(df, "employment", ze2020="2815", a38="CA", year=2019) == 5023
-    assert _one(df, "employment", ze2020="2815", a38="CA", year=2024) == 5334
-    assert _one(df, "employment", ze2020="2815", a38="CF", year=2024) == 6721
-    assert _one(df, "ze2020_name", ze2020="2815", a38="CF", year=2024) == "Rouen"
-    assert _one(df, "ze2020_name", ze2020="0051", a38="BZ", year=2019) == "Alençon"
+    assert one_row(df, "employment", ze2020="2815", a38="CA", year=2019) == 5023
+    assert one_row(df, "employment", ze2020="2815", a38="CA", year=2024) == 5334
+    assert one_row(df, "employment", ze2020="2815", a38="CF", year=2024) == 6721
+    assert one_row(df, "ze2020_name", ze2020="2815", a38="CF", year=2024) == "Rouen"
+    assert one_row(df, "ze2020_name", ze2020="0051", a38="BZ", year=2019) == "Alençon"
     assert df["ze2020"].nunique() == 305 and "AZ" not in set(df["a38"])
     assert df["employment"].isna().sum() == 89 + 83 + 104 + 115, "NaN kept, not turned into 0"
     assert not df.duplicated(["ze2020", "a38", "year"]).any()
@@ -218,18 +210,18 @@ def test_urssaf_ze2020_a38():
 def test_urssaf_france_a21():
     df = E.load_urssaf_france_a21()
     assert len(df) == 72
-    assert _one(df, "employment", a21="C", year=2019) == 2744185
-    assert _one(df, "employment", a21="C", year=2024) == 2805329
-    assert _one(df, "a21_label", a21="C", year=2024) == "Ind. manufacturière"
+    assert one_row(df, "employment", a21="C", year=2019) == 2744185
+    assert one_row(df, "employment", a21="C", year=2024) == 2805329
+    assert one_row(df, "a21_label", a21="C", year=2024) == "Ind. manufacturière"
     assert "A" not in set(df["a21"])
 
 
 def test_flores_ze2020_a38():
     df = E.load_flores_ze2020_a38()
     assert len(df) == 305 * 36 * 2
-    assert _one(df, "employment", ze2020="2815", a38="AZ", year=2022) == 1370
-    assert _one(df, "employment", ze2020="2815", a38="AZ", year=2023) == 1368
-    assert _one(df, "employment", ze2020="0051", a38="CA", year=2022) == 1229
+    assert one_row(df, "employment", ze2020="2815", a38="AZ", year=2022) == 1370
+    assert one_row(df, "employment", ze2020="2815", a38="AZ", year=2023) == 1368
+    assert one_row(df, "employment", ze2020="0051", a38="CA", year=2022) == 1229
     assert df.loc[df["year"] == 2023, "employment"].isna().sum() == 736
     assert df.loc[df["year"] == 2022, "employment"].notna().all()
     assert not df.duplicated(["ze2020", "a38", "year"]).any()
@@ -255,12 +247,12 @@ def test_unknown_zone_code_is_reported(tmp_path):
 def test_urssaf_totals_by_area():
     df = E.load_urssaf_totals_by_area()
     assert len(df) == 407784
-    assert _one(df, "employment", level="commune", code="76540", year=2014) == 49906
-    assert _one(df, "employment", level="commune", code="76540", year=2024) == 54401
-    assert _one(df, "employment", level="ze2020", code="2815", year=2024) == 217179
-    assert _one(df, "employment", level="epci", code="200023414", year=2014) == 152283
-    assert _one(df, "employment", level="france", code="00FR", year=2024) == 19995376
-    assert _one(df, "pct_of_france_2014", level="france", code="00FR", year=2024) == 113.52
+    assert one_row(df, "employment", level="commune", code="76540", year=2014) == 49906
+    assert one_row(df, "employment", level="commune", code="76540", year=2024) == 54401
+    assert one_row(df, "employment", level="ze2020", code="2815", year=2024) == 217179
+    assert one_row(df, "employment", level="epci", code="200023414", year=2014) == 152283
+    assert one_row(df, "employment", level="france", code="00FR", year=2024) == 19995376
+    assert one_row(df, "pct_of_france_2014", level="france", code="00FR", year=2024) == 113.52
     # overseas regions are written '1'..'4' in the file: zero-padded here
     regions = set(df.loc[df["level"] == "region", "code"])
     assert {"01", "02", "03", "04", "11", "84"} <= regions and "1" not in regions
@@ -279,29 +271,29 @@ def test_urssaf_totals_by_area():
 def test_estel_ze2020_total():
     df = E.load_estel_ze2020_total()
     assert len(df) == 333 * 26
-    assert _one(df, "employment", code="0051", year=1998) == 45279
-    assert _one(df, "employment", code="0051", year=2023) == 44385
+    assert one_row(df, "employment", code="0051", year=1998) == 45279
+    assert one_row(df, "employment", code="0051", year=2023) == 44385
     whole = df[df["region_part"].isna()]
     assert whole["ze2020"].nunique() == 305
     parts = df[df["region_part"].notna()]
     assert parts["code"].nunique() == 28 and set(parts["ze2020"].str[:2]) == {"00"}
-    assert _one(df, "region_part", code="2456", year=2000) == "24"
-    assert _one(df, "ze2020", code="2456", year=2000) == "0056"
+    assert one_row(df, "region_part", code="2456", year=2000) == "24"
+    assert one_row(df, "ze2020", code="2456", year=2000) == "0056"
     summed = parts.groupby(["ze2020", "year"])["employment"].sum()
     assert np.allclose(summed, whole.set_index(["ze2020", "year"])["employment"].reindex(summed.index), atol=1, rtol=0)
     # the 287 metropolitan zones add up to the France A5 total
     metro = whole[~whole["ze2020"].str[:2].isin(["01", "02", "03", "04"])]
     fr = E.load_estel_france_a5()
-    assert metro.groupby("year")["employment"].sum()[2023] == _one(fr, "employment", sector="TT", year=2023)
+    assert metro.groupby("year")["employment"].sum()[2023] == one_row(fr, "employment", sector="TT", year=2023)
     assert not df.duplicated(["code", "year"]).any()
 
 
 def test_estel_france_a5():
     df = E.load_estel_france_a5()
     assert len(df) == 156
-    assert _one(df, "employment", sector="AZ", year=1998) == 276420
-    assert _one(df, "employment", sector="TT", year=1998) == 21599592
-    assert _one(df, "na5", sector="BE", year=1998) == "TBE"
+    assert one_row(df, "employment", sector="AZ", year=1998) == 276420
+    assert one_row(df, "employment", sector="TT", year=1998) == 21599592
+    assert one_row(df, "na5", sector="BE", year=1998) == "TBE"
     wide = df.pivot(index="year", columns="sector", values="employment")
     assert np.allclose(wide.drop(columns="TT").sum(axis=1), wide["TT"])
 
@@ -323,12 +315,12 @@ def test_territorial_indicators_epci():
     france = df[df["is_france"]]
     assert set(france["code"]) == {"00FR"}
     rouen = df[df["code"] == "200023414"]
-    assert _one(rouen, "value", indicator="P22_POP") == 500703
-    assert _one(rouen, "name", indicator="P22_POP") == "MET Rouen Normandie"
-    assert _one(rouen, "value", indicator="eco_sal_pct_22") == 90.12
-    row = _one(rouen, indicator="eco_emppriv_vtcam_1724")
+    assert one_row(rouen, "value", indicator="P22_POP") == 500703
+    assert one_row(rouen, "name", indicator="P22_POP") == "MET Rouen Normandie"
+    assert one_row(rouen, "value", indicator="eco_sal_pct_22") == 90.12
+    row = one_row(rouen, indicator="eco_emppriv_vtcam_1724")
     assert (row["family"], row["year_start"], row["year_end"]) == ("eco_emppriv_vtcam", 2017, 2024)
-    assert _one(france, "value", indicator="eco_emppriv_vtcam_1724") == 1.41
+    assert one_row(france, "value", indicator="eco_emppriv_vtcam_1724") == 1.41
     assert not df.duplicated(["code", "indicator"]).any()
     assert df["unit"].notna().all()
 
@@ -336,10 +328,10 @@ def test_territorial_indicators_epci():
 def test_territorial_indicators_ze2020():
     df = E.load_territorial_indicators_ze2020()
     assert df["code"].nunique() == 288
-    assert _one(df, "value", code="2815", indicator="P22_POP") == 737878
-    assert _one(df, "value", code="2815", indicator="eco_sal_pct_22") == 89.7
-    assert _one(df, "value", code="0051", indicator="eco_krugman_a38_23") == 39.58
-    assert np.isnan(_one(df, "value", code="00FR", indicator="eco_krugman_a38_23"))
+    assert one_row(df, "value", code="2815", indicator="P22_POP") == 737878
+    assert one_row(df, "value", code="2815", indicator="eco_sal_pct_22") == 89.7
+    assert one_row(df, "value", code="0051", indicator="eco_krugman_a38_23") == 39.58
+    assert np.isnan(one_row(df, "value", code="00FR", indicator="eco_krugman_a38_23"))
     assert _codes_match(df.loc[~df["is_france"], "code"], r"\d{4}")
 
 
@@ -365,10 +357,10 @@ def test_barometre_values(baro):
     # region 28, 'population-entiere', first point 1998-09-30: effectifs_cvs 782042,
     # masse_cvs 3684328161; last point 2025-12-31: effectifs_cvs 883775
     norm = baro[(baro["region"] == "28") & (baro["sector"] == "TOTAL")]
-    assert _one(norm, "value", period="1998Q3", variable="employment") == 782042
-    assert _one(norm, "value", period="1998Q3", variable="payroll") == 3684328161
-    assert _one(norm, "value", period="2025Q4", variable="employment") == 883775
-    assert _one(norm, "region_name", period="2025Q4", variable="employment") == "Normandie"
+    assert one_row(norm, "value", period="1998Q3", variable="employment") == 782042
+    assert one_row(norm, "value", period="1998Q3", variable="payroll") == 3684328161
+    assert one_row(norm, "value", period="2025Q4", variable="employment") == 883775
+    assert one_row(norm, "region_name", period="2025Q4", variable="employment") == "Normandie"
 
 
 def test_barometre_shape(baro):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from conftest import one_row
 
 from analysis.loaders import energy as en
 from analysis.registry import fetch
@@ -51,13 +52,6 @@ def eurostat():
     return en.load_eurostat_energy_balance()
 
 
-def _one(df: pd.DataFrame, **where) -> pd.Series:
-    mask = pd.Series(True, index=df.index)
-    for col, val in where.items():
-        mask &= df[col] == val
-    rows = df[mask]
-    assert len(rows) == 1, f"{len(rows)} rows for {where}"
-    return rows.iloc[0]
 
 
 # --- RTE balances -----------------------------------------------------------------------------
@@ -71,16 +65,16 @@ def test_rte_consommation_france_2019_in_every_scenario(rte):
 
 def test_rte_known_cells(rte):
     # M0_ref row 6 'Consommation France (1)', 2050 column: 645
-    assert _one(rte, mix="M0", path_code="ref", variable="Consommation France", year=2050)["value"] == 645.0
+    assert one_row(rte, mix="M0", path_code="ref", variable="Consommation France", year=2050)["value"] == 645.0
     # N03_reindus, 'Nucléaire' (TWh), 2050: 336.2; EPR2 2060: 272.7
-    assert _one(rte, mix="N03", path_code="reindus", section="offre", variable="Nucléaire", year=2050)["value"] == 336.2
-    assert _one(rte, mix="N03", path_code="reindus", section="offre", variable="EPR2", year=2060)["value"] == 272.7
+    assert one_row(rte, mix="N03", path_code="reindus", section="offre", variable="Nucléaire", year=2050)["value"] == 336.2
+    assert one_row(rte, mix="N03", path_code="reindus", section="offre", variable="EPR2", year=2060)["value"] == 272.7
     # M1_reindus 'Demande totale' 2060: 951.2
-    assert _one(rte, mix="M1", path_code="reindus", variable="Demande totale", year=2060)["value"] == 951.2
+    assert one_row(rte, mix="M1", path_code="reindus", variable="Demande totale", year=2060)["value"] == 951.2
     # GW cell '7,8 (8,5)' of M0_ref 2050 is split into pumping / turbining
-    assert _one(rte, mix="M0", path_code="ref", variable="dont STEP pompage", year=2050)["value"] == 7.8
-    assert _one(rte, mix="M0", path_code="ref", variable="dont STEP turbinage", year=2050)["value"] == 8.5
-    assert _one(rte, mix="M0", path_code="ref", section="puissance installée", variable="Solaire", year=2050)["unit"] == "GW"
+    assert one_row(rte, mix="M0", path_code="ref", variable="dont STEP pompage", year=2050)["value"] == 7.8
+    assert one_row(rte, mix="M0", path_code="ref", variable="dont STEP turbinage", year=2050)["value"] == 8.5
+    assert one_row(rte, mix="M0", path_code="ref", section="puissance installée", variable="Solaire", year=2050)["unit"] == "GW"
 
 
 def test_rte_structure(rte):
@@ -95,13 +89,13 @@ def test_rte_structure(rte):
 # --- RTE hydrogen -----------------------------------------------------------------------------
 
 def test_rte_hydrogen_known_cells(h2):
-    assert _one(h2, series="Raffinage", period="Aujourd’hui")["value"] == 4.1
-    assert _one(h2, series="Sidérurgie", year=2050, trajectory="hydrogène +")["value"] == 10.0
-    assert _one(h2, series="Sidérurgie", year=2050, trajectory="référence")["value"] == 5.0
+    assert one_row(h2, series="Raffinage", period="Aujourd’hui")["value"] == 4.1
+    assert one_row(h2, series="Sidérurgie", year=2050, trajectory="hydrogène +")["value"] == 10.0
+    assert one_row(h2, series="Sidérurgie", year=2050, trajectory="référence")["value"] == 5.0
     gwe = h2[h2["unit"] == "GWe"]
-    assert _one(gwe, series="M0", year=2050)["value"] == 21.0
+    assert one_row(gwe, series="M0", year=2050)["value"] == 21.0
     vol = h2[h2["table"].str.startswith("Volume")]
-    assert _one(vol, series="N03", year=2060)["value"] == 35.0
+    assert one_row(vol, series="N03", year=2060)["value"] == 35.0
     assert h2.loc[h2["period"] == "Aujourd’hui", "year"].isna().all()
     assert len(h2) == 258
 
@@ -113,10 +107,10 @@ def test_base_carbone_known_factors(bc):
     assert en.base_carbone_factor(bc, 14085) == 0.325  # Fioul domestique, France continentale
     assert en.base_carbone_factor(bc, "43642") == 0.0519  # Electricité 2024 mix moyen consommation
     assert en.base_carbone_factor(bc, "34942") == 0.0113  # Granulés blancs français
-    row = _one(bc, identifier="37132", line_type="Elément")
+    row = one_row(bc, identifier="37132", line_type="Elément")
     assert row["unit"] == "kgCO2e/kWh PCI"
     assert row["location"] == "France continentale"
-    combustion = _one(bc, identifier="37132", line_type="Poste", post_type="Combustion")
+    combustion = one_row(bc, identifier="37132", line_type="Poste", post_type="Combustion")
     assert combustion["total"] == 0.201
 
 
@@ -129,13 +123,13 @@ def test_base_carbone_unknown_identifier(bc):
 
 def test_base_carbone_cleaning(bc):
     # raw: '"""Barre céréalière """"équilibre"""" aux fruits"""'
-    assert _one(bc, identifier="40963", line_type="Elément")["name"] == 'Barre céréalière "équilibre" aux fruits'
+    assert one_row(bc, identifier="40963", line_type="Elément")["name"] == 'Barre céréalière "équilibre" aux fruits'
     # raw: '"""\tSalade César au poulet (salade verte"""'
-    assert _one(bc, identifier="34052", line_type="Elément")["name"] == "Salade César au poulet (salade verte"
+    assert one_row(bc, identifier="34052", line_type="Elément")["name"] == "Salade César au poulet (salade verte"
     # validity written as the Excel serial 44286 -> 2021-03-31
     v = bc[bc["validity_raw"] == "44286"]
     assert len(v) > 0 and (v["validity_date"] == pd.Timestamp("2021-03-31")).all()
-    assert _one(bc, identifier="43642", line_type="Elément")["validity_year"] == 2024
+    assert one_row(bc, identifier="43642", line_type="Elément")["validity_year"] == 2024
     assert bc["identifier"].str.fullmatch(r"\d+").all()
     assert len(bc) == 18_616
     assert (bc["line_type"] == "Elément").sum() == 12_817
@@ -146,7 +140,7 @@ def test_base_carbone_cleaning(bc):
 
 def test_heat_networks_issoire(heat):
     # raw line: 6319C,RÉSEAU D'ISSOIRE - ENERG'ISS,ISSOIRE,0.036,0.053,86.1,2024
-    r = _one(heat, network_id="6319C")
+    r = one_row(heat, network_id="6319C")
     assert r["name"] == "RÉSEAU D'ISSOIRE - ENERG'ISS"
     assert r["communes"] == "ISSOIRE"
     assert r["co2_kg_per_kwh"] == 0.036
@@ -159,7 +153,7 @@ def test_heat_networks_issoire(heat):
 def test_heat_networks_shape(heat):
     assert len(heat) == 1086
     assert heat["network_id"].is_unique
-    r = _one(heat, network_id="0102C")  # leading zero kept; 'Moyenne' reference
+    r = one_row(heat, network_id="0102C")  # leading zero kept; 'Moyenne' reference
     assert r["reference"] == "Moyenne" and pd.isna(r["reference_year"])
     assert heat.loc[heat["network_kind"] == "froid", "renewable_recovered_pct"].isna().all()
     assert (heat["network_kind"] == "froid").sum() == 47
@@ -179,26 +173,26 @@ def test_heat_networks_renamed_column(tmp_path):
 def test_biomethane_points(bio):
     assert len(bio) == 818
     assert bio["project_id"].is_unique
-    r = _one(bio, project_id=14)  # 'Agribiomethane_Mortagne-sur-sèvre_ 2018-85-5'
+    r = one_row(bio, project_id=14)  # 'Agribiomethane_Mortagne-sur-sèvre_ 2018-85-5'
     assert r["com"] == "85151" and r["reg"] == "52" and r["dep"] == "85"
     assert r["capacity_gwh_per_year"] == 13.407
     assert r["commissioning_date"] == pd.Timestamp("2014-04-22")
-    r = _one(bio, project_id=31)  # CEN - Saint Pourçain, closed
+    r = one_row(bio, project_id=31)  # CEN - Saint Pourçain, closed
     assert r["com"] == "03254" and r["dep"] == "03" and r["reg"] == "84"
     assert r["closure_date"] == pd.Timestamp("2022-07-02") and not r["is_open"]
     assert bio["reg"].isna().sum() == 1
-    assert _one(bio, project_id=104)["com_current"] == "13209"
+    assert one_row(bio, project_id=104)["com_current"] == "13209"
 
 
 # --- ODRE consumption -------------------------------------------------------------------------
 
 def test_odre_consumption_known_rows(conso):
     # first data line of the raw file
-    r = _one(conso, operator="Coopérative d'électricité de Saint Martin de Londres", year=2011,
+    r = one_row(conso, operator="Coopérative d'électricité de Saint Martin de Londres", year=2011,
              energy="electricity", sector_group="A", reg="76")
     assert r["consumption_mwh"] == 1414.68 and r["n_sites"] == 22
     # raw 'Enedis;2018;Electricité;ENT;Entreprises;I;Industrie;8;0;39480.95951;85;...;24;Centre-Val de Loire'
-    r = _one(conso, operator="Enedis", year=2018, energy="electricity", category_code="ENT", naf2="08", reg="24")
+    r = one_row(conso, operator="Enedis", year=2018, energy="electricity", category_code="ENT", naf2="08", reg="24")
     assert r["consumption_mwh"] == 39480.95951 and r["n_sites"] == 85
     assert not (conso["naf2"].dropna().str.len() != 2).any()
 
@@ -224,9 +218,9 @@ def test_odre_consumption_renamed_column(tmp_path):
 
 def test_wind_solar(windsolar):
     assert len(windsolar) == 520
-    assert _one(windsolar, reg="84", year=2020, technology="wind")["capacity_mw"] == 582.0
-    assert _one(windsolar, reg="84", year=2020, technology="solar")["capacity_mw"] == 1190.0
-    assert pd.isna(_one(windsolar, reg="84", year=2001, technology="solar")["capacity_mw"])
+    assert one_row(windsolar, reg="84", year=2020, technology="wind")["capacity_mw"] == 582.0
+    assert one_row(windsolar, reg="84", year=2020, technology="solar")["capacity_mw"] == 1190.0
+    assert pd.isna(one_row(windsolar, reg="84", year=2001, technology="solar")["capacity_mw"])
     assert windsolar["reg"].nunique() == 13
     assert "Géo-shape région" not in windsolar.columns
 
@@ -235,7 +229,7 @@ def test_wind_solar(windsolar):
 
 def test_eurostat(eurostat):
     assert len(eurostat) == 36 * 64 * 34
-    assert _one(eurostat, nrg_bal="NRG_EHG_E", siec="TOTAL", year=1990)["value"] == 70560.184
+    assert one_row(eurostat, nrg_bal="NRG_EHG_E", siec="TOTAL", year=1990)["value"] == 70560.184
     assert set(eurostat["unit"]) == {"TJ"}
     assert "FC_IND_E" not in set(eurostat["nrg_bal"])
     assert eurostat["nrg_bal"].str.startswith("FC_IND_").sum() == 13 * 64 * 34

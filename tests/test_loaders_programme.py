@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import one_row
 
 from analysis.loaders import programme as pr
 from analysis.registry import fetch
@@ -32,34 +33,27 @@ def patents():
     return pr.load_patents_by_departement()
 
 
-def _one(df: pd.DataFrame, **where) -> pd.Series:
-    mask = pd.Series(True, index=df.index)
-    for col, val in where.items():
-        mask &= df[col] == val
-    rows = df[mask]
-    assert len(rows) == 1, f"{len(rows)} rows for {where}"
-    return rows.iloc[0]
 
 
 # --- Métiers 2030 -----------------------------------------------------------------------------
 
 def test_metiers_known_cells(metiers):
     # first record: J5Z, Auvergne-Rhône-Alpes, effectifs_2019_milliers 19.80174568758418
-    r = _one(metiers, fap="J5Z", reg="84", variable="effectifs_2019_milliers")
+    r = one_row(metiers, fap="J5Z", reg="84", variable="effectifs_2019_milliers")
     assert r["value"] == pytest.approx(19.80174568758418, rel=1e-12)
     assert r["unit"] == "thousand persons"
     # E1Z Bretagne postes_a_pourvoir_milliers 8.39717468028062
-    assert _one(metiers, fap="E1Z", reg="53", variable="postes_a_pourvoir_milliers")["value"] == pytest.approx(8.39717468028062)
+    assert one_row(metiers, fap="E1Z", reg="53", variable="postes_a_pourvoir_milliers")["value"] == pytest.approx(8.39717468028062)
     # J5Z ARA niveau_tension_2019 "4"; XK_ is 'hors champ' -> NaN
-    assert _one(metiers, fap="J5Z", reg="84", variable="niveau_tension_2019")["value"] == 4.0
-    assert pd.isna(_one(metiers, fap="XK_", reg="84", variable="niveau_tension_2019")["value"])
+    assert one_row(metiers, fap="J5Z", reg="84", variable="niveau_tension_2019")["value"] == 4.0
+    assert pd.isna(one_row(metiers, fap="XK_", reg="84", variable="niveau_tension_2019")["value"])
 
 
 def test_metiers_shape(metiers):
     assert len(metiers) == 1049 * len(pr.METIERS_VARIABLES)
     per_region = metiers[metiers["variable"] == "effectifs_2019_milliers"].groupby("reg").size()
     assert len(per_region) == 13 and per_region["94"] == 53 and per_region["84"] == 83
-    assert _one(metiers, fap="J5Z", reg="75", variable="effectifs_2019_milliers")["reg_name"] == "Nouvelle Aquitaine"
+    assert one_row(metiers, fap="J5Z", reg="75", variable="effectifs_2019_milliers")["reg_name"] == "Nouvelle Aquitaine"
     grouped = metiers.loc[metiers["fap_grouped"], "reg"].unique().tolist()
     assert grouped == ["94"]
 
@@ -91,12 +85,12 @@ def test_fonds_friches_editions(friches):
 
 def test_fonds_friches_known_dossier(friches):
     # first row of fr_g_fdfriche_r: Nouvelle-Aquitaine, 36961, Oui, 3649088, Zone C, deficit 587050
-    r = _one(friches, dossier_id="3649088")
+    r = one_row(friches, dossier_id="3649088")
     assert r["call_id"] == "36961" and r["edition"] == 1 and bool(r["laureate"])
     assert r["reg"] == "75" and r["zone_abc"] == "Zone C"
     assert r["deficit_eur"] == 587050
     assert r["site_area_ha"] == pytest.approx(0.0256)
-    r = _one(friches, dossier_id="11369350")
+    r = one_row(friches, dossier_id="11369350")
     assert r["friche_nature"] == "Friche industrielle ou minière" and r["industrial_or_mining"]
     assert not friches["friche_nature"].dropna().str.contains("\x96|\t").any()
 
@@ -106,7 +100,7 @@ def test_fonds_friches_known_dossier(friches):
 def test_cartofriches_sites(sites):
     assert len(sites) == 23_878
     assert sites["site_id"].is_unique
-    r = _one(sites, site_id="31555_16063")  # NXP Semiconductors, Toulouse
+    r = one_row(sites, site_id="31555_16063")  # NXP Semiconductors, Toulouse
     assert r["com"] == "31555" and r["dep"] == "31"
     assert r["site_surface"] == pytest.approx(54949.22)
     assert r["lon"] == pytest.approx(1.39089, abs=1e-5) and r["lat"] == pytest.approx(43.560458, abs=1e-5)
@@ -127,13 +121,13 @@ def test_cartofriches_dossier_join(sites, friches):
 
 def test_patents_known_rows(patents):
     # raw: 'CEA;5238;H01L;...;Paris;75'
-    r = _one(patents, firm_name="CEA")
+    r = one_row(patents, firm_name="CEA")
     assert r["n_patents"] == 5238 and r["dep"] == "75" and r["dep_check"] == "as_written"
     # raw: 'STAR LIGHT;4;F16L;...;Nice;60' -> Nice is in 06
-    r = _one(patents, firm_name="STAR LIGHT")
+    r = one_row(patents, firm_name="STAR LIGHT")
     assert r["dep_raw"] == "60" and r["dep"] == "06" and r["dep_check"] == "leading_zero_restored"
     # raw: 'ARCELORMITTAL WIRE FRANCE;6;C22C;Alloys;;;Bourg en Bresse;10' -> 01
-    assert _one(patents, firm_name="ARCELORMITTAL WIRE FRANCE")["dep"] == "01"
+    assert one_row(patents, firm_name="ARCELORMITTAL WIRE FRANCE")["dep"] == "01"
 
 
 def test_patents_shape(patents):

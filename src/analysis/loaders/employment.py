@@ -439,6 +439,24 @@ def _sector_years_long(raw: pd.DataFrame, id_map: dict[str, str], eff_cols: dict
     return long
 
 
+def _ze2020_a38_long(path: Path, ref_path: Path, source: str, eff_cols: dict[str, int],
+                     rows: tuple[int, int]) -> pd.DataFrame:
+    """Shared parser of the dashboard's ZE2020 x A38 parquet files (URSSAF and Flores layouts)."""
+    raw = pd.read_parquet(path)
+    require_columns(raw, ["code_ze", "a38", "a21", "a5", "lib", *eff_cols], source)
+    check_codes(raw, "code_ze", RX_ZE, source)
+    check_codes(raw, "a38", r"[A-Z]{2}", source)
+    check_codes(raw, "a21", r"[A-Z]", source)
+    check_codes(raw, "a5", r"AZ|BE|FZ|GU|OQ", source)
+    out = _sector_years_long(raw, {"code_ze": "ze2020", "a38": "a38", "lib": "a38_label", "a21": "a21",
+                                   "a5": "a5"}, eff_cols)
+    out = _add_ze2020_name(out, _ze2020_names(ref_path), source)
+    out = out.sort_values(["ze2020", "a38", "year"], ignore_index=True)
+    check_unique(out, ["ze2020", "a38", "year"], source)
+    check_rows(out, source, *rows)
+    return out
+
+
 @parsed(URSSAF_ZE2020_A38, 1, ZE2020_REFERENCE)
 def load_urssaf_ze2020_a38(path: Path, ref_path: Path) -> pd.DataFrame:
     """URSSAF private-sector salaried employment by zone d'emploi 2020 x A38, 2019 and 2022-2024.
@@ -463,21 +481,8 @@ def load_urssaf_ze2020_a38(path: Path, ref_path: Path) -> pd.DataFrame:
     evol_*, fr_pct_24, is_24) are left out (recompute them from ``employment``).
     The sum over zones equals :func:`load_urssaf_france_a21` exactly.
     """
-    source = _src(URSSAF_ZE2020_A38)
-    raw = pd.read_parquet(path)
     eff_cols = {"eff_19": 2019, "eff_22": 2022, "eff_23": 2023, "eff_24": 2024}
-    require_columns(raw, ["code_ze", "a38", "a21", "a5", "lib", *eff_cols], source)
-    check_codes(raw, "code_ze", RX_ZE, source)
-    check_codes(raw, "a38", r"[A-Z]{2}", source)
-    check_codes(raw, "a21", r"[A-Z]", source)
-    check_codes(raw, "a5", r"AZ|BE|FZ|GU|OQ", source)
-    out = _sector_years_long(raw, {"code_ze": "ze2020", "a38": "a38", "lib": "a38_label", "a21": "a21",
-                                   "a5": "a5"}, eff_cols)
-    out = _add_ze2020_name(out, _ze2020_names(ref_path), source)
-    out = out.sort_values(["ze2020", "a38", "year"], ignore_index=True)
-    check_unique(out, ["ze2020", "a38", "year"], source)
-    check_rows(out, source, 38_000, 43_000)
-    return out
+    return _ze2020_a38_long(path, ref_path, _src(URSSAF_ZE2020_A38), eff_cols, (38_000, 43_000))
 
 
 @parsed(URSSAF_FRANCE_A21, 1)
@@ -532,21 +537,8 @@ def load_flores_ze2020_a38(path: Path, ref_path: Path) -> pd.DataFrame:
     NaN (sector absent or not published that year, mostly where 2022 is 0: CD, CF...),
     kept as NaN. Derived columns (pct_*, evol_2223, fr_pct_23, is_23) are left out.
     """
-    source = _src(FLORES_ZE2020_A38)
-    raw = pd.read_parquet(path)
     eff_cols = {"eff_22": 2022, "eff_23": 2023}
-    require_columns(raw, ["code_ze", "a38", "a21", "a5", "lib", *eff_cols], source)
-    check_codes(raw, "code_ze", RX_ZE, source)
-    check_codes(raw, "a38", r"[A-Z]{2}", source)
-    check_codes(raw, "a21", r"[A-Z]", source)
-    check_codes(raw, "a5", r"AZ|BE|FZ|GU|OQ", source)
-    out = _sector_years_long(raw, {"code_ze": "ze2020", "a38": "a38", "lib": "a38_label", "a21": "a21",
-                                   "a5": "a5"}, eff_cols)
-    out = _add_ze2020_name(out, _ze2020_names(ref_path), source)
-    out = out.sort_values(["ze2020", "a38", "year"], ignore_index=True)
-    check_unique(out, ["ze2020", "a38", "year"], source)
-    check_rows(out, source, 20_000, 23_000)
-    return out
+    return _ze2020_a38_long(path, ref_path, _src(FLORES_ZE2020_A38), eff_cols, (20_000, 23_000))
 
 
 #: ``echelon`` of the file -> (``level`` returned, code regex).
