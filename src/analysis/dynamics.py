@@ -1,0 +1,571 @@
+"""Territorial employment dynamics: growth of any set of areas, group paths, Markov transitions.
+
+Three families of public functions:
+
+1. **Growth of areas** -- :func:`employment_growth` computes the employment change of
+   any set of areas (commune, EPCI, ZE2010, ZE2020, département, région, Territoire
+   d'industrie, métropole) between two years, for a sector grouping (``"total"``,
+   ``"industry"`` = B-E, ``"manufacturing"`` = C, ``"exposed"`` / ``"sheltered"``),
+   choosing among the mirrored series the one that covers that geography, period and
+   sector (:data:`SOURCES`). Every result row says which source, zoning and employment
+   concept were used; a request no source covers raises :class:`CoverageError` with the
+   reason. :func:`growth_table` is the pure computation behind it (DataFrame in,
+   DataFrame out) for series already in hand.
+2. **Group paths** -- :func:`group_index` (employment of groups of zones as an index, base
+   year = 100) and :func:`net_loss_shares` (share of net job losses falling in a group).
+3. **Markov transitions** -- :func:`quantile_states` classifies areas into growth states
+   per period, :func:`estimate_markov` returns the transition counts and maximum-likelihood
+   transition matrix with the probability of staying and the expected time spent in each
+   state, :func:`markov_homogeneity_test` compares the matrices of several groups, and
+   :func:`mean_first_passage_times` gives expected times to reach each state.
+
+Units: employment in jobs (headcounts at 31 December); growth as a fraction (0.05 = +5 %);
+annualised growth as a compound rate per year. The estimators never read data: they
+take DataFrames. Only :func:`employment_growth` / :func:`employment_series` call the
+loaders (through :mod:`analysis.geography`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import geography
+from .paths import DATA_DIR
+
+__all__ = [
+    "CoverageError", "SOURCES", "SECTORS", "Source", "sector_codes", "employment_series", "employment_growth",
+    "growth_table", "annualised", "group_index", "net_loss_shares", "quantile_states", "transition_counts",
+    "MarkovEstimate", "estimate_markov", "markov_homogeneity_test", "mean_first_passage_times",
+]
+
+
+class CoverageError(ValueError):
+    """No mirrored series covers the requested geography x period x sector (the message says why)."""
+
+
+# =============================================================================================
+# Sector groupings
+# =============================================================================================
+
+#: Sector groupings understood by :func:`employment_growth`.
+SECTORS = ("total", "industry", "manufacturing", "exposed", "sheltered")
+SECTOR_LABELS = {
+    "total": "all sectors",
+    "industry": "industry B-E (A5 'BE')",
+    "manufacturing": "manufacturing C (A21 'C')",
+    "exposed": "exposed A38 sectors (data/sector_classification.csv, footnote17)",
+    "sheltered": "sheltered A38 sectors (data/sector_classification.csv, footnote17)",
+}
+_A38_INDUSTRY = ["BZ", "CA", "CB", "CC", "CD", "CE", "CF", "CG", "CH", "CI", "CJ", "CK", "CL", "CM", "DZ", "EZ"]
+
+
+@lru_cache(maxsize=None)
+def _sector_classification() -> pd.DataFrame:
+    return pd.read_csv(DATA_DIR / "sector_classification.csv", dtype=str, keep_default_na=False)
+
+
+def sector_codes(sector: str, column: str = "footnote17") -> list[str]:
+    """A38 codes of a sector grouping (``SECTORS``); exposed/sheltered from the project's table.
+
+    ``column`` picks the exposed/sheltered variant of ``data/sector_classification.csv``
+    (``footnote17``, ``footnote17_broad``, ``industry_agriculture``, ``industry_only``).
+    """
+    if sector == "total":
+        return []
+    if sector == "industry":
+        return list(_A38_INDUSTRY)
+    if sector == "manufacturing":
+        return [c for c in _A38_INDUSTRY if c.startswith("C")]
+    if sector in ("exposed", "sheltered"):
+        t = _sector_classification()
+        t = t[t["level"] == "a38"]
+        return sorted(t.loc[t[column] == sector, "code"])
+    raise CoverageError(f"unknown sector grouping {sector!r}; use one of {SECTORS}")
+
+
+# =============================================================================================
+# Sources: which mirrored series covers which zoning, years and sectors
+# =============================================================================================
+
+
+@dataclass(frozen=True)
+class Source:
+    """One mirrored employment series and what it covers."""
+
+    key: str
+    label: str
+    concept: str
+    zonings: tuple[str, ...]
+    years: tuple[int, ...]
+    sectors: tuple[str, ...]
+    note: str = ""
+
+
+_Y = lambda a, b: tuple(range(a, b + 1))  # noqa: E731
+
+#: The series :func:`employment_growth` chooses from, in order of preference.
+SOURCES: dict[str, Source] = {s.key: s for s in [
+    Source("urssaf_commune_ape_rouen", "URSSAF commune x APE, Rouen zone extract, 2006-2022",
+           "private-sector salaried headcount, 31 Dec", ("commune",), _Y(2006, 2022), SECTORS,
+           "extract: only communes of ZE2020 Rouen (2815) in Seine-Maritime"),
+    Source("urssaf_totals_by_area", "URSSAF private employment, all sectors, by area, 2014-2024",
+           "private-sector salaried headcount, 31 Dec", ("commune", "epci", "ze2020", "dep", "reg"),
+           _Y(2014, 2024), ("total",)),
+    Source("urssaf_ze2020_a38", "URSSAF ZE2020 x A38, 2019/2022/2023/2024",
+           "private-sector salaried headcount, 31 Dec (apprentices from 2023)", ("ze2020",),
+           (2019, 2022, 2023, 2024), SECTORS),
+    Source("flores_ze2020_a38", "INSEE Flores ZE2020 x A38, 2022-2023",
+           "salaried jobs, all employers, 31 Dec", ("ze2020",), (2022, 2023), SECTORS),
+    Source("estel_ze2010_salaried", "INSEE ESTEL ZE2010 x A5, salaried, 1998-2017",
+           "salaried jobs, all employers, 31 Dec", ("ze2010",), _Y(1998, 2017), ("total", "industry")),
+    Source("estel_ze2020_total", "INSEE ESTEL ZE2020, all sectors, 1998-2023",
+           "salaried jobs, all employers, 31 Dec", ("ze2020",), _Y(1998, 2023), ("total",)),
+]}
+
+
+def _load_source(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
+    """Tidy series ``zoning, code, year, employment`` of one source for one sector grouping."""
+    from .loaders import employment as E
+
+    years = sorted(set(int(y) for y in years))
+    if key == "urssaf_commune_ape_rouen":
+        d = E.load_urssaf_commune_ape_rouen()
+        d = d[(d["variable"] == "employment") & d["year"].isin(years)]
+        if sector != "total":
+            d = d[d["na38"].isin(sector_codes(sector))]
+        out = (d.groupby(["commune", "year"], as_index=False)["value"].sum(min_count=1)
+               .rename(columns={"commune": "code", "value": "employment"}))
+        out.insert(0, "zoning", "commune")
+    elif key == "urssaf_totals_by_area":
+        d = E.load_urssaf_totals_by_area()
+        level = {"commune": "commune", "epci": "epci", "ze2020": "ze2020", "departement": "dep", "region": "reg"}
+        d = d[d["level"].isin(level) & d["year"].isin(years)]
+        out = pd.DataFrame({"zoning": d["level"].map(level), "code": d["code"], "year": d["year"],
+                            "employment": d["employment"]})
+        # Paris, Lyon and Marseille come by arrondissement municipal: add them to their commune
+        com = out["zoning"] == "commune"
+        out.loc[com, "code"] = geography.commune_codes_2024(out.loc[com, "code"])
+        out = out.groupby(["zoning", "code", "year"], as_index=False)["employment"].sum(min_count=1)
+    elif key in ("urssaf_ze2020_a38", "flores_ze2020_a38"):
+        d = E.load_urssaf_ze2020_a38() if key == "urssaf_ze2020_a38" else E.load_flores_ze2020_a38()
+        d = d[d["year"].isin(years)]
+        if sector != "total":
+            d = d[d["a38"].isin(sector_codes(sector))]
+        out = (d.groupby(["ze2020", "year"], as_index=False)["employment"].sum(min_count=1)
+               .rename(columns={"ze2020": "code"}))
+        out.insert(0, "zoning", "ze2020")
+    elif key == "estel_ze2010_salaried":
+        d = E.load_estel_ze2010_salaried()
+        d = d[d["year"].isin(years) & (d["sector"] == ("BE" if sector == "industry" else "TT"))]
+        out = pd.DataFrame({"zoning": "ze2010", "code": d["ze2010"], "year": d["year"], "employment": d["employment"]})
+    elif key == "estel_ze2020_total":
+        d = E.load_estel_ze2020_total()
+        d = d[d["region_part"].isna() & d["year"].isin(years)]
+        out = pd.DataFrame({"zoning": "ze2020", "code": d["ze2020"], "year": d["year"], "employment": d["employment"]})
+    else:
+        raise CoverageError(f"unknown source {key!r}; use one of {list(SOURCES)}")
+    out["year"] = out["year"].astype(int)
+    return out.sort_values(["zoning", "code", "year"], ignore_index=True)
+
+
+def employment_series(source: str, sector: str = "total", years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Employment of every unit of one source's zoning, for a sector grouping and years.
+
+    Returns columns ``zoning`` ('commune', 'epci', 'ze2020', 'ze2010', 'dep', 'reg'),
+    ``code``, ``year``, ``employment`` (jobs, 31 December; NaN = missing/secret).
+    Raises :class:`CoverageError` if the source lacks that sector or those years.
+    """
+    if source not in SOURCES:
+        raise CoverageError(f"unknown source {source!r}; use one of {list(SOURCES)}")
+    s = SOURCES[source]
+    if sector not in SECTORS:
+        raise CoverageError(f"unknown sector grouping {sector!r}; use one of {SECTORS}")
+    if sector not in s.sectors:
+        raise CoverageError(f"{s.label} has no {SECTOR_LABELS[sector]} series (it has {list(s.sectors)})")
+    years = s.years if years is None else tuple(years)
+    missing = sorted(set(years) - set(s.years))
+    if missing:
+        raise CoverageError(f"{s.label} does not cover year(s) {missing} (it has {s.years[0]}-{s.years[-1]})")
+    return _load_source(source, sector, years)
+
+
+# =============================================================================================
+# Growth of areas
+# =============================================================================================
+
+
+def growth_table(series: pd.DataFrame, start: int, end: int, *, code: str = "code", year: str = "year",
+                 value: str = "employment") -> pd.DataFrame:
+    """Employment change of each unit between ``start`` and ``end`` (pure computation).
+
+    ``series``: long table with one row per (unit, year). Returns one row per unit with
+    ``emp_start``, ``emp_end`` (jobs), ``change`` (jobs), ``growth`` (fraction:
+    ``emp_end / emp_start - 1``) and ``growth_pa`` (compound annual rate). Units missing
+    either year get NaN. Sorted by unit code.
+    """
+    if end <= start:
+        raise ValueError(f"end year {end} must be after start year {start}")
+    wide = series.groupby([code, year])[value].sum(min_count=1).unstack(year)
+    for y in (start, end):
+        if y not in wide.columns:
+            raise CoverageError(f"the series has no year {y} (it has {sorted(wide.columns)})")
+    out = pd.DataFrame({"emp_start": wide[start], "emp_end": wide[end]})
+    out["change"] = out["emp_end"] - out["emp_start"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["growth"] = out["emp_end"] / out["emp_start"].where(out["emp_start"] > 0) - 1
+    out["growth_pa"] = annualised(out["growth"], end - start)
+    return out.rename_axis(code).reset_index().sort_values(code, ignore_index=True)
+
+
+def annualised(growth, years: float):
+    """Compound annual rate of a total growth (fraction) over ``years`` years."""
+    return (1 + growth) ** (1.0 / years) - 1
+
+
+def _candidates(level: str, sector: str, start: int, end: int, source: str | None,
+                allow_ze_proxy: bool) -> tuple[list[tuple[Source, str]], list[str]]:
+    """Sources able to serve the request, best first, with their mode ('direct', 'aggregate'
+    = finer units add up exactly, 'ze_proxy'), and the reasons the others cannot."""
+    if source is not None and source not in SOURCES:
+        raise CoverageError(f"unknown source {source!r}; use one of {list(SOURCES)}")
+    candidates = [SOURCES[source]] if source is not None else list(SOURCES.values())
+    reasons, ok = [], []
+    for s in candidates:
+        if sector not in s.sectors:
+            reasons.append(f"{s.label}: no {sector} split")
+            continue
+        if start not in s.years or end not in s.years:
+            reasons.append(f"{s.label}: years {s.years[0]}-{s.years[-1]}" if len(s.years) > 4
+                           else f"{s.label}: years {list(s.years)}")
+            continue
+        mode = geography.zoning_mode(level, s.zonings, allow_ze_proxy=allow_ze_proxy)
+        if mode is None:
+            reasons.append(f"{s.label}: zoning {'/'.join(s.zonings)} cannot express {level}")
+            continue
+        ok.append(({"direct": 0, "aggregate": 1, "ze_proxy": 2}[mode], len(ok), s, mode))
+    return [(s, mode) for _, _, s, mode in sorted(ok, key=lambda t: t[:2])], reasons
+
+
+def employment_growth(level: str, codes: str | Iterable[str] | None, start: int, end: int,
+                      sector: str = "total", *, wave: str = geography.WAVE_2023, source: str | None = None,
+                      combine: bool = False, ze_threshold: float = 0.5, allow_ze_proxy: bool = True,
+                      name: str | None = None) -> pd.DataFrame:
+    """Employment growth of a set of areas between two years, from the best mirrored series.
+
+    Parameters
+    ----------
+    level : 'commune', 'epci', 'ze2010', 'ze2020', 'dep', 'reg', 'ti' (Territoire
+        d'industrie, ids 'ti-RRNN' of ``wave``) or 'metropole' (SIREN of one of the 22).
+    codes : one code, a list, or None for every area of the level (every TI of the wave,
+        the 22 métropoles; for other levels None is refused).
+    start, end : years (employment at 31 December of each).
+    sector : one of :data:`SECTORS`.
+    wave : TI wave, '2018-2022' or '2023-2027' (only used for ``level='ti'``).
+    source : force one key of :data:`SOURCES`; default: the first source that covers the
+        request exactly (same zoning, or finer units that add up to the area), else, for a
+        TI or a métropole, zones d'emploi flagged by population share (``ze_threshold``).
+    combine : add all requested areas into one row (e.g. all TI together), named ``name``.
+    allow_ze_proxy : set False to refuse the zone d'emploi approximation.
+
+    Returns
+    -------
+    One row per area (or one row if ``combine``): ``level``, ``code``, ``start``, ``end``,
+    ``sector``, ``emp_start``, ``emp_end`` (jobs), ``change``, ``growth`` (fraction),
+    ``growth_pa`` (annual rate), ``source`` (label), ``concept`` (employment definition),
+    ``zoning`` (units the source counts in), ``n_units`` (units summed), ``method``
+    ('direct', 'aggregate of <zoning>', 'ZE2020 flagged by population share >= 0.5' ...),
+    ``coverage`` (share of the area's population inside the units summed; 1 when exact).
+
+    Raises
+    ------
+    CoverageError naming why no source fits (e.g. EPCI x manufacturing for 2017);
+    geography.UnknownAreaError for a code that does not exist at that level.
+    """
+    if sector not in SECTORS:
+        raise CoverageError(f"unknown sector grouping {sector!r}; use one of {SECTORS}")
+    level = geography.normalise_level(level)
+    feasible, reasons = _candidates(level, sector, start, end, source, allow_ze_proxy)
+    chosen = None
+    for src, mode in feasible:
+        zoning = geography.best_zoning(level, src.zonings)
+        try:
+            members = geography.area_units(level, codes, zoning, wave=wave, ze_threshold=ze_threshold,
+                                           combine=combine)
+        except ValueError as err:  # e.g. no zone reaches the population-share threshold
+            reasons.append(f"{src.label}: {err}")
+            continue
+        if src.key == "urssaf_commune_ape_rouen":
+            outside = members.loc[~members["unit"].isin(geography.rouen_extract_communes()), "code"]
+            if len(outside):
+                reasons.append(f"{src.label}: covers only ZE2020 Rouen in Seine-Maritime, not {level} "
+                               f"{sorted(set(outside))[:3]}")
+                continue
+        chosen = (src, mode, zoning, members)
+        break
+    if chosen is None:
+        raise CoverageError(
+            f"no mirrored series covers {level} x {SECTOR_LABELS.get(sector, sector)} for {start}-{end}: "
+            + "; ".join(reasons))
+    src, mode, zoning, members = chosen
+    series = employment_series(src.key, sector, (start, end))
+    series = series[series["zoning"] == zoning]
+    per_unit = growth_table(series.rename(columns={"code": "unit"}), start, end, code="unit")
+    m = members.merge(per_unit[["unit", "emp_start", "emp_end"]], on="unit", how="left")
+    if combine:
+        m["code"] = name or "+".join(sorted(set(m["code"])))[:60]
+        m = m.drop_duplicates(["code", "unit"])
+    keys = ["code"]
+    agg = m.groupby(keys, sort=True).agg(
+        emp_start=("emp_start", lambda s: s.sum(min_count=1)), emp_end=("emp_end", lambda s: s.sum(min_count=1)),
+        n_units=("unit", "nunique"), n_missing=("emp_start", lambda s: int(s.isna().sum())),
+        coverage=("coverage", "first"))
+    agg["change"] = agg["emp_end"] - agg["emp_start"]
+    agg["growth"] = agg["emp_end"] / agg["emp_start"] - 1
+    agg["growth_pa"] = annualised(agg["growth"], end - start)
+    method = {"direct": "direct", "aggregate": f"sum of {zoning} units",
+              "ze_proxy": f"{zoning.upper()} flagged by population share >= {ze_threshold:g}"}[mode]
+    out = agg.reset_index().assign(level=level, start=start, end=end, sector=sector, source=src.label,
+                                   concept=src.concept, zoning=zoning, method=method)
+    cols = ["level", "code", "start", "end", "sector", "emp_start", "emp_end", "change", "growth", "growth_pa",
+            "source", "concept", "zoning", "n_units", "n_missing", "method", "coverage"]
+    return out[cols]
+
+
+# =============================================================================================
+# Group paths and shares of net losses
+# =============================================================================================
+
+
+def group_index(series: pd.DataFrame, groups: pd.DataFrame, base_year: int, *, code: str = "code",
+                group: str = "group", year: str = "year", value: str = "employment") -> pd.DataFrame:
+    """Employment of groups of units by year, and as an index (``base_year`` = 100).
+
+    ``series``: (code, year, value) rows; ``groups``: (code, group) rows -- a unit may
+    belong to several groups (e.g. 'TI' and 'all'). Units with a missing value in any year
+    are dropped from every year (balanced panel) so that the index is not moved by
+    entries and exits. Returns ``group``, ``year``, ``employment``, ``index``, ``n_units``.
+    """
+    wide = series.groupby([code, year])[value].sum(min_count=1).unstack(year)
+    wide = wide.dropna(how="any")
+    long = wide.stack().rename(value).reset_index()
+    m = long.merge(groups[[code, group]], on=code, how="inner")
+    out = m.groupby([group, year], as_index=False).agg(employment=(value, "sum"), n_units=(code, "nunique"))
+    base = out[out[year] == base_year].set_index(group)["employment"]
+    if base.empty:
+        raise ValueError(f"base year {base_year} not in the series")
+    out["index"] = 100 * out["employment"] / out[group].map(base)
+    return out.sort_values([group, year], ignore_index=True)
+
+
+def net_loss_shares(changes: pd.DataFrame, in_group: str = "in_group", change: str = "change",
+                    weight: str | None = None, base: str | None = None) -> dict[str, float]:
+    """Where net job losses fall: shares of a group of units in the net losses.
+
+    ``changes``: one row per unit with its net ``change`` (jobs) and a boolean ``in_group``
+    (or, with ``weight``, a share in [0, 1] of the unit allocated to the group).
+    Returns a dict:
+
+    - ``group_change``, ``total_change``: net change of the group and of all units;
+    - ``share_of_net_change``: group change / total change (meaningful when both are losses);
+    - ``share_of_losses``: the group's part of the summed net losses of the LOSING units
+      (units with change < 0), which stays meaningful when the total grows;
+    - ``share_of_units``: the group's share of the units (or of their weights);
+    - ``share_of_base`` (with ``base``, e.g. the start-year employment): the group's share of it.
+
+    Descriptive only: where losses happened, not what caused them.
+    """
+    w = changes[weight].astype(float) if weight else changes[in_group].astype(float)
+    c = changes[change].astype(float)
+    losses = c.clip(upper=0)
+    total = float(c.sum())
+    group_change = float((w * c).sum())
+    out = {
+        "group_change": group_change,
+        "total_change": total,
+        "share_of_net_change": group_change / total if total != 0 else float("nan"),
+        "share_of_losses": float((w * losses).sum() / losses.sum()) if losses.sum() != 0 else float("nan"),
+        "share_of_units": float(w.mean()),
+    }
+    if base is not None:
+        b = changes[base].astype(float)
+        out["share_of_base"] = float((w * b).sum() / b.sum())
+    return out
+
+
+# =============================================================================================
+# Markov transition matrices
+# =============================================================================================
+
+
+def quantile_states(df: pd.DataFrame, value: str = "growth", by: str = "period", n_states: int = 5) -> pd.Series:
+    """Class each row into ``n_states`` quantile states of ``value`` within its ``by`` group.
+
+    State 0 is the lowest growth (bottom quintile for ``n_states=5``), ``n_states - 1`` the
+    highest. Ties are broken by row order (rank method 'first') so that classes have equal
+    sizes and the result is deterministic. Rows with a missing value get <NA>.
+    Returns an Int64 Series aligned on ``df.index``.
+    """
+    if n_states < 2:
+        raise ValueError("n_states must be at least 2")
+
+    def classify(s: pd.Series) -> pd.Series:
+        ok = s.notna()
+        out = pd.Series(pd.NA, index=s.index, dtype="Int64")
+        if ok.sum() < n_states:
+            raise ValueError(f"{int(ok.sum())} values in a period, fewer than {n_states} states")
+        r = s[ok].rank(method="first")
+        out[ok] = pd.qcut(r, n_states, labels=False).astype("int64")
+        return out
+
+    return df.groupby(by, group_keys=False)[value].apply(classify).reindex(df.index).astype("Int64")
+
+
+def transition_counts(states: pd.DataFrame, n_states: int, *, unit: str = "code", period: str = "period",
+                      state: str = "state") -> pd.DataFrame:
+    """Counts of transitions between the states of successive periods (n_states x n_states).
+
+    ``states``: one row per (unit, period) with an integer ``state`` in [0, n_states).
+    A transition is counted from each period to the NEXT period present in the table
+    (periods sorted), for units observed in both; units missing a period break the chain
+    there. Rows: state at t (``from``), columns: state at t+1 (``to``).
+    """
+    d = states[[unit, period, state]].dropna()
+    periods = sorted(d[period].unique())
+    nxt = dict(zip(periods[:-1], periods[1:]))
+    a = d.assign(_next=d[period].map(nxt)).dropna(subset=["_next"])
+    b = d.rename(columns={period: "_next", state: "_to"})
+    pairs = a.merge(b, on=[unit, "_next"], how="inner")
+    bad = ~(pairs[state].between(0, n_states - 1) & pairs["_to"].between(0, n_states - 1))
+    if bad.any():
+        raise ValueError(f"states must lie in [0, {n_states - 1}]")
+    counts = pd.crosstab(pairs[state].astype(int), pairs["_to"].astype(int))
+    counts = counts.reindex(index=pd.RangeIndex(n_states, name="from"), columns=pd.RangeIndex(n_states, name="to"),
+                            fill_value=0)
+    return counts.astype(int)
+
+
+@dataclass(frozen=True)
+class MarkovEstimate:
+    """Maximum-likelihood estimate of a first-order, time-homogeneous Markov chain.
+
+    ``counts`` (transitions from row state to column state), ``probabilities`` (row-
+    normalised counts: P[i, j] = n_ij / n_i), ``standard_errors`` (sqrt(p (1-p) / n_i)),
+    ``period_years`` (length of one period in years, to convert times).
+    """
+
+    counts: pd.DataFrame
+    probabilities: pd.DataFrame
+    standard_errors: pd.DataFrame
+    period_years: float = 1.0
+
+    @property
+    def n_transitions(self) -> int:
+        return int(self.counts.to_numpy().sum())
+
+    @property
+    def stay_probability(self) -> pd.Series:
+        """P[i, i]: probability of being in the same state one period later."""
+        return pd.Series(np.diag(self.probabilities.to_numpy()), index=self.probabilities.index, name="p_stay")
+
+    @property
+    def overall_stay_probability(self) -> float:
+        """Share of all observed transitions that stay in the same state (trace / total)."""
+        c = self.counts.to_numpy()
+        return float(np.trace(c) / c.sum())
+
+    @property
+    def expected_sojourn_periods(self) -> pd.Series:
+        """Expected number of periods spent in a state once there: 1 / (1 - P[i, i]) (geometric)."""
+        p = self.stay_probability
+        return (1 / (1 - p)).rename("sojourn_periods")
+
+    @property
+    def expected_sojourn_years(self) -> pd.Series:
+        """Expected time spent in a state, in years (periods x ``period_years``); also the
+        expected time to LEAVE the state for a unit that is in it now."""
+        return (self.expected_sojourn_periods * self.period_years).rename("sojourn_years")
+
+    @property
+    def stationary_distribution(self) -> pd.Series:
+        """Long-run share of units in each state (left eigenvector of P for eigenvalue 1)."""
+        p = self.probabilities.to_numpy()
+        vals, vecs = np.linalg.eig(p.T)
+        v = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
+        return pd.Series(v / v.sum(), index=self.probabilities.index, name="stationary")
+
+    def summary(self) -> pd.DataFrame:
+        """One row per state: transitions from it, P(stay), s.e., expected sojourn (periods, years)."""
+        return pd.DataFrame({
+            "n_from": self.counts.sum(axis=1),
+            "p_stay": self.stay_probability,
+            "se_stay": pd.Series(np.diag(self.standard_errors.to_numpy()), index=self.counts.index),
+            "sojourn_periods": self.expected_sojourn_periods,
+            "sojourn_years": self.expected_sojourn_years,
+        })
+
+
+def estimate_markov(states: pd.DataFrame, n_states: int, *, unit: str = "code", period: str = "period",
+                    state: str = "state", period_years: float = 1.0) -> MarkovEstimate:
+    """Estimate the transition matrix of a Markov chain from observed state sequences.
+
+    ``states``: one row per (unit, period) with an integer ``state``; see
+    :func:`transition_counts`. The maximum-likelihood estimator of a homogeneous
+    first-order chain is the row-normalised count matrix. A state never left from (no
+    transitions out) gets a row of NaN.
+    """
+    counts = transition_counts(states, n_states, unit=unit, period=period, state=state)
+    n_i = counts.sum(axis=1).astype(float)
+    probs = counts.div(n_i.where(n_i > 0), axis=0)
+    se = np.sqrt(probs * (1 - probs)).div(np.sqrt(n_i.where(n_i > 0)), axis=0)
+    return MarkovEstimate(counts=counts, probabilities=probs, standard_errors=se, period_years=period_years)
+
+
+def markov_homogeneity_test(estimates: Mapping[str, MarkovEstimate]) -> dict[str, float]:
+    """Likelihood-ratio test that several groups share one transition matrix.
+
+    LR = 2 sum_g sum_ij n_gij log(p_gij / p_ij), with p_ij from the pooled counts; under
+    the null, chi-squared with (G - 1) x sum_i (k_i - 1) degrees of freedom, where k_i is
+    the number of destination states with a positive pooled count from state i
+    (Anderson & Goodman 1957). Returns ``lr``, ``df`` and ``p_value``.
+    """
+    if len(estimates) < 2:
+        raise ValueError("give at least two groups")
+    counts = [e.counts.to_numpy(dtype=float) for e in estimates.values()]
+    pooled = sum(counts)
+    p_pooled = pooled / pooled.sum(axis=1, keepdims=True)
+    lr = 0.0
+    for c in counts:
+        rows = c.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_g = c / rows
+            terms = np.where(c > 0, c * np.log(p_g / p_pooled), 0.0)
+        lr += 2 * terms.sum()
+    k_i = (pooled > 0).sum(axis=1)
+    dof = int((len(counts) - 1) * np.clip(k_i - 1, 0, None).sum())
+    return {"lr": float(lr), "df": dof, "p_value": float(stats.chi2.sf(lr, dof)) if dof > 0 else float("nan")}
+
+
+def mean_first_passage_times(probabilities: pd.DataFrame) -> pd.DataFrame:
+    """Expected number of periods to first reach state j from state i (ergodic chain).
+
+    Solves m_ij = 1 + sum_{k != j} P_ik m_kj for each target j; the diagonal holds the
+    mean RECURRENCE time 1 / pi_j. Rows: from, columns: to.
+    """
+    p = probabilities.to_numpy(dtype=float)
+    if np.isnan(p).any():
+        raise ValueError("the transition matrix has rows without transitions")
+    k = p.shape[0]
+    m = np.empty((k, k))
+    for j in range(k):
+        others = [i for i in range(k) if i != j]
+        q = p[np.ix_(others, others)]
+        sol = np.linalg.solve(np.eye(k - 1) - q, np.ones(k - 1))
+        m[others, j] = sol
+        m[j, j] = 1 + p[j, others] @ sol
+    return pd.DataFrame(m, index=probabilities.index, columns=probabilities.columns)

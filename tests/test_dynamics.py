@@ -1,0 +1,154 @@
+"""Markov estimator on synthetic chains with known transition probabilities; growth helpers;
+source selection of employment_growth on the mirror."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import dynamics as d
+
+P_TRUE = np.array([
+    [0.70, 0.20, 0.10],
+    [0.15, 0.60, 0.25],
+    [0.05, 0.25, 0.70],
+])
+
+
+def simulate_chain(p: np.ndarray, n_units: int, n_periods: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    k = p.shape[0]
+    state = rng.integers(0, k, n_units)
+    rows = []
+    cum = p.cumsum(axis=1)
+    for t in range(n_periods):
+        rows.append(pd.DataFrame({"code": np.arange(n_units), "period": t, "state": state}))
+        u = rng.random(n_units)
+        state = (u[:, None] > cum[state]).sum(axis=1)
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_markov_recovers_known_probabilities():
+    states = simulate_chain(P_TRUE, n_units=2000, n_periods=11, seed=42)
+    est = d.estimate_markov(states, 3, period_years=5)
+    assert est.n_transitions == 2000 * 10
+    np.testing.assert_allclose(est.probabilities.to_numpy(), P_TRUE, atol=0.015)
+    # the standard errors are the right size: true values within 4 s.e.
+    z = np.abs(est.probabilities.to_numpy() - P_TRUE) / est.standard_errors.to_numpy()
+    assert z.max() < 4
+    np.testing.assert_allclose(est.stay_probability, np.diag(P_TRUE), atol=0.015)
+    np.testing.assert_allclose(est.expected_sojourn_years, 5 / (1 - np.diag(P_TRUE)), rtol=0.06)
+
+
+def test_markov_rows_are_origins_not_destinations():
+    # a chain that always moves 0 -> 1 -> 2 -> 2: a transposed estimator would fail
+    states = pd.DataFrame({"code": ["a"] * 4 + ["b"] * 3, "period": [1, 2, 3, 4, 1, 2, 3],
+                           "state": [0, 1, 2, 2, 0, 1, 2]})
+    est = d.estimate_markov(states, 3)
+    expected = np.array([[0, 2, 0], [0, 0, 2], [0, 0, 1]])
+    np.testing.assert_array_equal(est.counts.to_numpy(), expected)
+    assert est.probabilities.loc[0, 1] == 1.0
+    assert np.isinf(est.expected_sojourn_periods[2])
+
+
+def test_transition_counts_skip_gaps_and_pair_consecutive_periods():
+    states = pd.DataFrame({"code": ["a", "a", "b", "b"], "period": [2000, 2010, 2000, 2005],
+                           "state": [0, 1, 1, 0]})
+    c = d.transition_counts(states, 2)
+    # a jumps 2000 -> 2010 over the missing 2005: not a transition; b: 1 -> 0
+    np.testing.assert_array_equal(c.to_numpy(), [[0, 0], [1, 0]])
+    with pytest.raises(ValueError):
+        d.transition_counts(states.assign(state=[0, 1, 5, 0]), 2)
+
+
+def test_two_state_chain_stationary_and_first_passage():
+    a, b = 0.2, 0.1  # P(0->1), P(1->0)
+    p = pd.DataFrame([[1 - a, a], [b, 1 - b]])
+    est = d.MarkovEstimate(counts=p * 100, probabilities=p, standard_errors=p * 0)
+    np.testing.assert_allclose(est.stationary_distribution, [b / (a + b), a / (a + b)])
+    m = d.mean_first_passage_times(p)
+    np.testing.assert_allclose(m.to_numpy(), [[(a + b) / b, 1 / a], [1 / b, (a + b) / a]])
+
+
+def test_homogeneity_test_detects_different_chains_only():
+    same_a = d.estimate_markov(simulate_chain(P_TRUE, 800, 6, seed=1), 3)
+    same_b = d.estimate_markov(simulate_chain(P_TRUE, 800, 6, seed=2), 3)
+    other = d.estimate_markov(simulate_chain(P_TRUE[:, ::-1], 800, 6, seed=3), 3)
+    t_same = d.markov_homogeneity_test({"a": same_a, "b": same_b})
+    t_diff = d.markov_homogeneity_test({"a": same_a, "c": other})
+    assert t_same["df"] == 6
+    assert t_same["p_value"] > 0.01
+    assert t_diff["p_value"] < 1e-6
+
+
+def test_quantile_states_equal_classes_within_period():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"code": np.tile(np.arange(100), 2), "period": np.repeat([1, 2], 100),
+                       "growth": rng.normal(size=200)})
+    df.loc[3, "growth"] = np.nan
+    s = d.quantile_states(df, n_states=5)
+    assert s.isna().sum() == 1
+    counts = df.assign(state=s).dropna().groupby(["period", "state"]).size()
+    assert counts.loc[2].tolist() == [20] * 5
+    # higher growth never gets a lower state within a period
+    p2 = df.assign(state=s)[df["period"] == 2].sort_values("growth")
+    assert p2["state"].is_monotonic_increasing
+
+
+def test_growth_table_and_annualised():
+    series = pd.DataFrame({"code": ["a", "a", "b", "b", "c"], "year": [2010, 2020] * 2 + [2010],
+                           "employment": [100.0, 121.0, 50.0, 40.0, 10.0]})
+    g = d.growth_table(series, 2010, 2020).set_index("code")
+    assert g.loc["a", "change"] == 21
+    assert g.loc["a", "growth"] == pytest.approx(0.21)
+    assert g.loc["a", "growth_pa"] == pytest.approx(1.21 ** 0.1 - 1)
+    assert np.isnan(g.loc["c", "growth"])
+    with pytest.raises(d.CoverageError, match="no year 2015"):
+        d.growth_table(series, 2010, 2015)
+
+
+def test_group_index_balanced_panel_and_net_loss_shares():
+    series = pd.DataFrame({"code": list("aabbcc"), "year": [1, 2] * 3, "employment": [100, 90, 100, 120, 50, np.nan]})
+    groups = pd.DataFrame({"code": ["a", "b", "c"], "group": ["TI", "other", "TI"]})
+    idx = d.group_index(series, groups, base_year=1).set_index(["group", "year"])
+    assert idx.loc[("TI", 2), "index"] == pytest.approx(90.0)  # c dropped (missing year 2)
+    changes = pd.DataFrame({"change": [-30.0, -10.0, 50.0], "in_group": [True, False, True]})
+    s = d.net_loss_shares(changes)
+    assert s["share_of_losses"] == pytest.approx(0.75)
+    assert s["group_change"] == 20 and s["total_change"] == 10
+
+
+def test_sector_codes():
+    assert "CL" in d.sector_codes("manufacturing") and "DZ" not in d.sector_codes("manufacturing")
+    assert set(d.sector_codes("manufacturing")) < set(d.sector_codes("industry"))
+    assert "GZ" in d.sector_codes("sheltered") and "CA" in d.sector_codes("exposed")
+    with pytest.raises(d.CoverageError):
+        d.sector_codes("tourism")
+
+
+# ------------------------------------------------------------------ on the mirrored data
+
+
+def test_employment_growth_refuses_uncovered_request(mirror):
+    with pytest.raises(d.CoverageError, match="no mirrored series covers epci"):
+        d.employment_growth("epci", "243100518", 2017, 2020, "manufacturing")  # Toulouse Métropole
+    with pytest.raises(d.CoverageError, match="2030"):
+        d.employment_growth("ze2020", "8411", 2019, 2030, "industry")
+
+
+def test_employment_growth_picks_sources_and_adds_up(mirror):
+    from analysis.loaders import employment as E
+
+    r = d.employment_growth("metropole", "243400017", 2017, 2020)  # Montpellier, total private
+    assert r["source"].iloc[0].startswith("URSSAF private employment") and r["method"].iloc[0] == "direct"
+    rouen = d.employment_growth("epci", "200023414", 2017, 2020, "manufacturing")
+    assert rouen["source"].iloc[0].startswith("URSSAF commune x APE")
+    ze = d.employment_growth("ze2020", ["2815", "8411"], 2019, 2024, "industry")
+    u = E.load_urssaf_ze2020_a38()
+    ref = u[(u["ze2020"] == "2815") & (u["a5"] == "BE") & (u["year"] == 2024)]["employment"].sum()
+    assert ze.set_index("code").loc["2815", "emp_end"] == pytest.approx(ref)
+    reg = d.employment_growth("reg", "84", 2015, 2016)
+    deps = d.employment_growth("dep", ["01", "03", "07", "15", "26", "38", "42", "43", "63", "69", "73", "74"],
+                               2015, 2016, combine=True)
+    assert deps["emp_end"].iloc[0] == pytest.approx(reg["emp_end"].iloc[0], rel=0.002)
+    ti = d.employment_growth("ti", None, 2019, 2024, "industry", wave="2018-2022", combine=True, name="TI")
+    assert ti["method"].iloc[0].startswith("ZE2020 flagged") and 0.5 < ti["coverage"].iloc[0] <= 1
