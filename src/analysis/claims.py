@@ -28,8 +28,8 @@ import pandas as pd
 from .paths import DATA_DIR, NOTEBOOKS_DIR, results_dir
 
 CLAIMS_CSV = DATA_DIR / "claims.csv"
-#: Published benchmarks that are not claims of the seeds (literature multipliers, Cour des comptes
-#: shares, RTE totals): used as comparison points and documented parameters, never recomputed.
+#: Published benchmarks that are not claims of the seeds (the literature's local multipliers):
+#: comparison points, never recomputed. Energy parameters live in ``data/energy_parameters.csv``.
 REFERENCES_CSV = DATA_DIR / "reference_values.csv"
 CLAIM_COLUMNS = ["id", "seed", "quote", "value", "value_high", "unit", "period", "geography",
                  "attributed_to", "theme", "plan"]
