@@ -34,6 +34,7 @@ def execute(path: Path, timeout: int = 600, parameters: dict | None = None, outp
     if parameters:
         inject_parameters(nb, parameters)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
     for cell in nb.cells:
