@@ -67,3 +67,19 @@ def test_index_and_generated_readme(tmp_path):
     lines = [line for line in readme.splitlines() if line.startswith("| a_fig") or line.startswith("| b_fig")]
     assert len(lines) == 2 and lines[0].startswith("| a_fig") and "Insee, ESTEL" in lines[0]
     assert "`c1`, `c2`" in lines[1]
+
+
+def test_committed_figures_readme_matches_index(tmp_path):
+    """figures/README.md is generated from figures/index.csv; every indexed figure exists in three formats."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "figures"
+    shutil.copy(root / "index.csv", tmp_path / "index.csv")
+    assert figures.write_figures_readme(tmp_path).read_text() == (root / "README.md").read_text(), (
+        "figures/README.md is stale: run `make figures` (or python -m analysis.figures)")
+    import csv
+
+    for row in csv.DictReader(open(root / "index.csv", encoding="utf-8")):
+        for ext in figures.FORMATS:
+            assert (root / f"{row['name']}.{ext}").stat().st_size > 1000, f"{row['name']}.{ext}"

@@ -55,6 +55,9 @@ def test_printed_results_are_checked_by_nbval(notebook):
 def test_header_and_gap_sections(notebook):
     first = notebook.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# ")
+    header = first.source.lower()
+    for part in ("question", "claim", "data", "seed"):
+        assert part in header, f"the header cell must state the {part} (question, cited claims with seed, data used)"
     text = " ".join(c.source for c in notebook.cells if c.cell_type == "markdown").lower()
     assert "close the gap" in text, "end with a 'what would close the gap' list"
 
