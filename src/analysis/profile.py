@@ -1,0 +1,475 @@
+"""Territory profiles: membership, population, employment structure and maps of any territory.
+
+A territory is a Territoire d'industrie (id 'ti-RRNN' of the 2023-2027 wave) or any list of
+EPCI SIRENs. :func:`territory` resolves it into communes (INSEE 2024 geography, municipal
+populations of the Etalab EPCI file); the other functions describe it:
+
+- :func:`epci_membership` -- each EPCI of the territory with its population and the
+  Territoires d'industrie it belonged to in both waves; :func:`wave_changes` -- how the TIs
+  touching the territory changed between the 2018-2022 and 2023-2027 waves (ids are not
+  comparable between waves: territories are matched by shared members);
+- :func:`ti_overview` -- every TI of a wave with its members, EPCI, départements, population;
+- :func:`lists_near_population` -- which lists of EPCIs reach a given population (used to
+  infer an unpublished membership list from a population figure);
+- :func:`flagged_zones` -- zones d'emploi (2010 or 2020) with at least a share of their
+  population in the territory (the statistical proxy of the territory);
+- :func:`industry_share_path` -- industry's share of employment by year for groups of zones
+  (territory, its région, France) from the series of :func:`analysis.dynamics.employment_series`;
+- :func:`industry_mix` -- industrial employment by A38 sector, with shares and location
+  quotients against France;
+- :func:`area_map` and :func:`france_waves_map` -- the maps.
+
+``python -m analysis.profile ti-8416`` (``make profile TI=ti-8416``) renders notebook 04 for
+any of the 183 territories into ``profiles/<id>.ipynb`` and ``profiles/<id>.html``, its
+figures into ``profiles/<id>_figures/``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import textwrap
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from . import dynamics, figures, geography
+from .loaders import geo as _geo
+from .paths import NOTEBOOKS_DIR, REPO_ROOT
+
+__all__ = [
+    "Territory", "territory", "epci_membership", "wave_changes", "ti_overview", "lists_near_population",
+    "flagged_zones", "industry_share_path", "industry_mix", "area_map", "france_waves_map", "key_figures",
+    "render", "PROFILE_NOTEBOOK", "PROFILES_DIR",
+]
+
+WAVES = geography.WAVES
+PROFILE_NOTEBOOK = NOTEBOOKS_DIR / "04_clermont_vichy_auvergne.ipynb"
+PROFILES_DIR = REPO_ROOT / "profiles"
+#: Metropolitan France bounding box (longitude / latitude) used to crop the national maps.
+METRO_BOUNDS = (-5.3, 41.2, 9.7, 51.2)
+
+
+# =============================================================================================
+# The territory
+# =============================================================================================
+
+
+@dataclass
+class Territory:
+    """A territory resolved into communes.
+
+    ``communes``: one row per commune (``com``, ``name``, ``epci``, ``ze2020``, ``ze2010``,
+    ``dep``, ``reg``, ``population`` = municipal population, inhabitants); ``epcis``: sorted
+    SIRENs of the EPCI (or EPT) it is made of; ``region``: the région holding most of its
+    population.
+    """
+
+    name: str
+    ti_id: str | None
+    epcis: list[str]
+    communes: pd.DataFrame = field(repr=False)
+    region: str = ""
+
+    @property
+    def population(self) -> int:
+        return int(self.communes["population"].sum())
+
+
+def territory(ti_id: str | None = None, epcis: Iterable[str] | None = None, name: str | None = None,
+              wave: str = geography.WAVE_2023) -> Territory:
+    """Resolve a Territoire d'industrie id (of ``wave``) or a list of EPCI SIRENs into communes.
+
+    Exactly one of ``ti_id`` and ``epcis`` must be given. ``name`` defaults to the TI's name.
+    Unknown ids or SIRENs raise :class:`analysis.geography.UnknownAreaError`.
+    """
+    if (ti_id is None) == (epcis is None):
+        raise ValueError("give either a Territoire d'industrie id or a list of EPCI SIRENs")
+    c = geography.communes()
+    if ti_id is not None:
+        tc = geography.ti_communes(wave, ti_id)
+        coms = tc["com"].drop_duplicates()
+        name = name or str(tc["ti_name"].iloc[0])
+        members = sorted(tc["member_siren"].unique())
+    else:
+        members = sorted(set(epcis))
+        ac = geography.area_communes("epci", members)
+        coms = ac["com"].drop_duplicates()
+        name = name or f"{len(members)} EPCI"
+    sub = c[c["com"].isin(set(coms))].sort_values("com", ignore_index=True)
+    region = str(sub.groupby("reg")["population"].sum().idxmax())
+    return Territory(name=name, ti_id=ti_id, epcis=members, communes=sub, region=region)
+
+
+def epci_membership(area: Territory) -> pd.DataFrame:
+    """Each EPCI (or EPT) touched by the territory: population and TI membership in both waves.
+
+    Columns: ``epci``, ``epci_name``, ``dep`` (département(s) of its communes in the
+    territory), ``population`` (municipal population inside the territory), ``ti_2018``,
+    ``ti_2018_name``, ``ti_2023``, ``ti_2023_name`` (TI ids and names holding the EPCI's
+    communes, '; '-joined; empty when none). Sorted by population, largest first.
+    """
+    c = area.communes
+    names = _geo.load_epci_communes().drop_duplicates("epci").set_index("epci")["epci_name"]
+    ept_names = _geo.load_ti_members().drop_duplicates("member_siren").set_index("member_siren")["member_name"]
+    key = c["ept"].where(c["ept"].isin(area.epcis), c["epci"]) if "ept" in c else c["epci"]
+    base = c.assign(unit=key)
+    out = base.groupby("unit", as_index=False).agg(dep=("dep", lambda s: ", ".join(sorted(set(s)))),
+                                                   population=("population", "sum"))
+    join = lambda s: "; ".join(sorted(set(s.dropna())))  # noqa: E731
+    for wave, tag in ((geography.WAVE_2018, "2018"), (geography.WAVE_2023, "2023")):
+        tc = geography.ti_communes(wave)[["ti_id", "ti_name", "com"]]
+        t = base[["unit", "com"]].merge(tc, on="com", how="inner")
+        g = t.groupby("unit").agg(ids=("ti_id", join), nm=("ti_name", join))
+        out[f"ti_{tag}"] = out["unit"].map(g["ids"]).fillna("")
+        out[f"ti_{tag}_name"] = out["unit"].map(g["nm"]).fillna("")
+    out["epci_name"] = out["unit"].map(names).fillna(out["unit"].map(ept_names)).fillna("")
+    out = out.rename(columns={"unit": "epci"})
+    cols = ["epci", "epci_name", "dep", "population", "ti_2018", "ti_2018_name", "ti_2023", "ti_2023_name"]
+    return out[cols].sort_values(["population", "epci"], ascending=[False, True], ignore_index=True)
+
+
+def wave_changes(members: pd.DataFrame, ti_ids_2023: Iterable[str]) -> pd.DataFrame:
+    """How Territoires d'industrie of the 2023-2027 wave relate to those of 2018-2022.
+
+    ``members``: :func:`analysis.loaders.geo.load_ti_members` (both waves). Ids are not
+    comparable between waves, so each 2023 territory is matched with the 2018 territory
+    sharing most members (none when no member was in a 2018 TI).
+
+    Returns one row per 2023 territory: ``ti_2023``, ``name_2023``, ``n_2023`` (members),
+    ``ti_2018``, ``name_2018``, ``n_2018``, ``shared``, ``added`` (member names new in 2023,
+    '; '-joined), ``removed`` (names of the 2018 territory absent in 2023), ``status``
+    ('new', 'unchanged', 'enlarged', 'reduced', 'changed').
+    """
+    m23 = members[members["wave"] == geography.WAVE_2023]
+    m18 = members[members["wave"] == geography.WAVE_2018]
+    rows = []
+    for tid in sorted(set(ti_ids_2023)):
+        a = m23[m23["ti_id"] == tid]
+        if a.empty:
+            raise geography.UnknownAreaError(f"unknown Territoire d'industrie {tid!r} in wave {geography.WAVE_2023}")
+        cand = m18[m18["member_siren"].isin(set(a["member_siren"]))]
+        row = {"ti_2023": tid, "name_2023": a["ti_name"].iloc[0], "n_2023": len(a)}
+        if cand.empty:
+            rows.append(row | {"ti_2018": "", "name_2018": "", "n_2018": 0, "shared": 0,
+                               "added": "; ".join(sorted(a["member_name"])), "removed": "", "status": "new"})
+            continue
+        best = cand.groupby("ti_id").size().sort_index().sort_values(ascending=False, kind="stable").index[0]
+        b = m18[m18["ti_id"] == best]
+        new = a[~a["member_siren"].isin(set(b["member_siren"]))]
+        gone = b[~b["member_siren"].isin(set(a["member_siren"]))]
+        status = ("unchanged" if new.empty and gone.empty else "enlarged" if gone.empty
+                  else "reduced" if new.empty else "changed")
+        rows.append(row | {"ti_2018": best, "name_2018": b["ti_name"].iloc[0], "n_2018": len(b),
+                           "shared": len(a) - len(new), "added": "; ".join(sorted(new["member_name"])),
+                           "removed": "; ".join(sorted(gone["member_name"])), "status": status})
+    return pd.DataFrame(rows, columns=["ti_2023", "name_2023", "n_2023", "ti_2018", "name_2018", "n_2018", "shared",
+                                       "added", "removed", "status"])
+
+
+def ti_overview(wave: str = geography.WAVE_2023) -> pd.DataFrame:
+    """Every Territoire d'industrie of a wave: members, EPCI, départements and population.
+
+    Columns: ``ti_id``, ``ti_name``, ``n_members`` (members as listed by the ANCT: EPCI,
+    EPT or communes), ``n_epci`` (EPCI touched), ``departements`` (codes, ', '-joined),
+    ``n_departements``, ``population`` (municipal population, each commune once).
+    The 2018-2022 members are expressed in 2025 EPCIs (mergers blur the 2018 perimeters).
+    """
+    tm = _geo.load_ti_members()
+    tm = tm[tm["wave"] == wave]
+    tc = geography.ti_communes(wave).merge(geography.communes()[["com", "dep", "epci"]], on="com")
+    g = tc.groupby(["ti_id"]).agg(n_epci=("epci", "nunique"),
+                                  departements=("dep", lambda s: ", ".join(sorted(set(s)))),
+                                  n_departements=("dep", "nunique"))
+    pop = tc.drop_duplicates(["ti_id", "com"]).groupby("ti_id")["population"].sum()
+    out = tm.groupby(["ti_id", "ti_name"], as_index=False).agg(n_members=("member_siren", "nunique"))
+    out = out.merge(g.reset_index(), on="ti_id", how="left")
+    out["population"] = out["ti_id"].map(pop).astype("int64")
+    return out.sort_values("ti_id", ignore_index=True)
+
+
+def lists_near_population(population: pd.Series, size: int, target: float, tol: float,
+                          required: Iterable[str] = ()) -> pd.DataFrame:
+    """Every list of ``size`` units whose population is within ``tol`` (relative) of ``target``.
+
+    ``population``: inhabitants indexed by unit (e.g. EPCI SIREN); ``required``: units every
+    list must contain. Enumerates all combinations (keep the candidate set small: C(n, k)).
+    Returns ``members`` (sorted, '; '-joined), ``population``, ``gap`` (relative to target),
+    sorted by absolute gap.
+    """
+    required = list(required)
+    missing = set(required) - set(population.index)
+    if missing:
+        raise KeyError(f"required units not among the candidates: {sorted(missing)}")
+    if size < len(required):
+        raise ValueError("size is smaller than the number of required units")
+    free = sorted(set(population.index) - set(required))
+    base = float(population.loc[required].sum())
+    rows = []
+    for combo in itertools.combinations(free, size - len(required)):
+        pop = base + float(population.loc[list(combo)].sum())
+        gap = pop / target - 1
+        if abs(gap) <= tol:
+            rows.append(("; ".join(sorted(required + list(combo))), pop, gap))
+    out = pd.DataFrame(rows, columns=["members", "population", "gap"])
+    return out.reindex(out["gap"].abs().sort_values(kind="stable").index).reset_index(drop=True)
+
+
+# =============================================================================================
+# Employment structure
+# =============================================================================================
+
+
+def flagged_zones(coms: pd.DataFrame, zoning: str = "ze2020", threshold: float = 0.5,
+                  names: pd.Series | None = None) -> pd.DataFrame:
+    """Zones d'emploi with at least ``threshold`` of their population in a set of communes.
+
+    ``coms``: rows with a ``com`` column. Returns ``zoning`` code, ``name`` (from ``names``,
+    a Series indexed by zone code, if given), ``population`` (zone), ``share`` (fraction of
+    the zone's population in the area), ``area_share`` (fraction of the area's population
+    in the zone). If no zone reaches the threshold, the zone holding most of the area's
+    population is returned (so that every territory has a proxy); check ``share``.
+    """
+    zs = geography.zone_shares(coms[["com"]], zoning, threshold)
+    zs = zs[zs["population_in"] > 0]
+    out = zs[zs["flag"]]
+    if out.empty:
+        out = zs.nlargest(1, "area_share")
+    out = out[[zoning, "population", "share", "area_share"]].copy()
+    out.insert(1, "name", out[zoning].map(names) if names is not None else "")
+    return out.sort_values(zoning, ignore_index=True)
+
+
+def industry_share_path(industry: pd.DataFrame, total: pd.DataFrame, groups: Mapping[str, Iterable[str]]) -> pd.DataFrame:
+    """Industry's share of employment by year for named groups of zones.
+
+    ``industry`` / ``total``: series with ``code``, ``year``, ``employment`` (e.g.
+    :func:`analysis.dynamics.employment_series` for 'industry' and 'total' of one source);
+    ``groups``: group name -> zone codes (an empty list or None means every zone of the
+    series, e.g. France). Returns ``group``, ``year``, ``industry``, ``total`` (jobs),
+    ``share`` (fraction) and ``index`` (industrial employment, first year = 100).
+    """
+    rows = []
+    for gname, codes in groups.items():
+        codes = None if codes is None else set(codes)
+        pick = (lambda d: d) if not codes else (lambda d, c=codes: d[d["code"].isin(c)])  # noqa: E731
+        i = pick(industry).groupby("year")["employment"].sum(min_count=1)
+        t = pick(total).groupby("year")["employment"].sum(min_count=1)
+        df = pd.DataFrame({"industry": i, "total": t}).reset_index()
+        df.insert(0, "group", gname)
+        rows.append(df)
+    out = pd.concat(rows, ignore_index=True)
+    out["share"] = out["industry"] / out["total"]
+    first = out.groupby("group")["industry"].transform("first")
+    out["index"] = 100 * out["industry"] / first
+    return out
+
+
+def industry_mix(a38: pd.DataFrame, units: Iterable[str], year: int, *, zone: str = "ze2020",
+                 sectors: Iterable[str] | None = None) -> pd.DataFrame:
+    """Industrial employment of a group of zones by A38 sector, with shares and location quotients.
+
+    ``a38``: zone x A38 x year employment (``ze2020``, ``a38``, ``a38_label``, ``year``,
+    ``employment``) as :func:`analysis.loaders.employment.load_urssaf_ze2020_a38`
+    (private-sector salaried headcounts, 31 December). ``sectors``: A38 codes to report
+    (default: industry B-E, :func:`analysis.dynamics.sector_codes('industry')`).
+
+    Returns one row per sector: ``a38``, ``a38_label``, ``employment`` (jobs in the zones),
+    ``share_of_industry`` and ``share_of_total`` (fractions of the zones' industrial and
+    total private employment), ``france_share_of_total`` (same share for all zones of the
+    table) and ``location_quotient`` (= share_of_total / france_share_of_total). Sorted by
+    employment, largest first. Secret/missing cells count as 0.
+    """
+    sectors = list(sectors) if sectors is not None else dynamics.sector_codes("industry")
+    y = a38[a38["year"] == year]
+    if y.empty:
+        raise dynamics.CoverageError(f"no year {year} in the A38 table (it has {sorted(a38['year'].unique())})")
+    units = set(units)
+    area = y[y[zone].isin(units)]
+    tot_area = area["employment"].sum()
+    tot_fr = y["employment"].sum()
+    labels = y.drop_duplicates("a38").set_index("a38")["a38_label"]
+    e_area = area.groupby("a38")["employment"].sum().reindex(sectors, fill_value=0.0)
+    e_fr = y.groupby("a38")["employment"].sum().reindex(sectors, fill_value=0.0)
+    out = pd.DataFrame({"a38": sectors, "a38_label": [labels.get(s, "") for s in sectors],
+                        "employment": e_area.values})
+    out["share_of_industry"] = out["employment"] / out["employment"].sum()
+    out["share_of_total"] = out["employment"] / tot_area
+    out["france_share_of_total"] = e_fr.values / tot_fr
+    out["location_quotient"] = out["share_of_total"] / out["france_share_of_total"].where(out["france_share_of_total"] > 0)
+    return out.sort_values(["employment", "a38"], ascending=[False, True], ignore_index=True)
+
+
+def key_figures(area: Territory, share_path_ze2010: pd.DataFrame, share_path_ze2020: pd.DataFrame,
+                mix: pd.DataFrame, area_group: str) -> pd.DataFrame:
+    """The profile's summary table (``metric``, ``value``), printed by the notebook.
+
+    Metrics: population, number of EPCI, industry's share of salaried employment in the
+    first and last ESTEL years (ZE2010 proxy), industry's share of private employment in the
+    first and last URSSAF years (ZE2020 proxy), industrial private jobs in the last URSSAF
+    year, and the largest industrial sector.
+    """
+    a10 = share_path_ze2010[share_path_ze2010["group"] == area_group].sort_values("year")
+    a20 = share_path_ze2020[share_path_ze2020["group"] == area_group].sort_values("year")
+    rows = [
+        ("population", area.population),
+        ("epci", len(area.epcis)),
+        (f"industry_share_estel_{int(a10['year'].iloc[0])}_pct", 100 * a10["share"].iloc[0]),
+        (f"industry_share_estel_{int(a10['year'].iloc[-1])}_pct", 100 * a10["share"].iloc[-1]),
+        (f"industry_share_urssaf_{int(a20['year'].iloc[0])}_pct", 100 * a20["share"].iloc[0]),
+        (f"industry_share_urssaf_{int(a20['year'].iloc[-1])}_pct", 100 * a20["share"].iloc[-1]),
+        (f"industry_jobs_urssaf_{int(a20['year'].iloc[-1])}", a20["industry"].iloc[-1]),
+        ("largest_industry_a38", mix["a38"].iloc[0]),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "value"])
+
+
+# =============================================================================================
+# Maps
+# =============================================================================================
+
+
+def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, points: pd.DataFrame | None = None,
+             markers: Mapping[str, tuple[float, float]] | None = None, *, wave_column: str = "ti_2023_name",
+             title: str = ""):
+    """Map of the territory: EPCI coloured by Territoire d'industrie, zone d'emploi outlines,
+    optional points (``lon``/``lat``, e.g. biomethane injection sites) and named markers
+    (name -> (lon, lat)). ``membership``: :func:`epci_membership`. Returns the figure."""
+    shapes = epci_shapes[epci_shapes["epci"].isin(set(membership["epci"]))].merge(
+        membership[["epci", wave_column]], on="epci", how="left")
+    shapes[wave_column] = shapes[wave_column].replace("", figures.tr("Hors Territoire d'industrie", "Outside any TI"))
+    cats = sorted(shapes[wave_column].unique())
+    colours = {c: figures.PALETTE[i % len(figures.PALETTE)] for i, c in enumerate(cats)}
+    outside = figures.tr("Hors Territoire d'industrie", "Outside any TI")
+    if outside in colours:
+        colours[outside] = "#d9d9d9"
+    fig, ax = plt.subplots(figsize=(6.0, 6.6))
+    for c in cats:
+        part = shapes[shapes[wave_column] == c]
+        part.plot(ax=ax, color=colours[c], edgecolor="white", linewidth=0.5, alpha=0.8, label=c)
+    xmin, ymin, xmax, ymax = shapes.total_bounds
+    pad_x, pad_y = 0.05 * (xmax - xmin), 0.05 * (ymax - ymin)
+    ze = ze_shapes.cx[xmin - pad_x:xmax + pad_x, ymin - pad_y:ymax + pad_y]
+    ze.boundary.plot(ax=ax, color="#222222", linewidth=0.9, linestyle=(0, (3, 2)))
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], alpha=0.8) for c in cats]
+    labels = list(cats)
+    handles.append(plt.Line2D([], [], color="#222222", linestyle=(0, (3, 2)), linewidth=0.9))
+    labels.append(figures.tr("Zones d'emploi 2020 (contours)", "Zones d'emploi 2020 (outlines)"))
+    if points is not None and len(points):
+        inside = points[(points["lon"].between(xmin - pad_x, xmax + pad_x)) & (points["lat"].between(ymin - pad_y, ymax + pad_y))]
+        sc = ax.scatter(inside["lon"], inside["lat"], s=14, marker="^", color="#000000", zorder=5)
+        handles.append(sc)
+        labels.append(figures.tr("Sites d'injection de biométhane en service", "Biomethane injection sites in service"))
+    for label, (lon, lat) in (markers or {}).items():
+        ax.scatter([lon], [lat], s=60, marker="*", color="#D55E00", edgecolor="black", linewidth=0.5, zorder=6)
+        ax.annotate(label, (lon, lat), xytext=(5, 5), textcoords="offset points", fontsize=9, fontweight="bold")
+    ax.set_xlim(xmin - pad_x, xmax + pad_x)
+    ax.set_ylim(ymin - pad_y, ymax + pad_y)
+    ax.set_aspect(1 / 0.7)  # about 1/cos(45.5°): longitude degrees are shorter at these latitudes
+    ax.set_axis_off()
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=7)
+    if title:
+        ax.set_title(textwrap.fill(title, 70), fontsize=9)
+    return fig
+
+
+def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[str]] | None = None, *, title: str = ""):
+    """Two maps of metropolitan France: the Territoires d'industrie of 2018-2022 and 2023-2027.
+
+    ``ti_geometries``: :func:`analysis.loaders.geo.load_ti_geometries`; ``regions``: région
+    shapes; ``highlight``: wave -> TI ids of that wave drawn in a second colour (ids are not
+    comparable between waves, so they are given per wave). Returns the figure. The 2018 file
+    draws commune members as points: they appear as small dots.
+    """
+    highlight = {w: set(ids) for w, ids in (highlight or {}).items()}
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.9))
+    for ax, wave in zip(axes, WAVES):
+        g = ti_geometries[ti_geometries["wave"] == wave]
+        marked = g["ti_id"].isin(highlight.get(wave, set()))
+        regions.plot(ax=ax, color="#f2f2f2", edgecolor="#999999", linewidth=0.4)
+        g[~marked].plot(ax=ax, color=figures.PALETTE[0], alpha=0.75, linewidth=0, markersize=1)
+        if marked.any():
+            g[marked].plot(ax=ax, color=figures.PALETTE[3], linewidth=0, markersize=1)
+        ax.set_xlim(METRO_BOUNDS[0], METRO_BOUNDS[2])
+        ax.set_ylim(METRO_BOUNDS[1], METRO_BOUNDS[3])
+        ax.set_aspect(1 / 0.68)
+        ax.set_axis_off()
+        ax.set_title(figures.tr(f"{wave} : {g['ti_id'].nunique()} territoires",
+                                f"{wave}: {g['ti_id'].nunique()} territories"), fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10, fontweight="bold", x=0.02, ha="left")
+    return fig
+
+
+# =============================================================================================
+# Rendering the profile of any territory
+# =============================================================================================
+
+
+def render(ti_id: str, out_dir=None, *, html: bool = True, timeout: int = 600) -> dict:
+    """Execute notebook 04 for one Territoire d'industrie (2023-2027 wave) into ``out_dir``.
+
+    Writes ``<out_dir>/<ti_id>.ipynb``, ``<out_dir>/<ti_id>.html`` (if ``html``) and the
+    figures in ``<out_dir>/<ti_id>_figures/``. Claims are not recorded (the notebook's
+    ``POLE_ANALYSIS`` parameter is False) and any results go to a temporary folder.
+    Returns the paths written.
+    """
+    from pathlib import Path
+
+    from . import run_notebooks
+
+    known = _geo.load_ti_members()
+    known = known[known["wave"] == geography.WAVE_2023].drop_duplicates("ti_id").set_index("ti_id")["ti_name"]
+    if ti_id not in known.index:
+        raise geography.UnknownAreaError(
+            f"unknown Territoire d'industrie {ti_id!r} (2023-2027 wave ids look like 'ti-8416'; "
+            f"{len(known)} territories)")
+    out_dir = Path(out_dir) if out_dir is not None else PROFILES_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fig_dir = out_dir / f"{ti_id}_figures"
+    nb_out = out_dir / f"{ti_id}.ipynb"
+    params = {"TI_ID": ti_id, "EPCIS": None, "NAME": str(known[ti_id]), "MARKERS": {}, "POLE_ANALYSIS": False}
+    saved = {k: os.environ.get(k) for k in ("ANALYSIS_FIGURES_DIR", "ANALYSIS_RESULTS_DIR")}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ANALYSIS_FIGURES_DIR"] = str(fig_dir)
+        os.environ["ANALYSIS_RESULTS_DIR"] = tmp
+        try:
+            run_notebooks.execute(PROFILE_NOTEBOOK, timeout=timeout, parameters=params, output=nb_out)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    written = {"notebook": nb_out, "figures": fig_dir}
+    if html:
+        import nbformat
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter().from_notebook_node(nbformat.read(nb_out, as_version=4))
+        html_path = out_dir / f"{ti_id}.html"
+        html_path.write_text(body, encoding="utf-8")
+        written["html"] = html_path
+    return written
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m analysis.profile <Territoire d'industrie id, e.g. ti-8416>", file=sys.stderr)
+        return 2
+    try:
+        written = render(argv[0])
+    except geography.UnknownAreaError as err:
+        print(err, file=sys.stderr)
+        return 2
+    for kind, path in written.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

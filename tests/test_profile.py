@@ -1,0 +1,144 @@
+"""Tests of analysis.profile: pure functions on synthetic tables, and the rendering of two territories
+checked against the general functions (geography, dynamics)."""
+
+import re
+import time
+
+import nbformat
+import pandas as pd
+import pytest
+
+from analysis import profile as P
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure functions, synthetic data
+# ---------------------------------------------------------------------------------------------
+
+
+def test_lists_near_population_enumerates_exactly():
+    pop = pd.Series({"a": 100, "b": 200, "c": 300, "d": 400})
+    out = P.lists_near_population(pop, 2, 500, 0.0)
+    assert set(out["members"]) == {"a; d", "b; c"}
+    out = P.lists_near_population(pop, 2, 500, 0.0, required=["a"])
+    assert list(out["members"]) == ["a; d"]
+    out = P.lists_near_population(pop, 3, 650, 0.1)  # 600 (a,b,c) and 700 (a,b,d) are within 10 %
+    assert set(out["members"]) == {"a; b; c", "a; b; d"}
+    with pytest.raises(KeyError):
+        P.lists_near_population(pop, 2, 500, 0.1, required=["z"])
+
+
+def test_industry_share_path_groups_and_index():
+    ind = pd.DataFrame({"code": ["1", "2", "1", "2"], "year": [2000, 2000, 2001, 2001],
+                        "employment": [10.0, 30.0, 5.0, 30.0]})
+    tot = pd.DataFrame({"code": ["1", "2", "1", "2"], "year": [2000, 2000, 2001, 2001],
+                        "employment": [100.0, 100.0, 100.0, 100.0]})
+    out = P.industry_share_path(ind, tot, {"one": ["1"], "all": None}).set_index(["group", "year"])
+    assert out.loc[("one", 2000), "share"] == pytest.approx(0.10)
+    assert out.loc[("one", 2001), "index"] == pytest.approx(50.0)
+    assert out.loc[("all", 2001), "share"] == pytest.approx(35 / 200)
+    assert out.loc[("all", 2000), "index"] == pytest.approx(100.0)
+
+
+def test_industry_mix_shares_and_location_quotient():
+    a38 = pd.DataFrame({
+        "ze2020": ["A", "A", "A", "B", "B", "B"], "a38": ["CG", "CH", "GZ"] * 2,
+        "a38_label": ["Caoutchouc", "Métallurgie", "Commerce"] * 2, "year": [2024] * 6,
+        "employment": [30.0, 10.0, 60.0, 0.0, 10.0, 90.0],
+    })
+    out = P.industry_mix(a38, ["A"], 2024, sectors=["CG", "CH"]).set_index("a38")
+    assert list(out.index) == ["CG", "CH"]
+    assert out.loc["CG", "share_of_industry"] == pytest.approx(0.75)
+    assert out.loc["CG", "share_of_total"] == pytest.approx(0.30)
+    assert out.loc["CG", "location_quotient"] == pytest.approx(0.30 / 0.15)
+    assert out.loc["CH", "location_quotient"] == pytest.approx(0.10 / 0.10)
+    with pytest.raises(Exception):
+        P.industry_mix(a38, ["A"], 2019)
+
+
+def test_wave_changes_matches_by_members():
+    m = pd.DataFrame([
+        ("2018-2022", "ti-0001", "Old", "111111111", "X"), ("2018-2022", "ti-0001", "Old", "222222222", "Y"),
+        ("2023-2027", "ti-0005", "New", "111111111", "X"), ("2023-2027", "ti-0005", "New", "333333333", "Z"),
+        ("2023-2027", "ti-0006", "Fresh", "444444444", "W"),
+    ], columns=["wave", "ti_id", "ti_name", "member_siren", "member_name"])
+    out = P.wave_changes(m, ["ti-0005", "ti-0006"]).set_index("ti_2023")
+    assert out.loc["ti-0005", "ti_2018"] == "ti-0001" and out.loc["ti-0005", "status"] == "changed"
+    assert out.loc["ti-0005", "added"] == "Z" and out.loc["ti-0005", "removed"] == "Y"
+    assert out.loc["ti-0006", "status"] == "new" and out.loc["ti-0006", "ti_2018"] == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering two territories and checking their numbers against the general functions
+# ---------------------------------------------------------------------------------------------
+
+TERRITORIES = ["ti-2704", "ti-8413"]  # Grand Chalon; Plastics Vallée – Oyonnax
+
+
+def _key_figures(nb) -> dict:
+    """Parse the printed table of the cell tagged 'profile-summary' into {metric: value}."""
+    cell = next(c for c in nb.cells if "profile-summary" in c.get("metadata", {}).get("tags", []))
+    text = "".join(o["text"] for o in cell.outputs if o.get("output_type") == "stream")
+    out = {}
+    for line in text.splitlines()[1:]:
+        m = re.match(r"\s*(\S+)\s+(\S+)\s*$", line)
+        if m:
+            v = m.group(2).replace(",", "")
+            out[m.group(1)] = float(v) if re.fullmatch(r"-?\d+(\.\d+)?", v) else v
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    import os
+    from pathlib import Path
+
+    path = os.environ.get("ANALYSIS_DATA_MIRROR")
+    assert path and Path(path, "MANIFEST.csv").is_file(), "set ANALYSIS_DATA_MIRROR to the public-data mirror"
+    out = tmp_path_factory.mktemp("profiles")
+    start = time.perf_counter()
+    paths = {t: P.render(t, out, html=(t == TERRITORIES[0])) for t in TERRITORIES}
+    return out, paths, time.perf_counter() - start
+
+
+def test_render_writes_notebook_html_and_figures(rendered):
+    out, paths, seconds = rendered
+    assert seconds < 60, f"rendering two profiles took {seconds:.0f} s"
+    first = paths[TERRITORIES[0]]
+    assert first["html"].exists() and "Grand Chalon" in first["html"].read_text(encoding="utf-8")
+    for t in TERRITORIES:
+        nb = nbformat.read(paths[t]["notebook"], as_version=4)
+        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
+        figs = sorted(p.name for p in paths[t]["figures"].glob("04_*.png"))
+        assert figs == ["04_area_map.png", "04_france_ti_waves.png", "04_industry_mix.png", "04_industry_share_path.png"]
+
+
+@pytest.mark.parametrize("ti_id", TERRITORIES)
+def test_rendered_numbers_match_general_functions(rendered, ti_id):
+    from analysis import dynamics, geography
+    from analysis.loaders import employment
+
+    _, paths, _ = rendered
+    key = _key_figures(nbformat.read(paths[ti_id]["notebook"], as_version=4))
+    tc = geography.ti_communes(geography.WAVE_2023, ti_id).drop_duplicates("com")
+    assert key["population"] == tc["population"].sum()
+    ind = dynamics.employment_growth("ti", ti_id, 2019, 2024, "industry").iloc[0]
+    assert key["industry_jobs_urssaf_2024"] == pytest.approx(ind["emp_end"], abs=0.5)
+    tot = dynamics.employment_growth("ti", ti_id, 2019, 2024, "total", source="urssaf_ze2020_a38").iloc[0]
+    assert key["industry_share_urssaf_2019_pct"] == pytest.approx(100 * ind["emp_start"] / tot["emp_start"], abs=0.05)
+    ind10 = dynamics.employment_growth("ti", ti_id, 1998, 2017, "industry").iloc[0]
+    tot10 = dynamics.employment_growth("ti", ti_id, 1998, 2017, "total", source="estel_ze2010_salaried").iloc[0]
+    assert key["industry_share_estel_1998_pct"] == pytest.approx(100 * ind10["emp_start"] / tot10["emp_start"], abs=0.05)
+    assert key["industry_share_estel_2017_pct"] == pytest.approx(100 * ind10["emp_end"] / tot10["emp_end"], abs=0.05)
+    units = geography.area_units("ti", ti_id, "ze2020")["unit"]
+    a38 = employment.load_urssaf_ze2020_a38()
+    a = a38[(a38["year"] == 2024) & a38["ze2020"].isin(set(units)) & a38["a38"].isin(dynamics.sector_codes("industry"))]
+    assert key["largest_industry_a38"] == a.groupby("a38")["employment"].sum().idxmax()
+
+
+def test_render_refuses_unknown_territory(tmp_path):
+    from analysis import geography
+
+    with pytest.raises(geography.UnknownAreaError):
+        P.render("ti-9999", tmp_path)
