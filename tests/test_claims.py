@@ -78,3 +78,29 @@ def test_every_register_row_is_on_the_committed_scoreboard():
     assert set(board["status"]) <= set(claims.STATUSES)
     recorded = board[board["status"].isin(["reproduced", "close", "differs"])]
     assert (recorded["recomputed_value"] != "").all() and (recorded["note"] != "").all()
+
+
+def test_scoreboard_recompares_with_the_current_register(tmp_path, monkeypatch):
+    """A status saved at record time is not trusted: editing the cited value changes the status."""
+    reg = _register(tmp_path)
+    monkeypatch.setattr(claims, "CLAIMS_CSV", reg)
+    monkeypatch.setattr(claims.claim, "__defaults__", (reg,))
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
+    assert claims.record("a_claim", 134.0, tol=0.05, close_tol=0.15, note="x", notebook="01") == "reproduced"
+    edited = pd.read_csv(reg, dtype=str, keep_default_na=False)
+    edited.loc[edited["id"] == "a_claim", "value"] = "999999"
+    edited.to_csv(reg, index=False)
+    board = claims.scoreboard(reg, tmp_path / "results" / "claims_results.csv").set_index("id")
+    assert board.loc["a_claim", "status"] == "differs"
+
+
+def test_forget_drops_a_notebooks_rows(tmp_path, monkeypatch):
+    reg = _register(tmp_path)
+    monkeypatch.setattr(claims, "CLAIMS_CSV", reg)
+    monkeypatch.setattr(claims.claim, "__defaults__", (reg,))
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
+    claims.record("a_claim", 134.0, tol=0.05, close_tol=0.15, note="x", notebook="01_x")
+    claims.record("c_claim", 1.5, tol=0.0, close_tol=0.1, note="y", notebook="02_y")
+    assert claims.forget("01_x") == 1
+    left = pd.read_csv(tmp_path / "results" / "claims_results.csv", dtype=str)
+    assert list(left["id"]) == ["c_claim"]

@@ -83,3 +83,29 @@ def test_committed_figures_readme_matches_index(tmp_path):
     for row in csv.DictReader(open(root / "index.csv", encoding="utf-8")):
         for ext in figures.FORMATS:
             assert (root / f"{row['name']}.{ext}").stat().st_size > 1000, f"{row['name']}.{ext}"
+
+
+def test_forget_and_prune_remove_stale_figures(tmp_path):
+    figures.save_figure(_figure(), "01_keep", sources="x", notebook="01_a", out_dir=tmp_path)
+    figures.save_figure(_figure(), "02_old", sources="x", notebook="02_b", out_dir=tmp_path)
+    assert figures.forget("02_b", out_dir=tmp_path) == 1
+    removed = figures.prune(out_dir=tmp_path)
+    assert [p.name for p in removed] == ["02_old.pdf", "02_old.png", "02_old.svg"]
+    assert sorted(p.name for p in tmp_path.glob("01_keep.*")) == ["01_keep.pdf", "01_keep.png", "01_keep.svg"]
+
+
+def test_save_figure_gives_default_axes_french_ticks(tmp_path):
+    figures.use_style()
+    fig, ax = plt.subplots()
+    ax.plot([2019, 2020, 2024], [0.5, 12000.0, 30000.0])
+    figures.save_figure(fig, "ticks", sources="x", notebook="t", out_dir=tmp_path, language="fr")
+    fig.canvas.draw()
+    ylabels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    xlabels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "10\u202f000" in ylabels and "5\u202f000" not in ylabels and "5000" in ylabels
+    assert "2020" in xlabels and "2\u202f020" not in xlabels
+    fig2, ax2 = plt.subplots()
+    ax2.plot([0, 1], [-0.5, 1.5])
+    figures.save_figure(fig2, "ticks2", sources="x", notebook="t", out_dir=tmp_path, language="fr")
+    fig2.canvas.draw()
+    assert "\u22120,5" in [t.get_text() for t in ax2.get_yticklabels()]

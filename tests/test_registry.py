@@ -107,4 +107,60 @@ def test_parsed_cache_is_keyed_by_hash_and_parser_version(mirror, tmp_path, monk
     assert calls == [1, 2]
     files = sorted(p.name for p in (tmp_path / "cache" / "parsed").rglob("*.parquet"))
     sha = reg.entry("insee_estel_france_a5_1998_2023").sha256[:12]
-    assert files == [f"toy_parser-{sha}-v1.parquet", f"toy_parser-{sha}-v2.parquet"]
+    assert [f.rsplit("-", 1)[0] for f in files] == [f"toy_parser-{sha}-v1", f"toy_parser-{sha}-v2"]
+    code = {f.rsplit("-", 1)[1] for f in files}
+    assert len(code) == 1, "the parser module's code hash is part of the key"
+
+
+class _FakeResponse:
+    def __init__(self, content: bytes, status: int = 200):
+        self.content, self.status_code, self.headers = content, status, {"content-length": str(len(content))}
+
+    def raise_for_status(self):
+        import requests
+
+        if self.status_code >= 400:
+            raise requests.exceptions.HTTPError(f"{self.status_code}", response=self)
+
+    def iter_content(self, chunk_size=1024):
+        yield self.content
+
+
+def test_download_with_wrong_bytes_reports_actual_hash_and_caches_nothing(tmp_path, monkeypatch):
+    import hashlib
+
+    import requests
+
+    body = b"not the INSEE file"
+    monkeypatch.delenv("ANALYSIS_DATA_MIRROR", raising=False)
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(requests, "get", lambda *a, **k: _FakeResponse(body))
+    e = reg.entry("insee_estel_france_a5_1998_2023")
+    with pytest.raises(reg.DataHashError) as err:
+        reg.fetch(e.key)
+    msg = str(err.value)
+    assert e.file in msg and e.sha256 in msg and hashlib.sha256(body).hexdigest() in msg
+    assert not list((tmp_path / "cache").rglob("*.json")), "nothing reaches the cache"
+
+
+def test_upstream_http_error_is_named(tmp_path, monkeypatch):
+    import requests
+
+    monkeypatch.delenv("ANALYSIS_DATA_MIRROR", raising=False)
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(requests, "get", lambda *a, **k: _FakeResponse(b"", 404))
+    with pytest.raises(reg.DataUnavailableError, match="HTTP 404"):
+        reg.fetch("insee_estel_france_a5_1998_2023")
+
+
+def test_relative_mirror_path_is_taken_from_the_repository_root(mirror, tmp_path, monkeypatch):
+    import os
+
+    from analysis.paths import REPO_ROOT
+
+    rel = os.path.relpath(mirror, REPO_ROOT)
+    monkeypatch.setenv("ANALYSIS_DATA_MIRROR", rel)
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)  # as a kernel running in notebooks/ would be elsewhere
+    assert reg.mirror_dir() == mirror.resolve()
+    assert reg.fetch("insee_estel_france_a5_1998_2023").is_file()

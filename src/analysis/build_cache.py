@@ -25,7 +25,7 @@ def import_all_loaders() -> dict:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.basicConfig(level=logging.WARNING, format="    %(message)s")
     entries = registry()
     print(f"cache: {cache_dir()}", flush=True)
     t0 = time.perf_counter()
@@ -34,6 +34,7 @@ def main() -> int:
         fetch(key)
     t1 = time.perf_counter()
     found = import_all_loaders()
+    logging.getLogger("analysis").setLevel(logging.INFO)  # "parsing <file> ..." before each cold parse
     for i, (name, loader) in enumerate(sorted(found.items()), 1):
         start = time.perf_counter()
         df = loader()

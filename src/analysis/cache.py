@@ -1,14 +1,19 @@
 """Parsed-table cache: parse a public file once, reload it as parquet in well under a second.
 
-A cached table is keyed by the SHA-256 of its source file (from the registry) and by
-the parser's version number, so a new data vintage or a changed parser is never
-served from a stale cache. Files live in ``<cache_dir>/parsed/<key>/``.
+A cached table is keyed by the SHA-256 of its source file (from the registry), by the
+parser's version number and by a hash of the source code of the parser's module (so a
+change to a shared helper invalidates the tables even if nobody bumped a version): a new
+data vintage or a changed parser is never served from a stale cache. Files live in
+``<cache_dir>/parsed/<key>/``.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import inspect
 import logging
+import sys
 import os
 import tempfile
 from pathlib import Path
@@ -53,13 +58,15 @@ def parsed(key: str, version: int, *extra_keys: str) -> Callable:
     """
 
     def decorate(parser: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        code = hashlib.sha256(inspect.getsource(sys.modules[parser.__module__]).encode()).hexdigest()[:8]
+
         @functools.wraps(parser)
         def loader(refresh: bool = False) -> pd.DataFrame:
             keys = (key, *extra_keys)
             stamp = "-".join(entry(k).sha256[:12] for k in keys)
             is_geo = getattr(parser, "_geo", False)
             suffix = ".geo.parquet" if is_geo else ".parquet"
-            target = cache_dir() / "parsed" / key / f"{parser.__name__}-{stamp}-v{version}{suffix}"
+            target = cache_dir() / "parsed" / key / f"{parser.__name__}-{stamp}-v{version}-{code}{suffix}"
             if target.exists() and not refresh:
                 return _read(target)
             log.info("parsing %s with %s", entry(key).file, parser.__name__)

@@ -120,7 +120,9 @@ def record(claim_id: str, value: float | None, *, tol: float | None = None, clos
             raise ClaimError(f"{claim_id}: recomputed value must be a finite number, got {value!r}")
         if tol is None or close_tol is None or not (0 <= tol <= close_tol):
             raise ClaimError(f"{claim_id}: give tolerances with 0 <= tol <= close_tol (got {tol}, {close_tol})")
-    status = compare(c["value"], c["value_high"], value, tol, close_tol, comparable, not_reproducible)
+    # compare the value as stored (6 significant digits) so the scoreboard, which recompares, agrees
+    stored = None if not_reproducible else float(_fmt(value))
+    status = compare(c["value"], c["value_high"], stored, tol, close_tol, comparable, not_reproducible)
     path = results_path()
     df = _read_results(path)
     row = {"id": claim_id, "recomputed_value": _fmt(value), "tol": _fmt(tol), "close_tol": _fmt(close_tol),
@@ -153,6 +155,29 @@ def compare(cited: float, cited_high: float | None, value: float | None, tol: fl
     return "differs"
 
 
+def _status_now(c: dict, r: pd.Series) -> str:
+    """Status of a recorded result against the register's *current* cited value.
+
+    The status saved by :func:`record` is not trusted: if the register's value changed since,
+    the comparison is redone with the tolerances the notebook stated.
+    """
+    if r["status"] == NOT_REPRODUCIBLE or r["recomputed_value"] == "":
+        return NOT_REPRODUCIBLE
+    return compare(c["value"], c["value_high"], float(r["recomputed_value"]), float(r["tol"]),
+                   float(r["close_tol"]), r["comparable"] == "True")
+
+
+def forget(notebook: str) -> int:
+    """Remove every result recorded by ``notebook`` (run before re-executing it, so that a
+    deleted ``record`` call does not leave a stale row). Returns the number of rows removed."""
+    path = results_path()
+    df = _read_results(path)
+    keep = df[df["notebook"] != notebook]
+    if len(keep) != len(df):
+        keep.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    return len(df) - len(keep)
+
+
 def scoreboard(claims_path: Path | str = CLAIMS_CSV, results_csv: Path | None = None,
                notebooks_dir: Path = NOTEBOOKS_DIR) -> pd.DataFrame:
     """Join the register with the recorded results (no file written).
@@ -172,7 +197,7 @@ def scoreboard(claims_path: Path | str = CLAIMS_CSV, results_csv: Path | None = 
         row = {"id": c["id"], "seed": c["seed"], "cited_value": cited, "unit": c["unit"]}
         if c["id"] in results.index:
             r = results.loc[c["id"]]
-            row |= {"recomputed_value": r["recomputed_value"], "status": r["status"],
+            row |= {"recomputed_value": r["recomputed_value"], "status": _status_now(c, r),
                     "notebook": r["notebook"], "note": r["note"]}
         elif c["plan"].startswith(NOT_REPRODUCIBLE):
             row |= {"recomputed_value": "", "status": NOT_REPRODUCIBLE, "notebook": "",

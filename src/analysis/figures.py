@@ -18,7 +18,9 @@ from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter
+import math
+
+from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
 from .paths import figures_dir
 
@@ -79,6 +81,31 @@ def format_axis(ax, which: str = "y", decimals: int = 0, percent: bool = False, 
             getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(fmt))
 
 
+def _tick_decimals(locs) -> int:
+    steps = [b - a for a, b in zip(locs, locs[1:]) if b > a]
+    if not steps:
+        return 0
+    step = min(steps)
+    return 0 if step >= 1 else min(6, math.ceil(-math.log10(step) - 1e-9))
+
+
+def french_ticks(fig) -> None:
+    """Give every linear axis still on matplotlib's default formatter French tick labels:
+    decimal comma, minus sign, narrow no-break space between thousands from 10 000 up
+    (four-digit numbers such as years stay unseparated, as French typography allows).
+    Axes formatted explicitly (:func:`format_axis`, percent, dates, categories) are left alone."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is not ScalarFormatter or axis.get_scale() != "linear":
+                continue
+
+            def tick(v, _pos, axis=axis):
+                text = fr_number(v, _tick_decimals(list(axis.get_majorticklocs())), language="fr")
+                return text if abs(v) >= 10_000 else text.replace(THIN_SPACE, "")
+
+            axis.set_major_formatter(FuncFormatter(tick))
+
+
 def source_line(sources: str, language: str | None = None) -> str:
     """``'Source : Insee, ESTEL ; calculs du projet'`` (or the English equivalent)."""
     if lang(language) == "fr":
@@ -95,6 +122,8 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
     """
     out = Path(out_dir) if out_dir is not None else figures_dir()
     out.mkdir(parents=True, exist_ok=True)
+    if lang(language) == "fr":
+        french_ticks(fig)
     text = source_line(sources, language)
     if not any(t.get_gid() == "source-line" for t in fig.texts):
         fig.text(0.0, -0.01, text, ha="left", va="top", fontsize=7, color="#555555", gid="source-line",
@@ -124,6 +153,35 @@ def _index(out: Path, row: dict) -> None:
         w.writerows(rows)
 
 
+def forget(notebook: str, out_dir: Path | None = None) -> int:
+    """Drop ``notebook``'s rows from ``figures/index.csv`` (before re-executing it, so that a
+    renamed or deleted figure does not stay listed). Returns the number of rows removed."""
+    out = Path(out_dir) if out_dir is not None else figures_dir()
+    path = out / "index.csv"
+    if not path.exists():
+        return 0
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    keep = [r for r in rows if r["notebook"] != notebook]
+    if len(keep) != len(rows):
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(keep)
+    return len(rows) - len(keep)
+
+
+def prune(out_dir: Path | None = None) -> list[Path]:
+    """Delete exported files (SVG, PDF, PNG) that ``figures/index.csv`` no longer lists."""
+    out = Path(out_dir) if out_dir is not None else figures_dir()
+    with open(out / "index.csv", newline="", encoding="utf-8") as f:
+        names = {r["name"] for r in csv.DictReader(f)}
+    stale = [p for ext in FORMATS for p in out.glob(f"*.{ext}") if p.stem not in names]
+    for p in stale:
+        p.unlink()
+    return sorted(stale)
+
+
 def write_figures_readme(out_dir: Path | None = None) -> Path:
     """Generate ``figures/README.md`` from ``figures/index.csv``."""
     out = Path(out_dir) if out_dir is not None else figures_dir()
@@ -141,5 +199,7 @@ def write_figures_readme(out_dir: Path | None = None) -> Path:
     return path
 
 
-if __name__ == "__main__":  # python -m analysis.figures
-    print(write_figures_readme())
+if __name__ == "__main__":  # python -m analysis.figures: prune stale exports, regenerate README.md
+    for stale in prune():
+        print(f"removed stale figure {stale.name}")
+    print(f"wrote {write_figures_readme()}")

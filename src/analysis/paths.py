@@ -18,11 +18,25 @@ DATA_DIR = REPO_ROOT / "data"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 
 
+def env_path(variable: str) -> Path | None:
+    """The folder named by environment ``variable``, or ``None`` if unset or empty.
+
+    A relative path is taken from the repository root, not from the current directory:
+    notebook kernels run in ``notebooks/``, and ``ANALYSIS_DATA_MIRROR=../shared/data`` set at
+    the root must mean the same folder there.
+    """
+    value = os.environ.get(variable)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (REPO_ROOT / path).resolve()
+
+
 def results_dir() -> Path:
     """Folder of ``claims_results.csv``, ``scoreboard.csv`` and ``SCOREBOARD.md``."""
-    return Path(os.environ.get("ANALYSIS_RESULTS_DIR", REPO_ROOT / "results"))
+    return env_path("ANALYSIS_RESULTS_DIR") or REPO_ROOT / "results"
 
 
 def figures_dir() -> Path:
     """Folder where :func:`analysis.figures.save_figure` writes SVG, PDF and PNG files."""
-    return Path(os.environ.get("ANALYSIS_FIGURES_DIR", REPO_ROOT / "figures"))
+    return env_path("ANALYSIS_FIGURES_DIR") or REPO_ROOT / "figures"

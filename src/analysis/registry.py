@@ -19,6 +19,7 @@ import csv
 import difflib
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import pooch
 
-from .paths import DATA_DIR
+from .paths import DATA_DIR, env_path
 
 log = logging.getLogger("analysis")
 
@@ -110,20 +111,23 @@ def entry(key: str, path: Path | str = REGISTRY_CSV) -> Entry:
 
 
 def cache_dir() -> Path:
-    """Folder of verified raw files and parsed tables (outside git)."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path(pooch.os_cache("analysis"))
+    """Folder of verified raw files and parsed tables (outside git).
+
+    ``$ANALYSIS_DATA_CACHE`` (relative paths are taken from the repository root), else
+    pooch's OS cache folder for ``analysis``.
+    """
+    return env_path(CACHE_ENV) or Path(pooch.os_cache("analysis"))
 
 
 def mirror_dir() -> Path | None:
-    """The local mirror folder named by ``ANALYSIS_DATA_MIRROR``, or ``None``."""
-    env = os.environ.get(MIRROR_ENV)
-    if not env:
+    """The local mirror folder named by ``ANALYSIS_DATA_MIRROR`` (relative paths are taken from
+    the repository root), or ``None``."""
+    path = env_path(MIRROR_ENV)
+    if path is None:
         return None
-    path = Path(env).expanduser()
     if not path.is_dir():
         raise MirrorFileMissingError(
-            f"{MIRROR_ENV}={env!r} is not a folder. Point it at a copy of the public-data mirror "
+            f"{MIRROR_ENV}={os.environ[MIRROR_ENV]!r} ({path}) is not a folder. Point it at a copy of the public-data mirror "
             f"(the folder holding MANIFEST.csv), or unset it to download from the upstream addresses."
         )
     return path
@@ -172,15 +176,24 @@ def fetch(key: str) -> Path:
             **kwargs,
         )
     except ValueError as err:
-        if "hash" not in str(err).lower():
+        found = re.search(r"but got ([0-9a-f]{64})", str(err))
+        if found is None:
             raise
         origin = mirror / e.file if mirror is not None else e.raw_url
-        actual = pooch.file_hash(str(origin)) if mirror is not None else "see message"
+        fix = (f"Replace {origin} with the exact bytes from {e.raw_url}." if mirror is not None else
+               "The upstream file changed: check the official page "
+               f"{e.official_page} for a new vintage and update data/registry.csv deliberately.")
         raise DataHashError(
-            f"{e.file}: SHA-256 mismatch for the copy from {origin}: expected {e.sha256}, got {actual}. "
-            f"The file was not written to the cache. Replace it with the exact bytes from {e.raw_url}."
+            f"{e.file}: SHA-256 mismatch for the copy from {origin}: expected {e.sha256}, got {found.group(1)}. "
+            f"The file was not written to the cache. {fix}"
         ) from err
-    except OSError as err:  # requests' ConnectionError is an OSError
+    except OSError as err:  # requests' ConnectionError and HTTPError are OSErrors
+        status = getattr(getattr(err, "response", None), "status_code", None)
+        if status is not None:
+            raise DataUnavailableError(
+                f"{e.file}: the upstream address {e.raw_url} answered HTTP {status}. Get the file from the official "
+                f"page {e.official_page}, or set {MIRROR_ENV} to a folder holding the public-data mirror."
+            ) from err
         raise DataUnavailableError(
             f"{e.file}: could not download {e.raw_url} ({err.__class__.__name__}). "
             f"Without network, set {MIRROR_ENV} to a folder holding the public-data mirror "

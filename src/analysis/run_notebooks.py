@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from . import claims, figures
 from .paths import NOTEBOOKS_DIR
 
 
@@ -31,6 +32,10 @@ def notebooks(names: list[str] | None = None, folder: Path = NOTEBOOKS_DIR) -> l
 def execute(path: Path, timeout: int = 600, parameters: dict | None = None, output: Path | None = None) -> Path:
     """Execute ``path`` in its folder and write it to ``output`` (default: in place)."""
     nb = nbformat.read(path, as_version=4)
+    # what this notebook recorded last time is dropped first: a deleted record() or
+    # save_figure() call must not leave a stale scoreboard row or figure listing
+    claims.forget(path.stem)
+    figures.forget(path.stem)
     if parameters:
         inject_parameters(nb, parameters)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
