@@ -109,3 +109,22 @@ def test_save_figure_gives_default_axes_french_ticks(tmp_path):
     figures.save_figure(fig2, "ticks2", sources="x", notebook="t", out_dir=tmp_path, language="fr")
     fig2.canvas.draw()
     assert "\u22120,5" in [t.get_text() for t in ax2.get_yticklabels()]
+
+
+def test_figure_bytes_do_not_depend_on_the_process(tmp_path):
+    """Two fresh interpreters with different hash seeds write identical SVG, PDF and PNG files."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, sys\n"
+        "from analysis import figures\n"
+        "figures.use_style(); fig, ax = plt.subplots()\n"
+        "ax.bar(['Industrie', 'Services'], [12500.5, 30000]); ax.set_title('Emploi')\n"
+        "figures.save_figure(fig, 'p', sources='Insee', notebook='t', out_dir=sys.argv[1])\n")
+    for seed, sub in (("1", "a"), ("2", "b")):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / sub)], check=True, env=env)
+    for ext in figures.FORMATS:
+        assert (tmp_path / "a" / f"p.{ext}").read_bytes() == (tmp_path / "b" / f"p.{ext}").read_bytes(), ext
