@@ -81,6 +81,41 @@ def test_electricity_share_path_doubling():
     assert r["final_energy_change_pct"] == pytest.approx(-40)
 
 
+def _rte_balances():
+    rows = []
+    for path, n19, n50, p2g in [("référence", 475.0, 645.0, 50.0), ("sobriété", 475.0, 555.0, 47.0),
+                                ("réindustrialisation profonde", 475.0, 752.0, 87.0)]:
+        for mix in ["M0", "N1"]:
+            rows += [("demande", "Consommation France", path, mix, 2019, n19),
+                     ("demande", "Consommation France", path, mix, 2050, n50),
+                     ("demande", "dont power-to-gas pour usage final", path, mix, 2050, p2g)]
+    return pd.DataFrame(rows, columns=["section", "variable", "path", "mix", "year", "value"])
+
+
+def test_final_electricity_by_path():
+    out = energy.final_electricity_by_path(_rte_balances(), 427.5).set_index("path")
+    assert list(out.index) == list(energy.RTE_PATHS)
+    assert out["final_to_national_ratio"].iloc[0] == pytest.approx(0.9)
+    assert out.loc["référence", "final_electricity_twh"] == pytest.approx((645 - 50) * 0.9)
+    assert out.loc["sobriété", "national_net_of_p2g_twh"] == pytest.approx(508)
+    with pytest.raises(ValueError, match="M9"):
+        energy.final_electricity_by_path(_rte_balances(), 427.5, mix="M9")
+
+
+def test_industry_increments_mark_bounds():
+    paths = energy.final_electricity_by_path(_rte_balances(), 427.5)
+    inc = energy.industry_increments(65, paths, industrial_h2_share=0.5, sobriety_share_of_reference=1.0,
+                                     reindus_extra_share=1.0).set_index("path")
+    assert inc["increment_twh"].tolist() == pytest.approx([65, 65 + 0.5 * 50, 65, 65 + (752 - 645)])
+    assert inc["basis"].tolist() == [energy.BASIS_RTE, energy.BASIS_RTE_H2, energy.BASIS_BOUND, energy.BASIS_BOUND]
+    half = energy.industry_increments(65, paths, industrial_h2_share=0.0, sobriety_share_of_reference=0.5,
+                                      reindus_extra_share=0.0)
+    assert half["increment_twh"].tolist() == pytest.approx([65, 65, 32.5, 65])
+    m = energy.industry_multipliers(100, inc.reset_index())
+    assert m["basis"].tolist() == inc["basis"].tolist()
+    assert m["multiplier"].iloc[0] == pytest.approx(1.65)
+
+
 # --- industry multiplier -----------------------------------------------------------------------
 
 def test_industry_multipliers():
@@ -191,14 +226,43 @@ def test_heat_inversion_refuses_no_savings():
         energy.substituted_emission_factor({"gas": 0.2}, {"gas": 0.9}, 0.9)
 
 
-def test_heat_sensitivity_monotone():
-    out = energy.heat_savings_sensitivity(1000, {"gas": 0.2, "oil": 0.3},
-                                          {"gas": {"gas": 1.0}, "gas+oil": {"gas": 0.5, "oil": 0.5}},
-                                          [0.8, 1.0], {"direct": 0.04})
-    assert len(out) == 4
-    g = out[out["mix"] == "gas"].set_index("boiler_efficiency")["heat_gwh"]
-    assert g[1.0] > g[0.8]                      # better boilers -> more heat needed for the same savings
-    assert g[1.0] == pytest.approx(1000 / (0.16 * 1000))
+def test_heat_sensitivity_compares_scopes_like_with_like():
+    fuels = {"direct": {"gas": 0.2, "oil": 0.3}, "ACV": {"gas": 0.24, "oil": 0.36}}
+    out = energy.heat_savings_sensitivity(1000, fuels, {"gas": {"gas": 1.0}, "gas+oil": {"gas": 0.5, "oil": 0.5}},
+                                          [0.8, 1.0], {"direct": 0.04, "ACV": 0.06}, heat_gwh=10)
+    assert len(out) == 8
+    g = out[(out["mix"] == "gas") & (out["scope"] == "direct")].set_index("boiler_efficiency")
+    assert g.loc[1.0, "implied_heat_gwh"] > g.loc[0.8, "implied_heat_gwh"]   # better boilers -> more heat needed
+    assert g.loc[1.0, "implied_heat_gwh"] == pytest.approx(1000 / ((0.2 - 0.04) * 1000))   # combustion vs direct
+    assert g.loc[1.0, "avoided_t"] == pytest.approx(10 * (0.2 - 0.04) * 1000)
+    a = out[(out["mix"] == "gas") & (out["scope"] == "ACV")].set_index("boiler_efficiency")
+    assert a.loc[1.0, "avoided_t"] == pytest.approx(10 * (0.24 - 0.06) * 1000)          # life cycle vs life cycle
+    assert "avoided_t" not in energy.heat_savings_sensitivity(1000, fuels, {"gas": {"gas": 1.0}}, [0.9],
+                                                              {"direct": 0.04, "ACV": 0.06}).columns
+
+
+def test_heat_sensitivity_refuses_mixed_scopes():
+    with pytest.raises(ValueError, match="same scopes"):
+        energy.heat_savings_sensitivity(1000, {"ACV": {"gas": 0.24}}, {"gas": {"gas": 1.0}}, [0.9], {"direct": 0.04})
+
+
+def _base_carbone():
+    return pd.DataFrame({
+        "identifier": ["1", "1", "1", "2", "3", "3"],
+        "line_type": ["Elément", "Poste", "Poste", "Elément", "Elément", "Poste"],
+        "post_type": [None, "Combustion", "Amont", None, None, "Combustion"],
+        "total": [0.24, 0.2, 0.04, 0.3, 0.1, 0.2],
+    })
+
+
+def test_fuel_factor_by_scope():
+    assert energy.fuel_factor_by_scope(_base_carbone(), 1) == {"direct": 0.2, "ACV": 0.24}
+    with pytest.raises(KeyError, match="'2'"):
+        energy.fuel_factor_by_scope(_base_carbone(), "2")      # no combustion line
+    with pytest.raises(ValueError, match="exceeds"):
+        energy.fuel_factor_by_scope(_base_carbone(), "3")
+    with pytest.raises(KeyError):
+        energy.fuel_factor_by_scope(_base_carbone(), "9")
 
 
 # --- plant calculator --------------------------------------------------------------------------
@@ -229,3 +293,49 @@ def test_plant_calculator_grid():
     assert row["avoided_tco2_savings"] == pytest.approx(40)
     assert row["avoided_tco2_pv"] == pytest.approx(2000 * 0.13 * 0.05)
     assert math.isfinite(out["pv_kwp"].sum())
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+def test_plot_functions_return_figures():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    b = _rte_balances()
+    demand = b.assign(variable="Demande totale")
+    paths = energy.consumption_change(pd.concat([b[b["variable"] == "Consommation France"],
+                                                 demand[demand["variable"] == "Demande totale"]]),
+                                      2019, 2050, by=["variable", "path", "mix"])
+    fig = energy.plot_rte_paths(b, paths, ["M0", "N1"])
+    assert len(fig.axes) == 2 and len(fig.axes[1].patches) == 6
+    plt.close(fig)
+    m = energy.industry_multipliers(100, {"référence": 65, "sobriété (borne haute)": 65})
+    fig = energy.plot_industry_electricity(pd.Series([100.0, 101.0], index=[2018, 2019]), m, 100)
+    markers = [c.get_paths()[0].vertices.shape[0] for c in fig.axes[0].collections]
+    assert len(markers) == 2 and markers[0] != markers[1]           # bounds drawn with another marker
+    plt.close(fig)
+    p = _points()
+    sub = p["dep"].isin(["03", "15", "43", "63"])
+    service = energy.sites_in_service(p, energy.year_ends(2018, 2021), sub)
+    fig = energy.plot_biomethane_sites(service, 3, min_sites_for_share=2)
+    assert len(fig.axes) == 2 and len(fig.axes[1].lines[0].get_xdata()) == 3
+    plt.close(fig)
+
+
+def test_plot_biomethane_map():
+    import geopandas as gpd
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from shapely.geometry import box
+
+    deps = gpd.GeoDataFrame({"dep": ["63", "69"]}, geometry=[box(2.5, 45.3, 3.9, 46.3), box(4.2, 45.4, 5.2, 46.3)],
+                            crs="EPSG:4326")
+    pts = pd.DataFrame({"lon": [3.0, 4.8], "lat": [45.8, 45.8], "capacity_gwh_per_year": [10.0, None]})
+    fig = energy.plot_biomethane_map(deps, pts, pd.Series([True, False]), ["63"], "30/06/2025")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["63", "69"]
+    assert [len(c.get_offsets()) for c in ax.collections[-2:]] == [1, 1]    # in service, commissioned later
+    assert ax.get_legend().get_texts()[0].get_text().endswith("30/06/2025")
+    plt.close(fig)

@@ -136,6 +136,26 @@ def test_base_carbone_cleaning(bc):
     assert not bc.loc[bc["line_type"] == "Elément", "identifier"].duplicated().any()
 
 
+def test_base_carbone_mojibake_repaired(bc):
+    # raw 'Réglementations' cells are UTF-8 decoded twice: "DonnÃ©es de l'article L229-25 de la loi TECV"
+    row = one_row(bc, identifier="43642", line_type="Elément")
+    assert row["regulations"] == "Données de l'article L229-25 de la loi TECV"
+    assert row["name"] == "Electricité"
+    assert one_row(bc, identifier="25830", line_type="Elément")["regulations"] == "Expérimentation du label E+/C-"
+    for c in ["name", "attribute", "regulations", "comment", "tags", "source", "unit"]:
+        assert not bc[c].str.contains("Ã|â€", regex=True).fillna(False).any(), c
+    # correct accents and capitals are left alone (a Mâcon heat network is written 'MÂCON')
+    assert bc["attribute"].str.contains("MÂCON", regex=False).fillna(False).any()
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("DonnÃ©es", "Données"), ("Ã‰lectricitÃ©", "Électricité"), ("lâ€™usine", "l’usine"), ("Å“uvre", "œuvre"),
+    ("Â°C", "°C"), ("MÂCON", "MÂCON"), ("Réseau à Mâcon", "Réseau à Mâcon"), ("plain", "plain"),
+])
+def test_repair_mojibake(raw, clean):
+    assert en._repair_mojibake(raw) == clean
+
+
 # --- heat networks ----------------------------------------------------------------------------
 
 def test_heat_networks_issoire(heat):

@@ -1,8 +1,8 @@
 """Energy-transition arithmetic: RTE 2050 paths, final energy by sector, biomethane sites,
 heat-network CO2 savings, and a small plant calculator (energy savings, PV sizing).
 
-Every function takes DataFrames or numbers and returns DataFrames or numbers; nothing here
-reads a public file (the loaders in :mod:`analysis.loaders.energy` do that). Assumptions are
+Every function takes DataFrames or numbers and returns DataFrames or numbers (the ``plot_*``
+functions return a matplotlib figure, which the notebook saves); nothing here reads a public file (the loaders in :mod:`analysis.loaders.energy` do that). Assumptions are
 named parameters, documented with their sources in ``data/energy_parameters.csv`` and read
 with :func:`read_parameters`.
 
@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
+from . import figures
 from .paths import DATA_DIR
 
 PARAMETERS_CSV = DATA_DIR / "energy_parameters.csv"
@@ -156,6 +159,49 @@ def final_electricity_2050(national_consumption_twh: float, power_to_gas_final_t
     return (national_consumption_twh - power_to_gas_final_twh) * final_to_national_ratio
 
 
+#: The three RTE consumption paths, in display order (``path`` values of the annex loader).
+RTE_PATHS = ("référence", "sobriété", "réindustrialisation profonde")
+RTE_NATIONAL = "Consommation France"
+RTE_POWER_TO_GAS_FINAL = "dont power-to-gas pour usage final"
+
+
+def final_electricity_by_path(balances: pd.DataFrame, final_electricity_2019_twh: float, *, mix: str = "M0",
+                              base_path: str = "référence", base_year: int = 2019, year: int = 2050,
+                              paths: Sequence[str] = RTE_PATHS) -> pd.DataFrame:
+    """Final electricity (Eurostat definition) in ``year`` for each RTE consumption path, France, TWh/yr.
+
+    ``balances`` is :func:`analysis.loaders.energy.load_rte_balances`'s table (section
+    ``demande``; the national line and its power-to-gas part depend on the path only, so one
+    ``mix`` is enough). ``final_electricity_2019_twh`` is the Eurostat 2019 final electricity
+    (energy use, sum of sectors). The observed ratio of that figure to RTE's ``base_year``
+    national consumption of ``base_path`` (losses, energy branch) is applied to every path's
+    ``year`` national consumption net of electrolysis for final hydrogen uses, as in
+    :func:`final_electricity_2050`.
+
+    Returns one row per path (in ``paths`` order): ``path, national_base_twh, national_twh,
+    power_to_gas_final_twh, national_net_of_p2g_twh, final_to_national_ratio, final_electricity_twh``.
+    """
+    d = balances[(balances["mix"] == mix) & (balances["section"] == "demande")]
+    lines = d[d["variable"].isin([RTE_NATIONAL, RTE_POWER_TO_GAS_FINAL])].set_index(["variable", "path", "year"])["value"]
+    try:
+        national_base = float(lines[(RTE_NATIONAL, base_path, base_year)])
+        rows = []
+        for p in paths:
+            national = float(lines[(RTE_NATIONAL, p, year)])
+            p2g = float(lines[(RTE_POWER_TO_GAS_FINAL, p, year)])
+            rows.append({"path": p, "national_twh": national, "power_to_gas_final_twh": p2g})
+    except KeyError as err:
+        raise ValueError(f"RTE balances lack {err.args[0]} for mix {mix!r}") from err
+    out = pd.DataFrame(rows)
+    ratio = final_electricity_2019_twh / national_base
+    out.insert(1, "national_base_twh", national_base)
+    out["national_net_of_p2g_twh"] = out["national_twh"] - out["power_to_gas_final_twh"]
+    out["final_to_national_ratio"] = ratio
+    out["final_electricity_twh"] = [final_electricity_2050(n, g, ratio) for n, g in
+                                    zip(out["national_twh"], out["power_to_gas_final_twh"])]
+    return out
+
+
 def electricity_share_path(final_2019_twh: float, electricity_2019_twh: float, final_2050_twh: float,
                            electricity_2050_twh: float) -> dict:
     """Electricity share of final energy in 2019 and 2050, the ratio of shares and the change in final energy.
@@ -173,17 +219,65 @@ def electricity_share_path(final_2019_twh: float, electricity_2019_twh: float, f
 # 2. Industry electricity multiplier
 # ---------------------------------------------------------------------------------------------
 
-def industry_multipliers(baseline_twh: float, increments_twh: Mapping[str, float]) -> pd.DataFrame:
+def industry_multipliers(baseline_twh: float, increments_twh: Mapping[str, float] | pd.DataFrame) -> pd.DataFrame:
     """Industry electricity in 2050 and its multiplier for each path: ``(baseline + increment) / baseline``.
 
-    Returns ``path, baseline_twh, increment_twh, electricity_2050_twh, multiplier`` in the order given.
+    ``increments_twh`` maps path -> increment (TWh/yr), or is :func:`industry_increments`'s table
+    (its ``basis`` column is kept). Returns ``path, baseline_twh, increment_twh,
+    electricity_2050_twh, multiplier`` (+ ``basis``) in the order given.
     """
     if baseline_twh <= 0:
         raise ValueError("baseline must be positive")
+    if isinstance(increments_twh, pd.DataFrame):
+        extra = increments_twh.drop(columns=["increment_twh"]).set_index("path")
+        increments_twh = dict(zip(increments_twh["path"], increments_twh["increment_twh"]))
+    else:
+        extra = None
     rows = [{"path": k, "baseline_twh": baseline_twh, "increment_twh": float(v),
              "electricity_2050_twh": baseline_twh + float(v), "multiplier": (baseline_twh + float(v)) / baseline_twh}
             for k, v in increments_twh.items()]
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if extra is not None and not extra.empty:
+        out = out.join(extra, on="path")
+    return out
+
+
+#: ``basis`` labels of :func:`industry_increments`.
+BASIS_RTE = "RTE (publié)"
+BASIS_RTE_H2 = "RTE (publié) + électrolyse industrielle (annexe H2)"
+BASIS_BOUND = "borne haute du projet (pas un chiffre RTE)"
+
+
+def industry_increments(reference_increment_twh: float, path_table: pd.DataFrame, *, industrial_h2_share: float,
+                        sobriety_share_of_reference: float, reindus_extra_share: float,
+                        reference: str = "référence", sobriety: str = "sobriété",
+                        reindus: str = "réindustrialisation profonde") -> pd.DataFrame:
+    """Industry's 2019-2050 electricity increment (TWh/yr) for each RTE path, with its basis.
+
+    Only the reference increment is published by RTE (``reference_increment_twh``, direct
+    industrial uses, hydrogen production excluded). The other rows are derived:
+
+    - reference + industrial electrolysis: adds ``industrial_h2_share`` of the reference path's
+      electrolysis for final hydrogen uses (``power_to_gas_final_twh`` of ``path_table``);
+    - sobriety: ``sobriety_share_of_reference`` x the reference increment (1 = upper bound);
+    - deep re-industrialisation: the reference increment plus ``reindus_extra_share`` of the
+      path's extra national consumption over the reference (1 = all of it, upper bound).
+
+    The last two are PROJECT BOUNDS, not RTE figures: RTE's per-sector 2050 values for those
+    paths are not in the public annex. ``path_table`` is :func:`final_electricity_by_path`'s
+    output (``path, national_twh, power_to_gas_final_twh``). Returns ``path, increment_twh,
+    basis`` (basis :data:`BASIS_RTE`, :data:`BASIS_RTE_H2` or :data:`BASIS_BOUND`).
+    """
+    t = path_table.set_index("path")
+    extra = t.loc[reindus, "national_twh"] - t.loc[reference, "national_twh"]
+    rows = [
+        (reference, reference_increment_twh, BASIS_RTE),
+        (f"{reference} + électrolyse industrielle",
+         reference_increment_twh + industrial_h2_share * t.loc[reference, "power_to_gas_final_twh"], BASIS_RTE_H2),
+        (f"{sobriety} (borne haute)", reference_increment_twh * sobriety_share_of_reference, BASIS_BOUND),
+        (f"{reindus} (borne haute)", reference_increment_twh + reindus_extra_share * extra, BASIS_BOUND),
+    ]
+    return pd.DataFrame([{"path": p, "increment_twh": float(v), "basis": b} for p, v, b in rows])
 
 
 def increment_for_multiplier(baseline_twh: float, multiplier: float) -> float:
@@ -340,18 +434,65 @@ def heat_implied_by_savings_gwh(avoided_t: float, substituted_factor: float, net
     return avoided_t / (gap * 1000.0)
 
 
-def heat_savings_sensitivity(avoided_t: float, fuel_factors: Mapping[str, float],
+#: Emission scopes compared like with like: a fuel's combustion emissions against a network's
+#: direct content; a fuel's life-cycle factor (combustion + upstream) against the network's
+#: life-cycle (ACV) content.
+SCOPES = ("direct", "ACV")
+
+
+def fuel_factor_by_scope(base_carbone: pd.DataFrame, identifier: str | int) -> dict[str, float]:
+    """Combustion-only and life-cycle emission factors of one Base Carbone fuel, kgCO2e per unit.
+
+    ``base_carbone`` is :func:`analysis.loaders.energy.load_base_carbone`'s table. ``'ACV'`` is
+    the element's total (its 'Elément' line: combustion + upstream); ``'direct'`` is its
+    'Poste' line of type 'Combustion'. E.g. 37132 natural gas 2022: direct 0.201, ACV 0.239
+    kgCO2e/kWh PCI. Raises ``KeyError`` naming the identifier when a line is missing, and
+    ``ValueError`` if the combustion part exceeds the total.
+    """
+    key = str(identifier).strip()
+    rows = base_carbone[base_carbone["identifier"] == key]
+    total = rows.loc[rows["line_type"] == "Elément", "total"]
+    combustion = rows.loc[(rows["line_type"] == "Poste") & (rows["post_type"] == "Combustion"), "total"]
+    if len(total) != 1 or total.isna().all():
+        raise KeyError(f"Base Carbone identifier {key!r}: no single 'Elément' line with a total")
+    if len(combustion) != 1 or combustion.isna().all():
+        raise KeyError(f"Base Carbone identifier {key!r}: no single 'Combustion' decomposition line")
+    out = {"direct": float(combustion.iloc[0]), "ACV": float(total.iloc[0])}
+    if out["direct"] > out["ACV"] + 1e-12:
+        raise ValueError(f"Base Carbone identifier {key!r}: combustion part exceeds the total")
+    return out
+
+
+def heat_savings_sensitivity(avoided_t: float, fuel_factors: Mapping[str, Mapping[str, float]],
                              mixes: Mapping[str, Mapping[str, float]], efficiencies: Sequence[float],
-                             network_factors: Mapping[str, float]) -> pd.DataFrame:
-    """Heat delivery (GWh/yr) implied by ``avoided_t`` for each replaced-fuel mix, boiler efficiency and
-    network emission factor. Returns ``mix, boiler_efficiency, network_factor, substituted_factor, heat_gwh``."""
+                             network_factors: Mapping[str, float], heat_gwh: float | None = None) -> pd.DataFrame:
+    """Heat-network savings on a grid of assumptions, each scope compared like with like.
+
+    ``fuel_factors`` maps scope -> fuel -> kgCO2e/kWh PCI and ``network_factors`` maps scope ->
+    the network's content (kgCO2e/kWh delivered), with the same scopes (:data:`SCOPES`:
+    'direct' = combustion of the replaced fuel vs the network's direct content, 'ACV' =
+    life-cycle vs life-cycle). Mixing scopes (life-cycle gas against a direct network content)
+    would overstate the savings, so mismatched scope keys raise ``ValueError``.
+
+    For each scope, replaced-fuel mix and boiler efficiency: ``implied_heat_gwh``, the network
+    heat (GWh/yr) that ``avoided_t`` tCO2e/yr would require (an INVERSION of a savings figure),
+    and, when ``heat_gwh`` is given, ``avoided_t`` = the savings (tCO2e/yr) of ``heat_gwh`` of
+    network heat. Returns ``scope, mix, boiler_efficiency, substituted_factor, network_factor,
+    implied_heat_gwh`` (+ ``avoided_t``).
+    """
+    if set(fuel_factors) != set(network_factors):
+        raise ValueError(f"fuel and network factors must have the same scopes, got {sorted(fuel_factors)} "
+                         f"and {sorted(network_factors)}")
     rows = []
-    for mix_name, shares in mixes.items():
-        for eff in efficiencies:
-            sub = substituted_emission_factor(fuel_factors, shares, eff)
-            for nf_name, nf in network_factors.items():
-                rows.append({"mix": mix_name, "boiler_efficiency": float(eff), "network_factor": nf_name,
-                             "substituted_factor": sub, "heat_gwh": heat_implied_by_savings_gwh(avoided_t, sub, nf)})
+    for scope, nf in network_factors.items():
+        for mix_name, shares in mixes.items():
+            for eff in efficiencies:
+                sub = substituted_emission_factor(fuel_factors[scope], shares, eff)
+                row = {"scope": scope, "mix": mix_name, "boiler_efficiency": float(eff), "substituted_factor": sub,
+                       "network_factor": float(nf), "implied_heat_gwh": heat_implied_by_savings_gwh(avoided_t, sub, nf)}
+                if heat_gwh is not None:
+                    row["avoided_t"] = avoided_emissions_t(heat_gwh, sub, nf)
+                rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -407,3 +548,141 @@ def plant_calculator(consumptions_mwh: Sequence[float], saving_rate: float, ener
                          "avoided_tco2_savings": s["avoided_tco2"], "pv_yield_kwh_per_kwp": float(y),
                          "pv_kwp": kwp, "pv_mwh": c * pv_share, "avoided_tco2_pv": c * pv_share * electricity_factor})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures (French labels by default; the notebook saves them with figures.save_figure)
+# ---------------------------------------------------------------------------------------------
+
+#: French display names of the RTE consumption paths.
+PATH_LABELS_FR = {"référence": "Référence", "sobriété": "Sobriété",
+                  "réindustrialisation profonde": "Réindustrialisation profonde"}
+
+
+def plot_rte_paths(balances: pd.DataFrame, paths_table: pd.DataFrame, mixes: Sequence[str],
+                   path_labels: Mapping[str, str] = PATH_LABELS_FR) -> Figure:
+    """Two panels: RTE « Consommation France » by path and year (TWh/yr, mix M0: the line does not
+    depend on the mix) and 2050 « Demande totale » by mix and path, with the 2019 level.
+
+    ``balances`` is the RTE annex table; ``paths_table`` is :func:`consumption_change`'s output
+    on the ``Consommation France`` and ``Demande totale`` lines (columns ``variable, path, mix,
+    2019, 2050``). Returns the figure.
+    """
+    conso = balances[(balances["variable"] == RTE_NATIONAL) & (balances["mix"] == "M0")]
+    demand = paths_table[paths_table["variable"] == "Demande totale"]
+    total_2050 = demand.pivot(index="mix", columns="path", values="2050").loc[list(mixes), list(path_labels)]
+    total_2019 = float(demand["2019"].iloc[0])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figures.TWO_COLUMNS, gridspec_kw={"width_ratios": [1, 1.4]})
+    for i, (p, label) in enumerate(path_labels.items()):
+        s = conso[conso["path"] == p].sort_values("year")
+        ax1.plot(s["year"].astype(int), s["value"], marker="o", color=figures.PALETTE[i], label=label)
+    ax1.set_title(figures.tr("Consommation France d'électricité", "French electricity consumption"))
+    ax1.set_ylabel("TWh/an")
+    ax1.set_ylim(0, None)
+    figures.format_axis(ax1, "y")
+    ax1.legend(fontsize=7, loc="lower right")
+    width, x = 0.27, np.arange(len(total_2050))
+    for i, p in enumerate(path_labels):
+        ax2.bar(x + (i - 1) * width, total_2050[p], width=width, color=figures.PALETTE[i], label=path_labels[p])
+    ax2.axhline(total_2019, color="#555555", lw=1, ls="--")
+    ax2.text(-0.45, total_2019 + 12, figures.tr("demande totale 2019", "total demand 2019"), ha="left", fontsize=7,
+             color="#555555", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    ax2.set_xticks(list(x), total_2050.index)
+    ax2.set_title(figures.tr("Demande totale d'électricité en 2050, par mix", "Total electricity demand in 2050, by mix"))
+    ax2.set_ylabel("TWh/an")
+    figures.format_axis(ax2, "y")
+    return fig
+
+
+def plot_industry_electricity(series: pd.Series, multipliers: pd.DataFrame, baseline_twh: float) -> Figure:
+    """Industry's observed electricity consumption (Eurostat, TWh/yr by year) and the 2050 level of
+    each path of :func:`industry_multipliers` (circles: RTE-based; triangles: project upper
+    bounds, labelled as such), with the 2 x ``baseline_twh`` line. Returns the figure."""
+    fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
+    ax.plot(series.index, series.values, color=figures.PALETTE[0],
+            label=figures.tr("Industrie, observé (Eurostat)", "Industry, observed (Eurostat)"))
+    labels = {"référence": "Référence RTE",
+              "référence + électrolyse industrielle": "Référence RTE + électrolyse industrielle",
+              "sobriété (borne haute)": "Sobriété (borne haute du projet, pas RTE)",
+              "réindustrialisation profonde (borne haute)": "Réindustrialisation (borne haute du projet, pas RTE)"}
+    for i, r in enumerate(multipliers.itertuples()):
+        bound = getattr(r, "basis", "") == BASIS_BOUND or "borne" in r.path
+        ax.scatter([2048.5 + i], [r.electricity_2050_twh], color=figures.PALETTE[i + 1], zorder=3,
+                   marker="^" if bound else "o",
+                   label=f"2050 : {labels.get(r.path, r.path)} (× {figures.fr_number(r.multiplier, 2)})")
+    ax.axhline(2 * baseline_twh, color="#555555", ls="--", lw=1)
+    ax.text(series.index.min() + 1, 2 * baseline_twh + 4, figures.tr("2 × consommation 2019", "2 × 2019 consumption"),
+            fontsize=7, color="#555555")
+    ax.set_ylabel("TWh/an")
+    ax.set_ylim(0, None)
+    ax.set_title(figures.tr("Consommation d'électricité de l'industrie : observée et 2050 selon RTE",
+                            "Industry electricity consumption: observed and 2050 per RTE"))
+    figures.format_axis(ax, "y")
+    ax.legend(fontsize=7, loc="lower left")
+    return fig
+
+
+def plot_biomethane_sites(service: pd.DataFrame, cited_sites: float, min_sites_for_share: int = 10) -> Figure:
+    """Two panels from :func:`sites_in_service` at year ends (``date`` as 'YYYY-12-31' text or
+    timestamps): sites in service in the subset (Auvergne) and the rest of the région, with the
+    cited count; the subset's share of sites and of capacity (years with at least
+    ``min_sites_for_share`` sites), with the one-third line. Returns the figure."""
+    d = service.assign(date=pd.to_datetime(service["date"]))
+    d = d[(d["date"].dt.month == 12) & (d["date"].dt.day == 31)].assign(year=lambda t: t["date"].dt.year)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figures.TWO_COLUMNS)
+    ax1.bar(d["year"], d["sites_subset"], color=figures.PALETTE[1], label="Auvergne (03, 15, 43, 63)")
+    ax1.bar(d["year"], d["sites"] - d["sites_subset"], bottom=d["sites_subset"], color=figures.PALETTE[0],
+            label=figures.tr("Reste de la région", "Rest of the région"))
+    ax1.axhline(cited_sites, color="#555555", ls="--", lw=1)
+    ax1.text(d["year"].min() - 0.4, cited_sites + 1.5, figures.tr("nombre cité", "cited count"), fontsize=7,
+             color="#555555")
+    ax1.set_ylim(0, cited_sites * 1.2)
+    ax1.set_title(figures.tr("Sites d'injection en service au 31 décembre", "Injection sites in service, 31 December"))
+    ax1.legend(fontsize=7, loc="center left")
+    figures.format_axis(ax1, "y")
+    s = d[d["sites"] >= min_sites_for_share]
+    ax2.plot(s["year"], s["share_sites_subset"], marker="o", color=figures.PALETTE[1],
+             label=figures.tr("part des sites", "share of sites"))
+    ax2.plot(s["year"], s["share_capacity_subset"], marker="s", color=figures.PALETTE[2],
+             label=figures.tr("part des capacités", "share of capacity"))
+    ax2.axhline(1 / 3, color="#555555", ls="--", lw=1)
+    ax2.text(s["year"].min(), 1 / 3 + 0.02, figures.tr("un tiers", "one third"), fontsize=7, color="#555555")
+    ax2.set_ylim(0, 0.5)
+    ax2.set_title(figures.tr(f"Part de l'Auvergne (années à {min_sites_for_share} sites ou plus)",
+                             f"Auvergne's share (years with {min_sites_for_share}+ sites)"))
+    figures.format_axis(ax2, "y", percent=True)
+    ax2.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def plot_biomethane_map(departements, points: pd.DataFrame, in_service_mask: pd.Series, highlight: Iterable[str],
+                        date_label: str) -> Figure:
+    """Map of injection sites (``points``: ``lon``, ``lat`` in WGS84, ``capacity_gwh_per_year``)
+    over ``departements`` (GeoDataFrame with ``dep`` and geometry; ``highlight`` départements
+    shaded), sites in service on the date ``date_label`` (``in_service_mask``) in blue, the
+    others (commissioned later) in pink; marker size grows with capacity. Lambert-93. Returns the figure."""
+    import geopandas as gpd
+
+    highlight = list(highlight)
+    deps = departements.to_crs(2154)
+    sites = gpd.GeoDataFrame(points.assign(_in=in_service_mask.to_numpy()),
+                             geometry=gpd.points_from_xy(points["lon"], points["lat"]), crs="EPSG:4326").to_crs(2154)
+    fig, ax = plt.subplots(figsize=(5.5, 5.2))
+    deps[~deps["dep"].isin(highlight)].plot(ax=ax, color="#EEEEEE", edgecolor="#999999", lw=0.5)
+    deps[deps["dep"].isin(highlight)].plot(ax=ax, color="#FBE3B8", edgecolor="#999999", lw=0.5)
+    for s, label, colour in [(sites[sites["_in"]], figures.tr(f"en service au {date_label}", f"in service on {date_label}"),
+                              figures.PALETTE[0]),
+                             (sites[~sites["_in"]], figures.tr("mis en service après", "commissioned later"),
+                              figures.PALETTE[4])]:
+        ax.scatter(s.geometry.x, s.geometry.y, s=4 + s["capacity_gwh_per_year"].fillna(0) * 1.5, color=colour,
+                   alpha=0.75, edgecolor="white", lw=0.4, label=label)
+    for r in deps.itertuples():
+        p = r.geometry.representative_point()
+        ax.text(p.x, p.y, r.dep, fontsize=7, ha="center", va="center", color="#444444")
+    ax.set_axis_off()
+    ax.set_title(figures.tr("Sites d'injection de biométhane en Auvergne-Rhône-Alpes\n"
+                            "(Auvergne en orange ; taille : capacité en GWh/an)",
+                            "Biomethane injection sites in Auvergne-Rhône-Alpes\n"
+                            "(Auvergne in orange; size: capacity, GWh/yr)"), fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    return fig

@@ -361,14 +361,48 @@ def _unquote(v):
     return re.sub(r"\s+", " ", s).strip()
 
 
+#: Characters that a UTF-8 continuation byte (0x80-0xBF) becomes when it is wrongly decoded
+#: as Windows-1252 or Latin-1.
+_CONTINUATION = "\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d" \
+                "\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178"
+#: A UTF-8 sequence read as Windows-1252 / Latin-1: 'Ã©' (é), 'Ã‰' (É), 'Â°' (°), 'Å“' (œ),
+#: 'â€™' (’). Lead characters are limited to Â, Ã, Å (2-byte sequences for U+0080-U+017F,
+#: every French letter) and â (3-byte sequences for U+2000-U+2FFF: quotes, dashes, €), none of
+#: which is followed by such a character in correct French text ('MÂCON' is left alone).
+_MOJIBAKE = re.compile(f"[\u00c2\u00c3\u00c5][{_CONTINUATION}]|\u00e2[{_CONTINUATION}]{{2}}")
+
+
+def _mojibake_byte(ch: str) -> bytes:
+    try:
+        return ch.encode("cp1252")
+    except UnicodeEncodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D are undefined in cp1252
+        return ch.encode("latin-1")
+
+
+def _repair_mojibake(v: str) -> str:
+    """Undo double-encoded UTF-8 ('DonnÃ©es' -> 'Données'), sequence by sequence.
+
+    Each suspicious sequence is re-encoded as the bytes it was read from and decoded as UTF-8;
+    a sequence that does not round-trip is left as it is. Correct text is unchanged.
+    """
+    def fix(m: re.Match) -> str:
+        t = m.group(0)
+        try:
+            return b"".join(_mojibake_byte(c) for c in t).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return t
+    return _MOJIBAKE.sub(fix, v)
+
+
 def _text(series: pd.Series) -> pd.Series:
-    """Mixed text / numbers (an attribute '2021' read as an int) -> clean strings."""
+    """Mixed text / numbers (an attribute '2021' read as an int) -> clean strings, double-encoded
+    UTF-8 repaired (the 'Réglementations' column of the export reads 'DonnÃ©es ...')."""
     def one(v):
         if v is None or (isinstance(v, float) and pd.isna(v)):
             return None
         if isinstance(v, float) and v.is_integer():
             v = int(v)
-        return _unquote(str(v)) or None
+        return _unquote(_repair_mojibake(str(v))) or None
     return series.map(one).astype("string")
 
 
@@ -413,7 +447,7 @@ def _validity(v):
     return pd.NaT, pd.NA
 
 
-@parsed(_BASE_CARBONE, 1)
+@parsed(_BASE_CARBONE, 2)
 def load_base_carbone(path) -> pd.DataFrame:
     """ADEME Base Carbone v23.6: every emission factor, with its decomposition lines.
 
@@ -442,7 +476,9 @@ def load_base_carbone(path) -> pd.DataFrame:
 
     Cleaning: the stray quotes of the re-save are removed from text fields (runs of 2 to 16
     double quotes collapse to one and the outer pair goes: the name of identifier 40963 reads
-    'Barre céréalière "équilibre" aux fruits'), tabs and repeated spaces collapsed; attribute
+    'Barre céréalière "équilibre" aux fruits'), tabs and repeated spaces collapsed; text that
+    was UTF-8 decoded twice (mojibake: 'DonnÃ©es de l'article L229-25', 8,190 cells of
+    ``regulations``) is repaired to 'Données de l'article L229-25'; attribute
     or border names stored as numbers ('2021') become strings; numbers
     stored as text become floats. Some Agribalyse names were split at a comma by the re-save
     (name 'Salade César au poulet (salade verte', attribute 'fromage, croûtos, sauce)').
