@@ -71,3 +71,36 @@ def to_number(series: pd.Series, source: str, column: str) -> pd.Series:
     if bad.any():
         raise SchemaError(f"{source}: column {column!r} has non-numeric value(s) {s[bad].unique()[:5].tolist()}")
     return out.astype(float)
+
+
+# INSEE / SIRENE code formats shared by the loaders (full-match regular expressions).
+CODE_COMMUNE = r"\d{5}|2[AB]\d{3}"
+CODE_DEPARTEMENT = r"\d{2}|2[AB]|97\d"
+CODE_REGION = r"\d{2}"
+CODE_SIREN = r"\d{9}"
+CODE_ZONE_EMPLOI = r"\d{4}"
+
+
+def source_name(key: str) -> str:
+    """The registry file name of dataset ``key``, used to name the file in every error message."""
+    from .registry import entry
+
+    return entry(key).file
+
+
+def read_json_records(path, source: str) -> pd.DataFrame:
+    """A JSON file holding a list of records (objects) as a DataFrame; SchemaError otherwise."""
+    import json
+
+    with open(path, encoding="utf-8") as f:
+        records = json.load(f)
+    if not isinstance(records, list) or not records or not isinstance(records[0], dict):
+        raise SchemaError(f"{source}: expected a JSON list of records, got {type(records).__name__}")
+    return pd.DataFrame.from_records(records)
+
+
+def ascii_fold(text: str) -> str:
+    """Accents removed by Unicode decomposition: 'Rhône' -> 'Rhone' (case and punctuation kept)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 
 from ..cache import parsed
-from ..registry import entry
-from ..validate import SchemaError, check_codes, check_rows, check_unique, require_columns, to_number
+
+from ..validate import (CODE_COMMUNE, CODE_DEPARTEMENT, CODE_REGION, CODE_SIREN, CODE_ZONE_EMPLOI, SchemaError,
+                        check_codes, check_rows, check_unique, read_json_records, require_columns, to_number)
+from ..validate import source_name as _src
 
 # ---------------------------------------------------------------------------------------
 # registry keys
@@ -57,11 +59,11 @@ URSSAF_BAROMETRE = "urssaf_barometre_region_na28_quarterly_1998_2025"
 ZE2020_REFERENCE = "ze2020_reference_2025"
 
 # code formats
-RX_COMMUNE = r"\d{5}|2[AB]\d{3}"
-RX_DEP = r"\d{2}|2[AB]|97\d"
-RX_REG = r"\d{2}"
-RX_ZE = r"\d{4}"
-RX_EPCI = r"\d{9}"
+RX_COMMUNE = CODE_COMMUNE
+RX_DEP = CODE_DEPARTEMENT
+RX_REG = CODE_REGION
+RX_ZE = CODE_ZONE_EMPLOI
+RX_EPCI = CODE_SIREN
 
 #: ESTEL A5 sector codes (the ZE2010 files write them "BE-Industrie", the France file "TBE").
 ESTEL_SECTORS = {
@@ -74,17 +76,7 @@ ESTEL_SECTORS = {
 }
 
 
-def _src(key: str) -> str:
-    """The registry file name used in every error message."""
-    return entry(key).file
 
-
-def _read_json_records(path: Path, source: str) -> pd.DataFrame:
-    with open(path, encoding="utf-8") as f:
-        records = json.load(f)
-    if not isinstance(records, list) or not records or not isinstance(records[0], dict):
-        raise SchemaError(f"{source}: expected a JSON list of records, got {type(records).__name__}")
-    return pd.DataFrame.from_records(records)
 
 
 def _ze2020_names(path: Path) -> pd.Series:
@@ -634,7 +626,7 @@ def load_estel_ze2020_total(path: Path, ref_path: Path) -> pd.DataFrame:
     parts, with ``region_part``, for regional sums).
     """
     source = _src(ESTEL_ZE2020_TOTAL)
-    raw = _read_json_records(path, source)
+    raw = read_json_records(path, source)
     require_columns(raw, ["code_ze", "year", "na5", "eff"], source)
     if set(raw["na5"]) != {"T"}:
         raise SchemaError(f"{source}: column 'na5' should only hold 'T', got {sorted(set(raw['na5']))}")
@@ -680,7 +672,7 @@ def load_estel_france_a5(path: Path) -> pd.DataFrame:
     Caveats: BE is industry B-E (not manufacturing alone); TT = sum of the five sectors.
     """
     source = _src(ESTEL_FRANCE_A5)
-    raw = _read_json_records(path, source)
+    raw = read_json_records(path, source)
     require_columns(raw, ["year", "na5", "lib", "eff"], source)
     check_codes(raw, "na5", r"T|T(AZ|BE|FZ|GU|OQ)", source)
     out = pd.DataFrame({
@@ -746,7 +738,7 @@ def _indicator_periods(column: str) -> tuple[str, int, int] | None:
 
 def _parse_indicators(path: Path, key: str, code_rx: str, attributes: list[str], rows: tuple[int, int]) -> pd.DataFrame:
     source = _src(key)
-    raw = _read_json_records(path, source)
+    raw = read_json_records(path, source)
     require_columns(raw, ["code", "libelle", "n_communes", *attributes, "P22_POP", "eco_emppriv_vtcam_1724",
                           "eco_sectindus_pct_22"], source)
     check_codes(raw, "code", code_rx + "|00FR", source)

@@ -12,19 +12,19 @@ Conventions of every loader here:
 
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
 
 import pandas as pd
 
 from ..cache import parsed
-from ..registry import DataError, entry
-from ..validate import SchemaError, check_codes, check_rows, check_unique, require_columns, to_number
+from ..registry import DataError
+from ..validate import (CODE_COMMUNE, CODE_DEPARTEMENT, CODE_REGION, SchemaError, ascii_fold, check_codes,
+                        check_rows, check_unique, read_json_records, require_columns, to_number)
+from ..validate import source_name as _src
 
-REG = r"\d{2}"
-DEP = r"\d{2}|2[AB]|97\d"
-COM = r"\d{5}|2[AB]\d{3}"
+REG = CODE_REGION
+DEP = CODE_DEPARTEMENT
+COM = CODE_COMMUNE
 
 #: INSEE région codes (COG 2016 onwards) by official name.
 REGION_CODES = {
@@ -51,7 +51,7 @@ REGION_CODES = {
 
 def _fold(name: str) -> str:
     """Lower-case, accents and punctuation removed: 'Nouvelle Aquitaine' == 'Nouvelle-Aquitaine'."""
-    s = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    s = ascii_fold(name).lower()
     return re.sub(r"[^a-z]+", "", s)
 
 
@@ -72,9 +72,6 @@ def region_codes_from_names(names: pd.Series, source: str, column: str) -> pd.Se
         )
     return codes.reindex(names.index).astype("string")
 
-
-def _src(key: str) -> str:
-    return entry(key).file
 
 
 # ---------------------------------------------------------------------------------------------
@@ -657,11 +654,7 @@ def load_biomethane_injection_points(path) -> pd.DataFrame:
     locates it: kept with NA, add it to Provence-Alpes-Côte d'Azur by hand if needed.
     """
     source = _src(_BIOMETHANE)
-    with open(path, encoding="utf-8") as f:
-        records = json.load(f)
-    if not isinstance(records, list):
-        raise SchemaError(f"{source}: expected a JSON list of records, got {type(records).__name__}")
-    raw = pd.DataFrame.from_records(records)
+    raw = read_json_records(path, source)
     require_columns(raw, _BM_FIELDS, source)
     coords = raw["coordonnees"].map(lambda c: c if isinstance(c, dict) else {})
     s = lambda c: raw[c].astype("string").str.strip()  # noqa: E731

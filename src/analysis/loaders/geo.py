@@ -22,16 +22,18 @@ import geopandas as gpd
 import pandas as pd
 
 from ..cache import geo, parsed
-from ..registry import entry
-from ..validate import SchemaError, check_codes, check_rows, check_unique, require_columns, to_number
+
+from ..validate import (CODE_COMMUNE, CODE_DEPARTEMENT, CODE_REGION, CODE_SIREN, CODE_ZONE_EMPLOI, SchemaError,
+                        check_codes, check_rows, check_unique, require_columns, to_number)
+from ..validate import source_name as _src
 
 # Code formats (regex, full match).
-COM = r"\d{5}|2[AB]\d{3}"
-DEP = r"\d{2}|2[AB]|97\d"
-REG = r"\d{2}"
-SIREN = r"\d{9}"
+COM = CODE_COMMUNE
+DEP = CODE_DEPARTEMENT
+REG = CODE_REGION
+SIREN = CODE_SIREN
 EPCI_OR_NONE = r"\d{9}|Z{9}"
-ZE2020 = r"\d{4}"
+ZE2020 = CODE_ZONE_EMPLOI
 TI_ID = r"ti-\d{4}"
 
 CRS = "EPSG:4326"
@@ -39,9 +41,6 @@ CRS = "EPSG:4326"
 WAVE_2018 = "2018-2022"
 WAVE_2023 = "2023-2027"
 
-
-def _src(key: str) -> str:
-    return entry(key).file
 
 
 def _nonempty(df: pd.DataFrame, columns: list[str], source: str) -> None:
@@ -87,7 +86,7 @@ _COM_FORMATS = {
 }
 
 
-def _read_appartenance_sheet(path, sheet: str, extra: dict[str, str] | None = None) -> pd.DataFrame:
+def read_appartenance_sheet(path, sheet: str, extra: dict[str, str] | None = None) -> pd.DataFrame:
     """One sheet, header = INSEE variable codes on the 6th row (after 4 title lines + labels)."""
     source = _src(_APPARTENANCE)
     columns = dict(_COM_COLUMNS, **(extra or {}))
@@ -132,7 +131,7 @@ def load_communes_2024(path) -> pd.DataFrame:
     are single communes here; their arrondissements municipaux are in
     :func:`load_arrondissements_2024`. Names of the codes: :func:`load_supra_communal_zones_2024`.
     """
-    df = _read_appartenance_sheet(path, "COM")
+    df = read_appartenance_sheet(path, "COM")
     source = _src(_APPARTENANCE)
     check_unique(df, ["com"], source)
     check_rows(df, source, 34_800, 35_100)
@@ -152,7 +151,7 @@ def load_arrondissements_2024(path) -> pd.DataFrame:
     code of the enclosing commune ('75056' Paris, '69123' Lyon, '13055' Marseille).
     Some statistical files (e.g. census by commune) give these three cities by arrondissement.
     """
-    df = _read_appartenance_sheet(path, "ARM", {"COM": "parent"})
+    df = read_appartenance_sheet(path, "ARM", {"COM": "parent"})
     source = _src(_APPARTENANCE)
     df = df.rename(columns={"com": "arm", "parent": "com"})
     check_codes(df, "com", r"75056|69123|13055", source)

@@ -9,22 +9,20 @@ Conventions of every loader here (as in :mod:`analysis.loaders.energy`):
 
 from __future__ import annotations
 
-import json
 import re
-import unicodedata
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from ..cache import parsed
-from ..registry import entry
-from ..validate import SchemaError, check_codes, check_rows, check_unique, require_columns, to_number
+
+from ..validate import (SchemaError, ascii_fold, check_codes, check_rows, check_unique, read_json_records,
+                        require_columns, to_number)
+from ..validate import source_name as _src
 from .energy import COM, DEP, region_codes_from_names
+from .geo import read_appartenance_sheet
 
-
-def _src(key: str) -> str:
-    return entry(key).file
 
 
 def _read_rdata(path, source: str) -> dict | pd.DataFrame:
@@ -97,9 +95,7 @@ def load_metiers_2030(path) -> pd.DataFrame:
     sheet (totals or blanks), so there is no total line: sum the families.
     """
     source = _src(_METIERS)
-    with open(path, encoding="utf-8") as f:
-        records = json.load(f)
-    raw = pd.DataFrame.from_records(records)
+    raw = read_json_records(path, source)
     require_columns(raw, ["code_fap", "fap_libelle", "region", *METIERS_VARIABLES], source)
     ids = pd.DataFrame({
         "fap": raw["code_fap"].astype("string").str.strip(),
@@ -360,7 +356,7 @@ _PAT_COLUMNS = ["firm_name", "n_patents", "ipc_main_code", "ipc_main_desc", "ipc
 
 
 def _fold_city(s: pd.Series) -> pd.Series:
-    s = s.fillna("").map(lambda v: unicodedata.normalize("NFKD", v).encode("ascii", "ignore").decode()).str.upper()
+    s = s.fillna("").map(ascii_fold).str.upper()
     s = s.str.replace(r"[-'’`.,/()]", " ", regex=True)
     s = s.str.replace(r"\bSTE\b", "SAINTE", regex=True).str.replace(r"\bST\b", "SAINT", regex=True)
     s = s.str.replace(r"\bCEDEX\b.*$", "", regex=True)
@@ -369,7 +365,7 @@ def _fold_city(s: pd.Series) -> pd.Series:
 
 def _fix_departements(df: pd.DataFrame, communes: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Département of each applicant checked against its city; see load_patents_by_departement."""
-    deps_of = communes.assign(key=_fold_city(communes["LIBGEO"])).groupby("key")["DEP"].agg(frozenset)
+    deps_of = communes.assign(key=_fold_city(communes["name"])).groupby("key")["dep"].agg(frozenset)
     cands = _fold_city(df["city"]).map(deps_of)
     raw = df["dep_raw"].fillna("")
     out, how = [], []
@@ -444,8 +440,7 @@ def load_patents_by_departement(path, path_communes) -> pd.DataFrame:
     })
     check_codes(df, "dep_raw", r"\d{2}", source, allow_na=True)
     check_codes(df, "ipc_main_code", r"[A-H]\d{2}[A-Z]", source, allow_na=True)
-    communes = pd.read_excel(path_communes, sheet_name="COM", engine="calamine", header=5, dtype=str)
-    require_columns(communes, ["CODGEO", "LIBGEO", "DEP"], f"{_src(_COMMUNES)} [sheet COM]")
+    communes = read_appartenance_sheet(path_communes, "COM")
     df["dep"], df["dep_check"] = _fix_departements(df, communes)
     check_codes(df, "dep", DEP, source, allow_na=True)
     check_unique(df, ["firm_name"], source)
