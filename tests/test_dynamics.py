@@ -152,3 +152,87 @@ def test_employment_growth_picks_sources_and_adds_up(mirror):
     assert deps["emp_end"].iloc[0] == pytest.approx(reg["emp_end"].iloc[0], rel=0.002)
     ti = d.employment_growth("ti", None, 2019, 2024, "industry", wave="2018-2022", combine=True, name="TI")
     assert ti["method"].iloc[0].startswith("ZE2020 flagged") and 0.5 < ti["coverage"].iloc[0] <= 1
+
+
+# ------------------------------------------------------------------ state builders and group tests
+
+
+def test_window_growth_states_need_equal_windows():
+    years = [2000, 2005, 2010, 2014]
+    series = pd.DataFrame({"code": np.repeat(list("abcde"), 4), "year": years * 5,
+                           "employment": np.arange(1, 21, dtype=float) ** 1.5})
+    st = d.window_growth_states(series, [2000, 2005, 2010], n_states=5)
+    assert sorted(st["period"].unique()) == [2000, 2005] and (st["end"] - st["period"]).eq(5).all()
+    assert st.groupby("period")["state"].apply(lambda s: sorted(s.tolist())).tolist() == [[0, 1, 2, 3, 4]] * 2
+    # a 4-year last window would make "one period = 5 years" false: refused
+    with pytest.raises(ValueError, match="equally spaced"):
+        d.window_growth_states(series, [2000, 2005, 2010, 2014])
+
+
+def test_share_states_rank_shares_within_year():
+    part = pd.DataFrame({"code": list("abcd") * 2, "year": [2000] * 4 + [2005] * 4,
+                         "employment": [10.0, 20, 30, 40, 40, 30, 20, 10]})
+    total = part.assign(employment=100.0)
+    st = d.share_states(part, total, [2000, 2005], n_states=2).set_index(["period", "code"])
+    assert st.loc[(2000, "d"), "share"] == pytest.approx(0.4)
+    assert st.loc[(2000, "a"), "state"] == 0 and st.loc[(2005, "a"), "state"] == 1
+    with pytest.raises(ValueError, match="equally spaced"):
+        d.share_states(part, total, [2000, 2005, 2007])
+
+
+def test_stay_difference_test_detects_stickier_group_only():
+    sticky = np.full((3, 3), 0.15) + np.eye(3) * 0.55  # P(stay) = 0.7
+    mobile = np.full((3, 3), 0.3) + np.eye(3) * 0.1  # P(stay) = 0.4
+    a = simulate_chain(sticky, 150, 4, seed=5)
+    b = simulate_chain(mobile, 150, 4, seed=6).assign(code=lambda x: x["code"] + 1000)
+    c = simulate_chain(mobile, 150, 4, seed=7).assign(code=lambda x: x["code"] + 2000)
+    ab = pd.concat([a, b], ignore_index=True)
+    t = d.stay_difference_test(ab, set(a["code"]), n_permutations=999)
+    assert t["p_stay_group"] == pytest.approx(0.7, abs=0.05) and t["p_stay_other"] == pytest.approx(0.4, abs=0.05)
+    assert t["n_transitions_group"] == 450 and t["p_value"] < 0.01
+    assert d.stay_difference_test(ab, set(a["code"]), n_permutations=999, alternative="less")["p_value"] > 0.9
+    same = d.stay_difference_test(pd.concat([b, c]), set(b["code"]), n_permutations=999)
+    assert same["p_value"] > 0.05
+    with pytest.raises(ValueError, match="some but not all"):
+        d.stay_difference_test(ab, set(ab["code"]))
+
+
+def test_areas_vs_rest_growth_aggregates_each_zone_once():
+    series = pd.DataFrame({"code": list("xxyyzzww"), "year": [1, 2] * 4,
+                           "employment": [100.0, 110, 50, 40, 200, 220, 10, np.nan]})
+    zones = pd.DataFrame({"name": ["A", "B", "C"], "zone": ["x", "x", "y"]})
+    r = d.areas_vs_rest_growth(series, zones, 1, 2, all_label="all", rest_label="rest").set_index("area")
+    assert r.loc["A", "growth"] == pytest.approx(0.10) and r.loc["C", "growth"] == pytest.approx(-0.2)
+    assert r.loc["all", "emp_start"] == 150 and r.loc["all", "growth"] == pytest.approx(0.0)
+    assert r.loc["rest", "emp_start"] == 200  # w lacks year 2: left out
+    assert r.loc["rest", "growth"] == pytest.approx(0.10)
+
+
+def test_loss_share_table_when_the_total_grows():
+    series = pd.DataFrame({"code": list("aabbcc"), "year": [2019, 2022] * 3,
+                           "employment": [100.0, 70, 100, 90, 100, 200]})
+    groups = pd.DataFrame({"code": list("abc"), "group": ["TI", "Autres", "TI"], "ti_share": [1.0, 0.5, 0.6]})
+    t = d.loss_share_table(series, groups, [(2019, 2022)]).loc["2019-2022"]
+    assert t["all change"] == 60 and t["TI change"] == 70
+    assert t["TI share of net change"] == pytest.approx(100 * 70 / 60)  # not a share of losses: total grew
+    assert t["TI share of losing zones' losses"] == pytest.approx(75.0)  # 30 of the 40 jobs lost by a and b
+    assert t["weighted share of losing zones' losses"] == pytest.approx(100 * (30 + 5) / 40)
+    assert t["growth TI %"] == pytest.approx(35.0) and t["growth Autres %"] == pytest.approx(-10.0)
+
+
+def test_plot_functions_return_figures():
+    import geopandas as gpd
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from shapely.geometry import box
+
+    est = d.estimate_markov(simulate_chain(P_TRUE, 50, 4, seed=0), 3)
+    fig = d.plot_transition_matrices({"a": est, "b": est}, {"a": "A", "b": "B"}, tick_labels=["1", "2", "3"],
+                                     xlabel="x", ylabel="y", suptitle="t", colorbar_label="p")
+    assert len(fig.axes) == 3  # two panels and the colour bar
+    assert fig.axes[0].get_title() == f"A ({est.n_transitions} transitions)"
+    zones = gpd.GeoDataFrame({"growth": [0.1, -0.3, np.nan]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
+                             crs=2154)
+    fig = d.plot_growth_map(zones, zones.iloc[:1], legend_label="g", title="map")
+    assert fig.axes[0].get_title() == "map" and len(fig.axes) == 2

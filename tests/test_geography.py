@@ -91,3 +91,17 @@ def test_main_zones_of_metropoles():
     assert len(mz) == 22
     assert mz.loc["243400017", "ze2020"] == "7616"  # Montpellier
     assert mz["area_share"].between(0.3, 1).all()
+
+
+def test_metropole_main_zones_and_ze_groups():
+    mz = g.metropole_main_zones("ze2020").set_index("siren")
+    assert len(mz) == 22 and mz.loc["243400017", "zone"] == "7616"
+    assert mz.loc["243400017", "name"].startswith("Montpellier")
+    for zoning in ("ze2020", "ze2010"):
+        gr = g.ze_groups(zoning)
+        assert gr["code"].is_unique and set(gr["group"]) == {"TI", "Métropoles", "Autres"}
+        ti = g.ze_ti_shares(g.WAVE_2018, zoning)
+        assert set(gr.loc[gr["group"] == "TI", "code"]) == set(ti.loc[ti["flag"], zoning])
+        metro = set(g.metropole_main_zones(zoning)["zone"])
+        assert set(gr.loc[gr["group"] == "Métropoles", "code"]) == metro - set(ti.loc[ti["flag"], zoning])
+    assert len(g.ze_groups("ze2020")) == 306

@@ -12,12 +12,20 @@ Three families of public functions:
    reason. :func:`growth_table` is the pure computation behind it (DataFrame in,
    DataFrame out) for series already in hand.
 2. **Group paths** -- :func:`group_index` (employment of groups of zones as an index, base
-   year = 100) and :func:`net_loss_shares` (share of net job losses falling in a group).
-3. **Markov transitions** -- :func:`quantile_states` classifies areas into growth states
-   per period, :func:`estimate_markov` returns the transition counts and maximum-likelihood
-   transition matrix with the probability of staying and the expected time spent in each
-   state, :func:`markov_homogeneity_test` compares the matrices of several groups, and
-   :func:`mean_first_passage_times` gives expected times to reach each state.
+   year = 100), :func:`areas_vs_rest_growth` (growth of each area's zone against all other
+   zones), :func:`net_loss_shares` (share of net job losses falling in a group) and
+   :func:`loss_share_table` (the same over several windows, with group growth rates).
+3. **Markov transitions** -- :func:`window_growth_states` and :func:`share_states` build
+   states per period (quantiles of growth over equal windows, or of a share at equally
+   spaced dates), :func:`quantile_states` classifies areas into quantile states per period,
+   :func:`estimate_markov` returns the transition counts and maximum-likelihood transition
+   matrix with the probability of staying and the expected time spent in each state,
+   :func:`markov_homogeneity_test` compares the matrices of several groups,
+   :func:`stay_difference_test` asks whether one group stays in its state more than the
+   others (permutation test by unit), and :func:`mean_first_passage_times` gives expected
+   times to reach each state.
+4. **Figures** -- :func:`plot_transition_matrices` (heatmaps) and :func:`plot_growth_map`
+   (choropleth of zones with outlines), returning the matplotlib figure.
 
 Units: employment in jobs (headcounts at 31 December); growth as a fraction (0.05 = +5 %);
 annualised growth as a compound rate per year. The estimators never read data: they
@@ -40,8 +48,10 @@ from .paths import DATA_DIR
 
 __all__ = [
     "CoverageError", "SOURCES", "SECTORS", "Source", "sector_codes", "employment_series", "employment_growth",
-    "growth_table", "annualised", "group_index", "net_loss_shares", "quantile_states", "transition_counts",
-    "MarkovEstimate", "estimate_markov", "markov_homogeneity_test", "mean_first_passage_times",
+    "growth_table", "annualised", "group_index", "areas_vs_rest_growth", "net_loss_shares", "loss_share_table",
+    "quantile_states", "window_growth_states", "share_states", "transition_pairs", "transition_counts",
+    "MarkovEstimate", "estimate_markov", "markov_homogeneity_test", "stay_difference_test",
+    "mean_first_passage_times", "plot_transition_matrices", "plot_growth_map",
 ]
 
 
@@ -398,6 +408,74 @@ def net_loss_shares(changes: pd.DataFrame, in_group: str = "in_group", change: s
     return out
 
 
+def areas_vs_rest_growth(series: pd.DataFrame, zones: pd.DataFrame, start: int, end: int, *,
+                         label: str = "name", zone: str = "zone",
+                         all_label: str = "Ensemble des zones des métropoles",
+                         rest_label: str = "Reste de la France") -> pd.DataFrame:
+    """Employment growth of each area's zone, of all those zones together, and of all the others.
+
+    ``series``: (``code``, ``year``, ``employment``) rows of one zoning (e.g. industrial jobs
+    by zone d'emploi); ``zones``: one row per area with its ``label`` and the ``zone`` code
+    that stands for it (e.g. :func:`analysis.geography.metropole_main_zones`). Several areas
+    may share a zone; it counts once in the aggregates. Zones missing ``start`` or ``end``
+    are left out of both aggregates (and give NaN for their area).
+
+    Returns one row per area, then ``all_label`` (the union of the areas' zones) and
+    ``rest_label`` (every other zone of the series): ``area``, ``zone`` ('' for the two
+    aggregates), ``emp_start``, ``emp_end`` (jobs), ``growth`` (fraction, ``end`` over ``start``).
+    """
+    g = growth_table(series, start, end)
+    per_area = zones[[label, zone]].merge(g, left_on=zone, right_on="code", how="left")
+    rows = [pd.DataFrame({"area": per_area[label], "zone": per_area[zone], "emp_start": per_area["emp_start"],
+                          "emp_end": per_area["emp_end"], "growth": per_area["growth"]})]
+    complete = g.dropna(subset=["emp_start", "emp_end"])
+    inside = complete["code"].isin(set(zones[zone]))
+    for name, part in ((all_label, complete[inside]), (rest_label, complete[~inside])):
+        a, b = float(part["emp_start"].sum()), float(part["emp_end"].sum())
+        rows.append(pd.DataFrame({"area": [name], "zone": [""], "emp_start": [a], "emp_end": [b],
+                                  "growth": [b / a - 1 if a > 0 else np.nan]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def loss_share_table(series: pd.DataFrame, groups: pd.DataFrame, windows: Iterable[tuple[int, int]], *,
+                     group: str = "TI", weight: str | None = "ti_share") -> pd.DataFrame:
+    """Where the net job changes fell, window by window: one group of zones against all zones.
+
+    ``series``: (``code``, ``year``, ``employment``) rows (jobs) of one zoning; ``groups``:
+    (``code``, ``group`` [, ``weight``]) rows, e.g. :func:`analysis.geography.ze_groups`;
+    ``windows``: (start, end) year pairs. Zones absent from ``groups`` are left out. For each
+    window (see :func:`net_loss_shares`, descriptive only):
+
+    - ``all change``, ``<group> change``: net change of all zones and of the group (jobs);
+    - ``<group> share of jobs at start`` (%);
+    - ``<group> share of net change`` (%): group change / total change -- a share of net
+      LOSSES only when both are losses;
+    - ``<group> share of losing zones' losses`` (%): the group's part of the summed net
+      losses of the zones whose employment fell; defined whether the total grows or falls;
+    - ``weighted share of losing zones' losses`` (%, with ``weight``): the same with each zone
+      counted for its ``weight`` (e.g. the share of its population inside a TI);
+    - ``growth <g> %``: employment growth of each group of ``groups`` (sum over its zones).
+
+    Returns one row per window, indexed by 'start-end'.
+    """
+    rows = []
+    for start, end in windows:
+        gt = growth_table(series, start, end).merge(groups, on="code")
+        gt["in_group"] = gt["group"] == group
+        flag = net_loss_shares(gt, base="emp_start")
+        row = {"window": f"{start}-{end}", "all change": flag["total_change"], f"{group} change": flag["group_change"],
+               f"{group} share of jobs at start": 100 * flag["share_of_base"],
+               f"{group} share of net change": 100 * flag["share_of_net_change"],
+               f"{group} share of losing zones' losses": 100 * flag["share_of_losses"]}
+        if weight is not None:
+            row["weighted share of losing zones' losses"] = 100 * net_loss_shares(gt, weight=weight)["share_of_losses"]
+        by = gt.dropna(subset=["emp_start", "emp_end"]).groupby("group")[["emp_start", "emp_end"]].sum()
+        for g, r in by.iterrows():
+            row[f"growth {g} %"] = 100 * (r["emp_end"] / r["emp_start"] - 1)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("window")
+
+
 # =============================================================================================
 # Markov transition matrices
 # =============================================================================================
@@ -426,6 +504,70 @@ def quantile_states(df: pd.DataFrame, value: str = "growth", by: str = "period",
     return df.groupby(by, group_keys=False)[value].apply(classify).reindex(df.index).astype("Int64")
 
 
+def _equal_steps(points: list[int], what: str) -> int:
+    steps = sorted(set(int(b) - int(a) for a, b in zip(points[:-1], points[1:])))
+    if len(points) < 2 or len(steps) != 1 or steps[0] <= 0:
+        raise ValueError(f"{what} must be increasing and equally spaced (got {points}): a Markov chain "
+                         f"needs periods of one length to turn periods into years")
+    return steps[0]
+
+
+def window_growth_states(series: pd.DataFrame, edges: Iterable[int], n_states: int = 5,
+                         value: str = "growth_pa") -> pd.DataFrame:
+    """Growth states of every unit over successive windows of equal length.
+
+    ``series``: (``code``, ``year``, ``employment``) rows; ``edges``: increasing, equally
+    spaced years (e.g. 1998, 2003, 2008, 2013 gives the windows 1998-2003, 2003-2008,
+    2008-2013); unequal steps raise ValueError, so that one period always means the same
+    number of years. Each window's growth (:func:`growth_table`) is classed into
+    ``n_states`` quantile states of ``value`` within the window (:func:`quantile_states`;
+    0 = lowest growth). Returns ``code``, ``period`` (window start), ``end``, ``growth``,
+    ``growth_pa``, ``state`` (Int64; <NA> where the unit lacks a year).
+    """
+    edges = [int(e) for e in edges]
+    _equal_steps(edges, "window edges")
+    out = pd.concat([growth_table(series, a, b).assign(period=a, end=b) for a, b in zip(edges[:-1], edges[1:])],
+                    ignore_index=True)
+    out["state"] = quantile_states(out, value, "period", n_states)
+    return out[["code", "period", "end", "growth", "growth_pa", "state"]]
+
+
+def share_states(part: pd.DataFrame, total: pd.DataFrame, years: Iterable[int], n_states: int = 5, *,
+                 value: str = "employment") -> pd.DataFrame:
+    """States of every unit by the share ``part / total`` at equally spaced dates.
+
+    ``part`` and ``total``: (``code``, ``year``, ``value``) rows (e.g. industrial and all
+    salaried jobs by zone d'emploi); ``years``: increasing, equally spaced (ValueError
+    otherwise). The share (fraction) is classed into ``n_states`` quantile states within
+    each year (0 = lowest share). Returns ``code``, ``period`` (year), ``share``, ``state``.
+    """
+    years = [int(y) for y in years]
+    _equal_steps(years, "years")
+    keys = ["code", "year"]
+    m = part[keys + [value]].merge(total[keys + [value]], on=keys, suffixes=("_part", "_total"))
+    m = m[m["year"].isin(years)]
+    out = pd.DataFrame({"code": m["code"], "period": m["year"],
+                        "share": m[f"{value}_part"] / m[f"{value}_total"].where(m[f"{value}_total"] > 0)})
+    out = out.sort_values(["period", "code"], ignore_index=True)
+    out["state"] = quantile_states(out, "share", "period", n_states)
+    return out
+
+
+def transition_pairs(states: pd.DataFrame, *, unit: str = "code", period: str = "period",
+                     state: str = "state") -> pd.DataFrame:
+    """Observed transitions: one row per (unit, period t) with ``from`` (state at t) and ``to``
+    (state at the NEXT period present in the table). Units missing a period break the chain
+    there; rows with a missing state are ignored. Columns: ``unit``, ``period``, ``from``, ``to``."""
+    d = states[[unit, period, state]].dropna()
+    periods = sorted(d[period].unique())
+    nxt = dict(zip(periods[:-1], periods[1:]))
+    a = d.assign(_next=d[period].map(nxt)).dropna(subset=["_next"])
+    b = d.rename(columns={period: "_next", state: "_to"})
+    pairs = a.merge(b, on=[unit, "_next"], how="inner")
+    return pd.DataFrame({unit: pairs[unit], period: pairs[period], "from": pairs[state].astype(int),
+                         "to": pairs["_to"].astype(int)}).sort_values([unit, period], ignore_index=True)
+
+
 def transition_counts(states: pd.DataFrame, n_states: int, *, unit: str = "code", period: str = "period",
                       state: str = "state") -> pd.DataFrame:
     """Counts of transitions between the states of successive periods (n_states x n_states).
@@ -435,16 +577,11 @@ def transition_counts(states: pd.DataFrame, n_states: int, *, unit: str = "code"
     (periods sorted), for units observed in both; units missing a period break the chain
     there. Rows: state at t (``from``), columns: state at t+1 (``to``).
     """
-    d = states[[unit, period, state]].dropna()
-    periods = sorted(d[period].unique())
-    nxt = dict(zip(periods[:-1], periods[1:]))
-    a = d.assign(_next=d[period].map(nxt)).dropna(subset=["_next"])
-    b = d.rename(columns={period: "_next", state: "_to"})
-    pairs = a.merge(b, on=[unit, "_next"], how="inner")
-    bad = ~(pairs[state].between(0, n_states - 1) & pairs["_to"].between(0, n_states - 1))
+    pairs = transition_pairs(states, unit=unit, period=period, state=state)
+    bad = ~(pairs["from"].between(0, n_states - 1) & pairs["to"].between(0, n_states - 1))
     if bad.any():
         raise ValueError(f"states must lie in [0, {n_states - 1}]")
-    counts = pd.crosstab(pairs[state].astype(int), pairs["_to"].astype(int))
+    counts = pd.crosstab(pairs["from"], pairs["to"])
     counts = counts.reindex(index=pd.RangeIndex(n_states, name="from"), columns=pd.RangeIndex(n_states, name="to"),
                             fill_value=0)
     return counts.astype(int)
@@ -551,6 +688,51 @@ def markov_homogeneity_test(estimates: Mapping[str, MarkovEstimate]) -> dict[str
     return {"lr": float(lr), "df": dof, "p_value": float(stats.chi2.sf(lr, dof)) if dof > 0 else float("nan")}
 
 
+def stay_difference_test(states: pd.DataFrame, in_group: Iterable, *, unit: str = "code", period: str = "period",
+                         state: str = "state", n_permutations: int = 9999, seed: int = 0,
+                         alternative: str = "greater") -> dict[str, float]:
+    """Do the units of a group stay in their state more often than the other units?
+
+    Statistic: P(stay | group) - P(stay | others), each the share of the group's observed
+    transitions (:func:`transition_pairs`, pooled over states and periods) that end in the
+    state they started from. Null distribution: the group label is permuted across UNITS
+    (each unit keeps all its transitions), which respects the dependence between the
+    successive transitions of one unit; ``n_permutations`` draws with ``seed``.
+    ``alternative``: 'greater' (group stays more), 'less', or 'two-sided'. p-value =
+    (1 + #{permuted statistic at least as extreme}) / (1 + n_permutations).
+
+    Returns ``p_stay_group``, ``p_stay_other``, ``difference``, ``p_value``, ``n_units_group``,
+    ``n_units_other``, ``n_transitions_group``, ``n_transitions_other``.
+    """
+    if alternative not in ("greater", "less", "two-sided"):
+        raise ValueError("alternative must be 'greater', 'less' or 'two-sided'")
+    pairs = transition_pairs(states, unit=unit, period=period, state=state)
+    per_unit = pairs.assign(stay=pairs["from"] == pairs["to"]).groupby(unit)["stay"].agg(["sum", "count"])
+    members = per_unit.index.isin(set(in_group))
+    if members.all() or not members.any():
+        raise ValueError("the group must contain some but not all of the units with transitions")
+    stays, n = per_unit["sum"].to_numpy(float), per_unit["count"].to_numpy(float)
+
+    def diff(mask: np.ndarray) -> np.ndarray:  # mask: (draws, units)
+        return (mask @ stays) / (mask @ n) - ((~mask) @ stays) / ((~mask) @ n)
+
+    observed = float(diff(members[None, :])[0])
+    rng = np.random.default_rng(seed)
+    perms = rng.permuted(np.tile(members, (n_permutations, 1)), axis=1)
+    null = diff(perms)
+    if alternative == "greater":
+        extreme = null >= observed - 1e-12
+    elif alternative == "less":
+        extreme = null <= observed + 1e-12
+    else:
+        extreme = np.abs(null) >= abs(observed) - 1e-12
+    return {"p_stay_group": float(stays[members].sum() / n[members].sum()),
+            "p_stay_other": float(stays[~members].sum() / n[~members].sum()),
+            "difference": observed, "p_value": float((1 + extreme.sum()) / (1 + n_permutations)),
+            "n_units_group": int(members.sum()), "n_units_other": int((~members).sum()),
+            "n_transitions_group": int(n[members].sum()), "n_transitions_other": int(n[~members].sum())}
+
+
 def mean_first_passage_times(probabilities: pd.DataFrame) -> pd.DataFrame:
     """Expected number of periods to first reach state j from state i (ergodic chain).
 
@@ -569,3 +751,70 @@ def mean_first_passage_times(probabilities: pd.DataFrame) -> pd.DataFrame:
         m[others, j] = sol
         m[j, j] = 1 + p[j, others] @ sol
     return pd.DataFrame(m, index=probabilities.index, columns=probabilities.columns)
+
+
+
+# =============================================================================================
+# Figures
+# =============================================================================================
+
+
+def plot_transition_matrices(estimates: Mapping[str, MarkovEstimate], titles: Mapping[str, str], *,
+                             tick_labels: list[str], xlabel: str, ylabel: str, suptitle: str, colorbar_label: str,
+                             vmax: float = 0.6, figsize: tuple[float, float] | None = None):
+    """Heatmaps of transition matrices side by side (one per estimate), probabilities written in cells.
+
+    ``estimates``: name -> :class:`MarkovEstimate`; ``titles``: name -> panel title (the
+    number of transitions is appended). Labels are passed in (French by default in the
+    notebooks, via :func:`analysis.figures.tr`). Returns the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import figures
+
+    fig, axes = plt.subplots(1, len(estimates), figsize=figsize or figures.TWO_COLUMNS, sharey=True, squeeze=False)
+    axes = axes[0]
+    im = None
+    for ax, (name, est) in zip(axes, estimates.items()):
+        p = est.probabilities.to_numpy(dtype=float)
+        k = p.shape[0]
+        im = ax.imshow(p, cmap="Blues", vmin=0, vmax=vmax)
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, figures.fr_number(p[i, j], 2), ha="center", va="center", fontsize=7,
+                        color="white" if p[i, j] > 0.65 * vmax else "black")
+        ax.set_xticks(range(k))
+        ax.set_xticklabels(tick_labels)
+        ax.set_yticks(range(k))
+        ax.set_yticklabels(tick_labels)
+        ax.set_xlabel(xlabel)
+        ax.set_title(f"{titles[name]} ({est.n_transitions} transitions)", fontsize=9)
+        ax.grid(False)
+    axes[0].set_ylabel(ylabel)
+    fig.suptitle(suptitle, fontsize=10)
+    cbar = fig.colorbar(im, ax=list(axes), shrink=0.8)
+    cbar.set_label(colorbar_label)
+    return fig
+
+
+def plot_growth_map(zones, outlines, *, column: str = "growth", cap: float = 0.2, legend_label: str, title: str,
+                    figsize: tuple[float, float] = (7.2, 6.4)):
+    """Choropleth of a growth rate by zone (diverging, capped at +/- ``cap``) with outlines on top.
+
+    ``zones``: GeoDataFrame with ``column`` (fraction; NaN drawn light grey); ``outlines``:
+    GeoDataFrame of polygons whose boundaries are drawn in black (e.g. Territoires
+    d'industrie). Both must share a projected CRS. Returns the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import figures
+
+    fig, ax = plt.subplots(figsize=figsize)
+    zones.plot(column=zones[column].clip(-cap, cap), cmap="RdBu", vmin=-cap, vmax=cap, ax=ax, edgecolor="white",
+               linewidth=0.2, legend=True, missing_kwds={"color": "lightgrey"},
+               legend_kwds={"shrink": 0.6, "label": legend_label})
+    figures.format_axis(fig.axes[-1], "y", 0, percent=True)
+    outlines.boundary.plot(ax=ax, color="black", linewidth=0.35)
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=9)
+    return fig

@@ -17,7 +17,9 @@ Public functions (all return DataFrames with codes as strings):
 - :func:`zone_shares` -- for every zone d'emploi, the share of its population inside a
   set of areas (e.g. all TI), with a flag at a threshold (:func:`ze_ti_shares`,
   :func:`ze_metropole_shares` are the usual cases);
-- :func:`main_zones` -- the zone holding the largest part of each area's population;
+- :func:`main_zones` -- the zone holding the largest part of each area's population
+  (:func:`metropole_main_zones` for the 22 métropoles);
+- :func:`ze_groups` -- every zone d'emploi as 'TI', 'Métropoles' or 'Autres' (exclusive);
 - :func:`ze2010_ze2020_overlap` -- population overlap of the two zonings, to carry a
   series on the 2010 zoning over to the 2020 one (:func:`ze2010_to_ze2020`);
 - :func:`area_units` -- the statistical units (communes, EPCI, zones) that make up an
@@ -284,6 +286,45 @@ def ze_ti_shares(wave: str = WAVE_2018, zoning: str = "ze2020", threshold: float
 def ze_metropole_shares(zoning: str = "ze2020", threshold: float = 0.5) -> pd.DataFrame:
     """Every zone d'emploi with the share of its population inside one of the 22 métropoles."""
     return zone_shares(metropole_communes(), zoning, threshold)
+
+
+def metropole_main_zones(zoning: str = "ze2020") -> pd.DataFrame:
+    """The main zone d'emploi of each of the 22 métropoles (the zone holding most of its inhabitants).
+
+    Returns ``siren``, ``name`` (métropole), ``zone`` (code of the ZE2020 or ZE2010, per
+    ``zoning``), ``area_share`` (fraction of the métropole's population living in that zone)
+    and ``share`` (fraction of the zone's population living in the métropole). 22 rows, sorted
+    by SIREN. Populations: municipal population, 2024 geography (see :func:`communes`).
+    """
+    mz = main_zones(metropole_communes(), zoning, group="siren").rename(columns={zoning: "zone"})
+    names = _metropoles().set_index("siren")["name"]
+    mz.insert(1, "name", mz["siren"].map(names))
+    return mz.sort_values("siren", ignore_index=True)
+
+
+#: Labels of the three exclusive groups of zones made by :func:`ze_groups`.
+GROUP_TI, GROUP_METRO, GROUP_OTHER = "TI", "Métropoles", "Autres"
+
+
+def ze_groups(zoning: str = "ze2020", wave: str = WAVE_2018, threshold: float = 0.5) -> pd.DataFrame:
+    """Every zone d'emploi in one of three exclusive groups: TI, métropole, other.
+
+    - ``'TI'``: at least ``threshold`` of the zone's population lives in a Territoire
+      d'industrie of ``wave`` (any TI; populations of 2024, see :func:`zone_shares`);
+    - ``'Métropoles'``: the main zone of one of the 22 métropoles (:func:`metropole_main_zones`)
+      that is not a TI zone;
+    - ``'Autres'``: every other zone.
+
+    ``zoning``: 'ze2020' (306 zones incl. overseas) or 'ze2010'. Returns ``code`` (zone),
+    ``group``, ``ti_share`` (fraction of the zone's population inside a TI, used to weight
+    zones by their TI part), sorted by code.
+    """
+    ti_sh = ze_ti_shares(wave, zoning, threshold)
+    main = set(metropole_main_zones(zoning)["zone"])
+    group = ti_sh[zoning].map(lambda z: GROUP_METRO if z in main else GROUP_OTHER)
+    group = group.where(~ti_sh["flag"], GROUP_TI)
+    out = pd.DataFrame({"code": ti_sh[zoning], "group": group, "ti_share": ti_sh["share"]})
+    return out.sort_values("code", ignore_index=True)
 
 
 def ze2010_ze2020_overlap() -> pd.DataFrame:
