@@ -58,6 +58,18 @@ def test_share_in_area_counts_a_dossier_once():
     assert out.loc["all", "units"] == 3 and out.loc["all", "share_inside"] == pytest.approx(2 / 3)
 
 
+def test_laureates_inside_areas_against_population():
+    placed = I.friches_laureate_sites(_sites(), _dossiers())  # dossiers 1 (industrial, 2 communes), 2, 4 (industrial)
+    communes = pd.DataFrame({"com": ["63001", "63002", "63003", "03001", "03002", "03003"],
+                             "population": [10, 10, 20, 30, 20, 10]})
+    out = I.laureates_inside_areas(placed, {"w1": ["63002", "03002"], "w2": ["63003"]}, communes).set_index("wave")
+    assert out.loc["w1", "laureates_in_ti"] == pytest.approx(2 / 3)
+    assert out.loc["w1", "industrial_laureates_in_ti"] == pytest.approx(1.0) and out.loc["w1", "industrial_n"] == 2
+    assert out.loc["w1", "population_share_of_ti"] == pytest.approx(30 / 100)
+    assert out.loc["w2", "laureates_in_ti"] == pytest.approx(1 / 3)
+    assert out.loc["w2", "industrial_laureates_in_ti"] == pytest.approx(0.0)
+
+
 def test_site_areas_in_hectares():
     sites = pd.DataFrame({"com": ["03023", "03023", "63001"], "site_nom": ["Friche PALAZOL", "Autre", "Palazol"],
                           "source_r": ["AAP"] * 3, "site_type": ["x"] * 3,
@@ -117,3 +129,48 @@ def test_published_context_is_labelled():
     assert list(epr["year"]) == sorted(epr["year"]) and epr["url"].str.startswith("http").all()
     with pytest.raises(KeyError):
         I.published_context("unknown")
+
+
+def test_sector_growth_excluding_leaves_sectors_out():
+    rows = []
+    for year, (tt, oq, be) in {2008: (100.0, 40.0, 20.0), 2017: (110.0, 50.0, 15.0)}.items():
+        rows += [("Z1", "TT", year, tt), ("Z1", "OQ", year, oq), ("Z1", "BE", year, be), ("Z2", "TT", year, 1.0)]
+    series = pd.DataFrame(rows, columns=["ze2010", "sector", "year", "employment"])
+    out = I.sector_growth_excluding(series, "Z1", 2008, 2017).iloc[0]
+    assert out["emp_start"] == pytest.approx(60.0) and out["emp_end"] == pytest.approx(60.0)
+    assert out["growth"] == pytest.approx(0.0) and out["excluded"] == "OQ"
+    two = I.sector_growth_excluding(series, "Z1", 2008, 2017, exclude=["OQ", "BE"]).iloc[0]
+    assert two["emp_start"] == pytest.approx(40.0) and two["growth"] == pytest.approx(45 / 40 - 1)
+    with pytest.raises(KeyError):
+        I.sector_growth_excluding(series, "Z9", 2008, 2017)
+    with pytest.raises(KeyError):
+        I.sector_growth_excluding(series, "Z2", 2008, 2017)  # no OQ rows in Z2
+
+
+def test_indicator_values_epci_and_france():
+    ind = pd.DataFrame({"code": ["00FR", "111", "222", "111"], "is_france": [True, False, False, False],
+                        "indicator": ["x", "x", "x", "y"], "value": [11.6, 15.9, 20.0, 1.0]})
+    out = I.indicator_values(ind, ["222", "111"], "x")
+    assert list(out.index) == ["222", "111", "France"]
+    assert out["111"] == pytest.approx(15.9) and out["France"] == pytest.approx(11.6)
+    with pytest.raises(KeyError):
+        I.indicator_values(ind, ["333"], "x")
+    with pytest.raises(KeyError):
+        I.indicator_values(ind, ["111"], "z")
+
+
+def test_plots_return_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    calls = I.friches_calls_summary(_dossiers().assign(edition_year=2021), by=["edition", "edition_year"])
+    fig = I.plot_friches_calls(calls, {"laureates_in_ti": 0.6, "industrial_laureates_in_ti": 0.61,
+                                       "population_share_of_ti": 0.45})
+    assert len(fig.axes) == 2 and len(fig.axes[0].patches) == 3 * len(calls)
+    heights = [p.get_height() for p in fig.axes[1].patches]
+    assert heights == pytest.approx([0.6, 0.61, 0.45])
+    eng = pd.DataFrame({"year": [2011, 2022], "value": [30000, 46500]})
+    epr = pd.DataFrame({"year": [2018, 2023], "value": [25, 56]})
+    fig = I.plot_published_context(eng, epr, {"graduates_low": 30000, "graduates_high": 35000, "needed": 50000,
+                                              "ecoles_2026": 71, "ecoles_target_2028": 100})
+    assert any("non recalculées" in t.get_text() or "not recomputed" in t.get_text() for t in fig.texts)

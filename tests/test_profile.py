@@ -68,6 +68,76 @@ def test_wave_changes_matches_by_members():
     assert out.loc["ti-0006", "status"] == "new" and out.loc["ti-0006", "ti_2018"] == ""
 
 
+def test_count_lists_near_population_counts_per_tolerance():
+    pop = pd.Series({"a": 100, "b": 200, "c": 300, "d": 400})
+    out = P.count_lists_near_population(pop, 3, 650, [0.0, 0.1, 0.5])
+    assert list(out["tol"]) == [0.0, 0.1, 0.5]
+    # sums of three: 600, 700, 800, 900; within 10 % of 650: 600 and 700; within 50 %: all four
+    assert list(out["n_lists"]) == [0, 2, 4]
+    assert list(P.count_lists_near_population(pop, 3, 650, [0.1], required=["d"])["n_lists"]) == [1]
+
+
+def _membership():
+    return pd.DataFrame({
+        "epci": ["1", "2", "3", "4"], "epci_name": ["Big", "Mid", "Small", "Tiny"], "dep": ["63"] * 4,
+        "population": [500, 300, 150, 50],
+        "ti_2018": ["ti-1", "ti-1", "", "ti-2"], "ti_2018_name": ["A", "A", "", "B"],
+        "ti_2023": ["ti-5", "ti-6", "", "ti-6"], "ti_2023_name": ["C", "D", "", "D"],
+    })
+
+
+def test_epci_list_summary():
+    s = P.epci_list_summary(_membership(), ["1", "3", "4"], target=800)
+    assert s["n_epci"] == 3 and s["population"] == 700
+    assert s["gap"] == pytest.approx(700 / 800 - 1)
+    assert s["outside_ti_2023"] == ["Small"]
+    assert s["ti_2018"] == ["A", "B"] and s["n_ti_2018"] == 2
+    assert s["ti_2023"] == ["C", "D"] and s["n_ti_2023"] == 2
+    assert s["left_out"] == ["Mid"] and s["left_out_population"] == 300
+    assert pd.isna(P.epci_list_summary(_membership(), ["1"])["gap"])
+    with pytest.raises(KeyError):
+        P.epci_list_summary(_membership(), ["1", "9"])
+
+
+def test_population_by_ti_groups_and_total():
+    out = P.population_by_ti(_membership()).set_index("group")
+    assert out.loc["C", "population"] == 500
+    assert out.loc["D", "population"] == 350 and out.loc["D", "n_epci"] == 2 and out.loc["D", "epci_names"] == "Mid; Tiny"
+    assert out.loc["(no TI)", "population"] == 150
+    assert out.loc["total", "population"] == 1000 and out.loc["total", "n_epci"] == 4
+    assert list(out.index) == ["C", "D", "(no TI)", "total"]
+
+
+def test_metropolitan_zones_drop_any_zone_with_an_overseas_commune():
+    communes = pd.DataFrame({"com": ["1", "2", "3", "4"], "reg": ["84", "84", "04", "11"],
+                             "ze2020": ["A", "B", "B", "C"], "ze2010": ["X", "X", "Y", None]})
+    assert P.metropolitan_zones(communes, "ze2020") == ["A", "C"]
+    assert P.metropolitan_zones(communes, "ze2010") == ["X"]
+
+
+def test_zone_proxy_coverage_compares_two_zone_sets():
+    coms = pd.DataFrame({"com": ["1", "2", "3"], "epci": ["E1", "E1", "E2"], "population": [60, 40, 100],
+                         "ze2010": ["X", "Y", "Y"], "ze2020": ["A", "A", "B"]})
+    out = P.zone_proxy_coverage(coms, {"ZE2010": ("ze2010", ["X"]), "ZE2020": ("ze2020", ["A", "B"])}).set_index("epci")
+    assert list(out.index) == ["E1", "E2", "all"]  # largest first (ties by code), then the total
+    assert out.loc["E1", "ZE2010"] == pytest.approx(0.6) and out.loc["E2", "ZE2010"] == pytest.approx(0.0)
+    assert out.loc["E2", "ZE2020"] == pytest.approx(1.0)
+    assert out.loc["all", "population"] == 200 and out.loc["all", "ZE2010"] == pytest.approx(0.3)
+
+
+def test_plot_industry_share_path_labels_each_panel_with_its_coverage():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    p10 = pd.DataFrame({"group": ["T", "T", "F", "F"], "year": [1998, 2017] * 2, "share": [0.2, 0.15, 0.18, 0.12]})
+    p20 = pd.DataFrame({"group": ["T", "T", "F", "F"], "year": [2019, 2024] * 2, "share": [0.25, 0.24, 0.16, 0.15]})
+    fig = P.plot_industry_share_path(p10, p20, ["T", "F"], "T", (0.868, 0.934))
+    left, right = fig.axes[:2]
+    labels = [t.get_text() for t in left.get_legend().get_texts()]
+    assert len(labels) == 3 and labels[2] == "F"  # the territory once per zoning, then the others once
+    assert "ZE 2010" in labels[0] and "87" in labels[0] and "ZE 2020" in labels[1] and "93" in labels[1]
+    assert len(left.lines) == 2 and len(right.lines) == 2
+
 # ---------------------------------------------------------------------------------------------
 # Rendering two territories and checking their numbers against the general functions
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ and return DataFrames; none of them reads data.
   :func:`friches_calls_summary` (candidates, laureates, industrial or mining brownfields,
   by edition and optionally région), :func:`friches_laureate_sites` (laureate dossiers
   placed in their communes through the Cartofriches sites) and :func:`share_in_area`
-  (how many of them lie in a set of communes, e.g. the Territoires d'industrie).
+  (how many of them lie in a set of communes, e.g. the Territoires d'industrie) and
+  :func:`laureates_inside_areas` (that share for several areas, against their population share).
 - Cartofriches sites: :func:`site_areas_ha` (surface of named sites, hectares).
 - Métiers 2030 (DARES / France Stratégie): :func:`net_creation_by_occupation` (net job
   creation 2019-2030 by occupation, summed over the metropolitan régions).
@@ -15,23 +16,31 @@ and return DataFrames; none of them reads data.
   :func:`top_share` / :func:`share_of` (share of the top ``n`` or of a given list).
 - :func:`expand_departements`: départements of a list mixing régions, former régions and
   départements (e.g. 'Alsace' = 67 + 68).
+- Territory facts: :func:`sector_growth_excluding` (salaried-job growth of one zone leaving
+  sectors out, e.g. ESTEL jobs outside non-market services) and :func:`indicator_values`
+  (one census indicator for some EPCIs and France).
 - :func:`published_context`: published series quoted from ``PUBLISHED_FIGURES.md``
   (kept in ``data/published_series.csv``) (écoles de production, engineering graduates), shown as context
   only: they are quoted, never computed.
+- Figures: :func:`plot_friches_calls` and :func:`plot_published_context`.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
+from . import dynamics, figures
 from .paths import DATA_DIR
 
 __all__ = [
-    "friches_calls_summary", "friches_laureate_sites", "share_in_area", "site_areas_ha",
+    "friches_calls_summary", "friches_laureate_sites", "share_in_area", "laureates_inside_areas", "site_areas_ha",
     "net_creation_by_occupation", "patent_shares", "top_share", "share_of", "expand_departements",
-    "FORMER_REGIONS", "PUBLISHED_SERIES_CSV", "published_context",
+    "FORMER_REGIONS", "sector_growth_excluding", "indicator_values", "PUBLISHED_SERIES_CSV", "published_context",
+    "plot_friches_calls", "plot_published_context",
 ]
 
 
@@ -115,6 +124,35 @@ def share_in_area(placed: pd.DataFrame, area_coms: Iterable[str], by: Iterable[s
         out = pd.concat([out.astype({by[0]: object}), total], ignore_index=True)
     out["share_inside"] = out["inside"] / out["units"]
     return out
+
+
+def laureates_inside_areas(placed: pd.DataFrame, areas: Mapping[str, Iterable[str]], communes: pd.DataFrame,
+                           label: str = "wave") -> pd.DataFrame:
+    """Share of placed laureate dossiers inside each of several areas, against the areas' population share.
+
+    ``placed``: :func:`friches_laureate_sites` (one row per dossier x commune, with
+    ``industrial_or_mining``); ``areas``: name -> commune codes (e.g. each Territoires
+    d'industrie wave -> the communes of its TIs); ``communes``: every commune with ``com``
+    and ``population`` (e.g. :func:`analysis.geography.communes`, the denominator).
+
+    Returns one row per area (column ``label``): ``laureates_in_ti`` and
+    ``industrial_laureates_in_ti`` (fractions of dossiers with at least one site inside,
+    :func:`share_in_area`), ``industrial_n`` (industrial or mining dossiers placed) and
+    ``population_share_of_ti`` (fraction of the population of ``communes`` living inside,
+    each commune counted once). A share of dossiers above the population share means the
+    dossiers are over-represented in the area.
+    """
+    industrial = placed[placed["industrial_or_mining"].fillna(False).astype(bool)]
+    total_pop = communes["population"].sum()
+    rows = []
+    for name, coms in areas.items():
+        coms = set(coms)
+        a = share_in_area(placed, coms).set_index("edition").loc["all"]
+        b = share_in_area(industrial, coms).set_index("edition").loc["all"]
+        pop = communes.loc[communes["com"].isin(coms), "population"].sum()
+        rows.append({label: name, "laureates_in_ti": a["share_inside"], "industrial_laureates_in_ti": b["share_inside"],
+                     "industrial_n": int(b["units"]), "population_share_of_ti": pop / total_pop})
+    return pd.DataFrame(rows)
 
 
 def site_areas_ha(sites: pd.DataFrame, com: str, name_pattern: str) -> pd.DataFrame:
@@ -223,6 +261,66 @@ def expand_departements(communes: pd.DataFrame, *, regions: Iterable[str] = (), 
 
 
 # =============================================================================================
+# Territory facts
+# =============================================================================================
+
+
+def sector_growth_excluding(series: pd.DataFrame, zone: str, start: int, end: int, *, exclude: Iterable[str] = ("OQ",),
+                            zone_col: str = "ze2010", total: str = "TT") -> pd.DataFrame:
+    """Employment growth of one zone with some sectors left out of the total.
+
+    ``series``: zone x sector x year employment with ``zone_col``, ``sector``, ``year``,
+    ``employment`` (e.g. :func:`analysis.loaders.employment.load_estel_ze2010_salaried`:
+    INSEE ESTEL salaried jobs at 31 December, all employers, ZE2010, A5 sectors AZ, BE, FZ,
+    GU, OQ and the total TT). ``exclude``: sectors subtracted from ``total``; the default
+    leaves out OQ (public administration, education, health and social work: mostly
+    non-market services), which approximates *market-sector* salaried jobs, not private
+    employers' jobs.
+
+    Returns one row (:func:`analysis.dynamics.growth_table`): ``code``, ``emp_start``,
+    ``emp_end`` (jobs), ``change``, ``growth`` (fraction), ``growth_pa``, plus ``start``,
+    ``end`` and ``excluded`` ('+'-joined sector codes).
+    """
+    exclude = list(exclude)
+    z = series[series[zone_col] == zone]
+    if z.empty:
+        raise KeyError(f"zone {zone!r} not in the series")
+    wide = z.pivot_table(index="year", columns="sector", values="employment", aggfunc="sum")
+    missing = sorted(set([total] + exclude) - set(wide.columns))
+    if missing:
+        raise KeyError(f"sector(s) {missing} not in the series")
+    kept = wide[total] - wide[exclude].sum(axis=1, min_count=len(exclude))
+    long = pd.DataFrame({"code": zone, "year": kept.index.astype(int), "employment": kept.to_numpy()})
+    out = dynamics.growth_table(long, start, end)
+    out.insert(1, "start", start)
+    out.insert(2, "end", end)
+    out["excluded"] = "+".join(exclude)
+    return out
+
+
+def indicator_values(indicators: pd.DataFrame, codes: Iterable[str], indicator: str) -> pd.Series:
+    """One indicator for some EPCIs and for France.
+
+    ``indicators``: :func:`analysis.loaders.employment.load_territorial_indicators_epci`
+    (``code``, ``is_france``, ``indicator``, ``value``; unit as in its ``unit`` column, e.g.
+    % for ``eco_sectindus_pct_22``, the census 2022 share of jobs at place of work in
+    industry). Returns a Series indexed by the ``codes`` in the order given, then
+    ``'France'``. An unknown code or indicator raises ``KeyError``.
+    """
+    d = indicators[indicators["indicator"] == indicator]
+    if d.empty:
+        raise KeyError(f"no indicator {indicator!r}")
+    by_code = d[~d["is_france"].astype(bool)].set_index("code")["value"]
+    codes = list(codes)
+    unknown = [c for c in codes if c not in by_code.index]
+    if unknown:
+        raise KeyError(f"no {indicator!r} value for {unknown}")
+    france = d.loc[d["is_france"].astype(bool), "value"]
+    out = pd.concat([by_code.loc[codes].astype(float), pd.Series({"France": float(france.iloc[0])})])
+    return out.rename(indicator)
+
+
+# =============================================================================================
 # Published context (quoted, not computed)
 # =============================================================================================
 
@@ -239,3 +337,77 @@ def published_context(series: str, path=PUBLISHED_SERIES_CSV) -> pd.DataFrame:
     if out.empty:
         raise KeyError(f"no published series {series!r} in {path}; known: {sorted(table['series'].unique())}")
     return out.drop(columns="series").reset_index(drop=True)
+
+
+
+# =============================================================================================
+# Figures
+# =============================================================================================
+
+
+def plot_friches_calls(calls: pd.DataFrame, shares: Mapping[str, float], *, shares_title: str = ""):
+    """Two panels: dossiers of the land-recycling calls, and the share of laureates inside TIs.
+
+    ``calls``: :func:`friches_calls_summary` by ``edition`` and ``edition_year`` (editions
+    1-3 are the Fonds friches, 4 the Fonds vert 2023); ``shares``: the three fractions drawn
+    in the right panel, keys ``laureates_in_ti``, ``industrial_laureates_in_ti`` and
+    ``population_share_of_ti`` (e.g. one row of the notebook's in-TI table). Returns the figure.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=figures.TWO_COLUMNS, gridspec_kw={"width_ratios": [3, 2]})
+    x = np.arange(len(calls))
+    w = 0.27
+    bars = [("candidates", figures.tr("Candidats", "Candidates"), figures.PALETTE[5]),
+            ("laureates", figures.tr("Lauréats", "Laureates"), figures.PALETTE[0]),
+            ("industrial_laureates", figures.tr("Lauréats : friche industrielle ou minière",
+                                                "Laureates: industrial or mining"), figures.PALETTE[3])]
+    for k, (col, label, colour) in enumerate(bars):
+        axes[0].bar(x + (k - 1) * w, calls[col], w, label=label, color=colour)
+    axes[0].set_xticks(x, [figures.tr(f"Éd. {e}\n{y}", f"Ed. {e}\n{y}") if e <= 3 else f"Fonds vert\n{y}"
+                           for e, y in zip(calls["edition"], calls["edition_year"])])
+    axes[0].set_ylabel(figures.tr("Dossiers", "Dossiers"))
+    figures.format_axis(axes[0], "y")
+    axes[0].legend(loc="upper right")
+    axes[0].set_title(figures.tr("Appels « recyclage foncier »", "Land-recycling calls"))
+    labels = [figures.tr("Lauréats", "Laureates"), figures.tr("dont friches\nindustrielles", "of which\nindustrial"),
+              figures.tr("Population", "Population")]
+    vals = [shares["laureates_in_ti"], shares["industrial_laureates_in_ti"], shares["population_share_of_ti"]]
+    axes[1].bar(labels, vals, color=[figures.PALETTE[0], figures.PALETTE[3], "#999999"])
+    figures.format_axis(axes[1], "y", percent=True)
+    axes[1].set_ylim(0, 1)
+    axes[1].set_title(shares_title or figures.tr("Part dans les TI", "Share inside TIs"))
+    return fig
+
+
+def plot_published_context(engineers: pd.DataFrame, ecoles: pd.DataFrame, seed: Mapping[str, float]):
+    """Quoted published counts (engineering graduates, écoles de production) next to a seed's figures.
+
+    ``engineers`` / ``ecoles``: :func:`published_context` of ``engineering_graduates`` and
+    ``ecoles_de_production`` (``year``, ``value``); ``seed``: the seed's values read from the
+    claims register, keys ``graduates_low``, ``graduates_high`` (graduates a year),
+    ``needed`` (engineers needed a year), ``ecoles_2026`` (count in January 2026) and
+    ``ecoles_target_2028``. Every value drawn is QUOTED, none is computed; the figure says
+    so. Returns the figure.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=figures.TWO_COLUMNS)
+    axes[0].plot(engineers["year"], engineers["value"], marker="o", linestyle=":", color=figures.PALETTE[0],
+                 label=figures.tr("Diplômés ingénieurs (publié)", "Engineering graduates (published)"))
+    axes[0].axhspan(seed["graduates_low"], seed["graduates_high"], color=figures.PALETTE[1], alpha=0.3,
+                    label=figures.tr("Note : sortants par an", "Note: graduates a year"))
+    axes[0].axhline(seed["needed"], color=figures.PALETTE[3], linestyle="--",
+                    label=figures.tr("Note : besoin par an", "Note: needed a year"))
+    figures.format_axis(axes[0], "y")
+    axes[0].set_title(figures.tr("Ingénieurs diplômés par an", "Engineering graduates a year"))
+    axes[0].legend(loc="lower right")
+    axes[1].plot(ecoles["year"], ecoles["value"], marker="o", linestyle=":", color=figures.PALETTE[0],
+                 label=figures.tr("Écoles de production (publié)", "Écoles de production (published)"))
+    axes[1].scatter([2026], [seed["ecoles_2026"]], color=figures.PALETTE[1], zorder=5,
+                    label=figures.tr("Note : janvier 2026 (non confirmé)", "Note: January 2026 (not confirmed)"))
+    axes[1].scatter([2028], [seed["ecoles_target_2028"]], color=figures.PALETTE[3], marker="x", zorder=5,
+                    label=figures.tr("Objectif FNEP 2028", "FNEP target 2028"))
+    axes[1].set_ylim(0, None)
+    axes[1].set_title(figures.tr("Écoles de production", "Écoles de production"))
+    axes[1].legend(loc="upper left")
+    fig.text(0.0, 1.02, figures.tr("Valeurs publiées citées (PUBLISHED_FIGURES.md), non recalculées",
+                                   "Published values quoted (PUBLISHED_FIGURES.md), not recomputed"),
+             fontsize=8, style="italic", transform=fig.transFigure)
+    return fig

@@ -9,15 +9,22 @@ populations of the Etalab EPCI file); the other functions describe it:
   touching the territory changed between the 2018-2022 and 2023-2027 waves (ids are not
   comparable between waves: territories are matched by shared members);
 - :func:`ti_overview` -- every TI of a wave with its members, EPCI, départements, population;
-- :func:`lists_near_population` -- which lists of EPCIs reach a given population (used to
-  infer an unpublished membership list from a population figure);
+- :func:`lists_near_population` / :func:`count_lists_near_population` -- which (and how
+  many) lists of EPCIs reach a given population: a population figure alone does not identify
+  an unpublished membership list; :func:`epci_list_summary` -- population and Territoires
+  d'industrie of one given list of EPCIs; :func:`population_by_ti` -- population of the
+  territory's EPCIs grouped by their Territoire d'industrie;
 - :func:`flagged_zones` -- zones d'emploi (2010 or 2020) with at least a share of their
   population in the territory (the statistical proxy of the territory);
+  :func:`zone_proxy_coverage` -- which part of each EPCI's population those zones cover (the
+  ZE2010 and ZE2020 sets need not cover the same part); :func:`metropolitan_zones` -- the
+  zones of metropolitan France (the national benchmark);
 - :func:`industry_share_path` -- industry's share of employment by year for groups of zones
   (territory, its région, France) from the series of :func:`analysis.dynamics.employment_series`;
 - :func:`industry_mix` -- industrial employment by A38 sector, with shares and location
   quotients against France;
-- :func:`area_map` and :func:`france_waves_map` -- the maps.
+- :func:`plot_industry_share_path`, :func:`area_map` and :func:`france_waves_map` -- the
+  figures.
 
 ``python -m analysis.profile ti-8416`` (``make profile TI=ti-8416``) renders notebook 04 for
 any of the 183 territories into ``profiles/<id>.ipynb`` and ``profiles/<id>.html``, its
@@ -36,6 +43,7 @@ from typing import Iterable, Mapping
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from . import dynamics, figures, geography
 from .loaders import geo as _geo
@@ -43,8 +51,10 @@ from .paths import NOTEBOOKS_DIR, REPO_ROOT
 
 __all__ = [
     "Territory", "territory", "epci_membership", "wave_changes", "ti_overview", "lists_near_population",
-    "flagged_zones", "industry_share_path", "industry_mix", "area_map", "france_waves_map", "key_figures",
-    "render", "PROFILE_NOTEBOOK", "PROFILES_DIR",
+    "count_lists_near_population", "epci_list_summary", "population_by_ti", "OVERSEAS_REGIONS",
+    "metropolitan_zones", "flagged_zones", "zone_proxy_coverage", "industry_share_path", "industry_mix",
+    "plot_industry_share_path", "area_map", "france_waves_map", "key_figures", "render", "PROFILE_NOTEBOOK",
+    "PROFILES_DIR",
 ]
 
 WAVES = geography.WAVES
@@ -52,6 +62,8 @@ PROFILE_NOTEBOOK = NOTEBOOKS_DIR / "04_clermont_vichy_auvergne.ipynb"
 PROFILES_DIR = REPO_ROOT / "profiles"
 #: Metropolitan France bounding box (longitude / latitude) used to crop the national maps.
 METRO_BOUNDS = (-5.3, 41.2, 9.7, 51.2)
+#: INSEE codes of the overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte).
+OVERSEAS_REGIONS = ("01", "02", "03", "04", "06")
 
 
 # =============================================================================================
@@ -219,9 +231,116 @@ def lists_near_population(population: pd.Series, size: int, target: float, tol: 
     return out.reindex(out["gap"].abs().sort_values(kind="stable").index).reset_index(drop=True)
 
 
+def count_lists_near_population(population: pd.Series, size: int, target: float, tols: Iterable[float],
+                                required: Iterable[str] = ()) -> pd.DataFrame:
+    """How many lists of ``size`` units come within each tolerance of ``target`` inhabitants.
+
+    Same arguments as :func:`lists_near_population`, with several relative tolerances
+    ``tols`` (e.g. 0.01 = within 1 %). Returns ``tol`` and ``n_lists``, one row per
+    tolerance, in the order given. Many lists near the target mean that the population
+    figure does not identify the list.
+    """
+    required = list(required)
+    rows = [(float(t), len(lists_near_population(population, size, target, t, required=required))) for t in tols]
+    return pd.DataFrame(rows, columns=["tol", "n_lists"])
+
+
+def _names(ids: pd.Series) -> list[str]:
+    """Sorted distinct names of a column of '; '-joined names (empty strings dropped)."""
+    return sorted({t for v in ids for t in str(v).split("; ") if t})
+
+
+def epci_list_summary(membership: pd.DataFrame, epcis: Iterable[str], target: float | None = None) -> pd.Series:
+    """Population and Territoires d'industrie of one list of EPCIs of a territory.
+
+    ``membership``: :func:`epci_membership` (municipal populations, TI names of both waves);
+    ``epcis``: SIRENs of the list (each must be in ``membership``); ``target``: a population
+    to compare with (inhabitants), optional.
+
+    Returns a Series: ``n_epci``, ``population`` (inhabitants), ``gap`` (population / target
+    - 1; NaN without target), ``outside_ti_2023`` (names of listed EPCIs in no TI of the
+    2023-2027 wave), ``ti_2018`` / ``ti_2023`` (names of the TIs holding listed EPCIs, one
+    list per wave), ``n_ti_2018``, ``n_ti_2023``, ``left_out`` (names of the membership's
+    EPCIs not listed) and ``left_out_population``. Name lists are sorted.
+    """
+    epcis = list(dict.fromkeys(epcis))
+    unknown = sorted(set(epcis) - set(membership["epci"]))
+    if unknown:
+        raise KeyError(f"EPCI not in the territory: {unknown}")
+    inside = membership[membership["epci"].isin(set(epcis))]
+    outside = membership[~membership["epci"].isin(set(epcis))]
+    pop = int(inside["population"].sum())
+    ti18, ti23 = _names(inside["ti_2018_name"]), _names(inside["ti_2023_name"])
+    return pd.Series({
+        "n_epci": len(inside), "population": pop,
+        "gap": pop / target - 1 if target else float("nan"),
+        "outside_ti_2023": sorted(inside.loc[inside["ti_2023"] == "", "epci_name"]),
+        "ti_2018": ti18, "n_ti_2018": len(ti18), "ti_2023": ti23, "n_ti_2023": len(ti23),
+        "left_out": list(outside["epci_name"]), "left_out_population": int(outside["population"].sum()),
+    })
+
+
+def population_by_ti(membership: pd.DataFrame, column: str = "ti_2023_name", none_label: str = "(no TI)") -> pd.DataFrame:
+    """Population of the territory's EPCIs grouped by their Territoire d'industrie.
+
+    ``membership``: :func:`epci_membership`; ``column``: the TI column to group by
+    (``ti_2023_name`` or ``ti_2018_name``; an EPCI split between TIs forms its own group).
+    EPCIs in no TI are grouped under ``none_label``. Returns ``group``, ``n_epci``,
+    ``epci_names`` ('; '-joined), ``population`` (municipal population, inhabitants), sorted
+    by population (largest first), then a final row ``'total'``.
+    """
+    key = membership[column].replace("", none_label)
+    g = membership.assign(group=key).groupby("group", as_index=False).agg(
+        n_epci=("epci", "size"), epci_names=("epci_name", lambda s: "; ".join(sorted(s))),
+        population=("population", "sum"))
+    g = g.sort_values(["population", "group"], ascending=[False, True], ignore_index=True)
+    total = pd.DataFrame([{"group": "total", "n_epci": int(g["n_epci"].sum()), "epci_names": "",
+                           "population": int(g["population"].sum())}])
+    return pd.concat([g, total], ignore_index=True)
+
+
 # =============================================================================================
 # Employment structure
 # =============================================================================================
+
+
+def metropolitan_zones(communes: pd.DataFrame, zoning: str = "ze2020") -> list[str]:
+    """Zones d'emploi of metropolitan France: zones none of whose communes lies in an overseas région.
+
+    ``communes``: :func:`analysis.geography.communes` (``reg`` and the ``zoning`` column).
+    Returns the sorted zone codes (287 ZE2020, 304 ZE2010 with the 2024 communes). Used as
+    the national benchmark, as in notebooks 01 and 02: the ESTEL ZE2010 file and the URSSAF
+    ZE2020 file both cover France without Mayotte, overseas zones included.
+    """
+    c = communes.dropna(subset=[zoning])
+    overseas = c.groupby(zoning)["reg"].agg(lambda s: s.isin(OVERSEAS_REGIONS).any())
+    return sorted(overseas.index[~overseas])
+
+
+def zone_proxy_coverage(coms: pd.DataFrame, proxies: Mapping[str, tuple[str, Iterable[str]]],
+                        by: str = "epci") -> pd.DataFrame:
+    """Share of each unit's population living in the zones that stand for a territory.
+
+    ``coms``: the territory's communes with ``com``, ``population``, ``by`` and the zoning
+    columns (e.g. ``Territory.communes``); ``proxies``: label -> (zoning column, zone codes),
+    e.g. ``{"ZE2010": ("ze2010", z10_codes), "ZE2020": ("ze2020", z20_codes)}``.
+
+    Returns ``by``, ``population`` (inhabitants in the territory) and one column per label
+    (fraction of the unit's population living in that label's zones), sorted by population
+    (largest first), then a final row ``'all'`` for the whole territory. Two zonings need
+    not cover the same part of a territory: compare the columns.
+    """
+    c = coms.assign(**{label: coms[col].isin(set(codes)) for label, (col, codes) in proxies.items()})
+    labels = list(proxies)
+    for label in labels:
+        c[label] = c[label] * c["population"]
+    g = c.groupby(by, as_index=False)[["population"] + labels].sum()
+    g = g.sort_values(["population", by], ascending=[False, True], ignore_index=True)
+    g = pd.concat([g, pd.DataFrame([{by: "all", **g[["population"] + labels].sum().to_dict()}])], ignore_index=True)
+    for label in labels:
+        g[label] = g[label] / g["population"].where(g["population"] > 0)
+    g["population"] = g["population"].astype("int64")
+    return g
 
 
 def flagged_zones(coms: pd.DataFrame, zoning: str = "ze2020", threshold: float = 0.5,
@@ -282,7 +401,8 @@ def industry_mix(a38: pd.DataFrame, units: Iterable[str], year: int, *, zone: st
     ``share_of_industry`` and ``share_of_total`` (fractions of the zones' industrial and
     total private employment), ``france_share_of_total`` (same share for all zones of the
     table) and ``location_quotient`` (= share_of_total / france_share_of_total). Sorted by
-    employment, largest first. Secret/missing cells count as 0.
+    employment, largest first. Secret/missing cells count as 0. To compare with metropolitan
+    France, pass the table restricted to :func:`metropolitan_zones`.
     """
     sectors = list(sectors) if sectors is not None else dynamics.sector_codes("industry")
     y = a38[a38["year"] == year]
@@ -326,6 +446,54 @@ def key_figures(area: Territory, share_path_ze2010: pd.DataFrame, share_path_ze2
         ("largest_industry_a38", mix["a38"].iloc[0]),
     ]
     return pd.DataFrame(rows, columns=["metric", "value"])
+
+
+def plot_industry_share_path(path_10: pd.DataFrame, path_20: pd.DataFrame, groups: Iterable[str], area_group: str,
+                             coverage: tuple[float, float], *, title: str = ""):
+    """Industry's share of employment, two panels: ESTEL 1998-2017 (ZE2010) and URSSAF 2019-2024 (ZE2020).
+
+    ``path_10`` / ``path_20``: :func:`industry_share_path` of each source; ``groups``: the
+    groups to draw, in legend order (colours: territory orange, région blue, the rest
+    grey); ``area_group``: the group standing for the territory; ``coverage``: the fraction
+    of the territory's population living in its ZE2010 and in its ZE2020 zones. The two
+    zone sets differ, so the legend gives the territory one entry per
+    zoning with its coverage, and a note under the panels says the sets differ. Returns the figure.
+    """
+    groups = list(groups)
+    colours = dict(zip(groups, [figures.PALETTE[3], figures.PALETTE[0]] + ["#555555"] * len(groups)))
+    fig, axes = plt.subplots(1, 2, figsize=figures.TWO_COLUMNS, sharey=True, gridspec_kw={"width_ratios": [3, 1.3]})
+    handles, labels = {}, {}
+    for ax, path, zoning, cov, marker in ((axes[0], path_10, "ZE 2010", coverage[0], None),
+                                          (axes[1], path_20, "ZE 2020", coverage[1], "o")):
+        for g in groups:
+            d = path[path["group"] == g]
+            (line,) = ax.plot(d["year"], d["share"], color=colours[g], marker=marker)
+            key = (g, zoning) if g == area_group else (g, "")
+            handles.setdefault(key, line)
+            labels.setdefault(key, figures.tr(f"{g}, {zoning} ({figures.fr_percent(cov)} de la population)",
+                                              f"{g}, {zoning} ({cov:.0%} of the population)") if g == area_group else g)
+    figures.format_axis(axes[0], "y", percent=True)
+    axes[0].set_title(figures.tr("Emploi salarié, tous employeurs (ESTEL, ZE 2010)",
+                                 "Salaried jobs, all employers (ESTEL, ZE 2010)"), fontsize=9)
+    axes[1].set_title(figures.tr("Emploi salarié privé (Urssaf, ZE 2020)", "Private salaried jobs (Urssaf, ZE 2020)"),
+                      fontsize=9)
+    axes[0].set_ylabel(figures.tr("Part de l'industrie (B-E)", "Industry's share (B-E)"))
+    axes[0].set_xticks([1998, 2002, 2006, 2010, 2014, 2017])
+    axes[1].set_xticks([2019, 2022, 2024])
+    order = [k for k in handles if k[0] == area_group] + [k for k in handles if k[0] != area_group]
+    lo = min(path_10["share"].min(), path_20["share"].min())
+    hi = max(path_10["share"].max(), path_20["share"].max())
+    axes[0].set_ylim(lo - 0.5 * (hi - lo), hi + 0.05 * (hi - lo))  # room for the legend under the lines
+    axes[0].yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))  # whole percentages
+    axes[0].legend([handles[k] for k in order], [labels[k] for k in order], loc="lower left", ncol=2, fontsize=7)
+    fig.supxlabel(textwrap.fill(figures.tr(
+        "Note : les zones d'emploi 2010 et 2020 retenues (au moins la moitié de leur population dans le territoire) "
+        "ne couvrent pas la même partie du territoire.",
+        "Note: the 2010 and 2020 zones d'emploi kept (at least half of their population in the territory) do not "
+        "cover the same part of the territory."), 130), fontsize=7, style="italic", x=0.02, ha="left")
+    if title:
+        fig.suptitle(title, fontsize=10, fontweight="bold", x=0.02, ha="left")
+    return fig
 
 
 # =============================================================================================
