@@ -58,6 +58,10 @@ def test_header_and_gap_sections(notebook):
     header = first.source.lower()
     for part in ("question", "claim", "data", "seed"):
         assert part in header, f"the header cell must state the {part} (question, cited claims with seed, data used)"
+    if "no raw data" not in header:
+        publishers = ("insee", "urssaf", "anct", "ign", "rte", "ademe", "odre", "eurostat", "dares", "cerema", "etalab")
+        assert any(p in header for p in publishers), "the header names the data's publisher"
+        assert re.search(r"\b(19|20)\d{2}\b", header), "the header gives the data's vintage"
     text = " ".join(c.source for c in notebook.cells if c.cell_type == "markdown").lower()
     assert "close the gap" in text, "end with a 'what would close the gap' list"
 
