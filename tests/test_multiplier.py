@@ -278,3 +278,173 @@ def test_weighting_by_start_employment():
     assert wtd["beta"] > unw["beta"] + 0.1
     wls = sm.WLS(p["dln_sheltered"], sm.add_constant(p["dln_exposed"]), weights=p["total_0"]).fit()
     assert wtd["beta"] == pytest.approx(wls.params["dln_exposed"], rel=1e-9)
+
+
+# --- inputs: zones, regional and national series ---------------------------------------------------
+
+def test_place_zones_puts_interregional_zones_in_their_majority_region():
+    file_regions = pd.Series({"0001": "11", "0050": "INT", "0051": "INT", "9701": "01"})
+    majority = pd.Series({"0050": "84", "0051": "27", "0001": "24"})
+    out = mp.place_zones(file_regions, majority)
+    assert out.to_dict() == {"0001": "11", "0050": "84", "0051": "27", "9701": "01"}   # non-marked kept as in the file
+    assert out.name == "region"
+    with pytest.raises(mp.MultiplierError, match="0051"):
+        mp.place_zones(file_regions, majority.drop("0051"))
+
+
+def test_zone_employment_keeps_metropolitan_zones_and_drops_totals():
+    raw = pd.DataFrame({"ze": ["b", "a", "a", "o"], "sec": ["X0", "X0", "TT", "X0"], "year": [2000] * 4,
+                        "employment": [1.0, 2.0, 3.0, 4.0], "other": [0] * 4})
+    regions = pd.Series({"a": "11", "b": "84", "o": "01"})
+    out = mp.zone_employment(raw, regions, zone="ze", sector="sec", drop_sectors=["TT"])
+    assert list(out.columns) == ["zone", "sector", "year", "employment"]
+    assert out["zone"].tolist() == ["a", "b"] and out["employment"].tolist() == [2.0, 1.0]
+
+
+def test_regional_panel_keeps_fourth_quarter_employment_of_metropolitan_regions():
+    rows = []
+    for region in ("11", "84", "01"):
+        for sector in ("CA", "GZ", "TOTAL"):
+            for quarter in (3, 4):
+                for variable in ("employment", "payroll"):
+                    rows.append((region, sector, 2019, quarter, variable, 10.0 * quarter))
+    b = pd.DataFrame(rows, columns=["region", "sector", "year", "quarter", "variable", "value"])
+    out = mp.regional_panel(b)
+    assert len(out) == 4 and set(out["zone"]) == {"11", "84"} and set(out["sector"]) == {"CA", "GZ"}
+    assert (out["employment"] == 40.0).all()
+
+
+def test_group_and_national_totals():
+    emp = pd.DataFrame([("a", "X0", 2000, 1.0), ("b", "X0", 2000, np.nan), ("a", "S1", 2000, 5.0),
+                        ("a", "P", 2000, 7.0), ("a", "X1", 2010, np.nan), ("b", "X1", 2010, np.nan)],
+                       columns=["zone", "sector", "year", "employment"])
+    g = mp.group_totals(emp, GROUPS, [2000])
+    assert g.loc["exposed", 2000] == 1.0 and g.loc["sheltered", 2000] == 5.0 and g.loc["excluded", 2000] == 7.0
+    n = mp.national_totals(emp).set_index(["sector", "year"])["employment"]
+    assert n[("X0", 2000)] == 1.0 and np.isnan(n[("X1", 2010)])
+
+
+def test_a38_to_na28_and_aggregation():
+    m = mp.a38_to_na28(mp.load_sector_classification())
+    assert m["CD"] == m["CE"] == m["CF"] == "CD-CE-CF" and m["MB"] == "MB-MC" and m["CA"] == "CA"
+    assert "NZ" not in m.index and "AZ" not in m.index          # split in NA28 / not in the series
+    emp = pd.DataFrame([("a", "CD", 2000, 1.0), ("a", "CE", 2000, np.nan), ("a", "CF", 2000, 2.0),
+                        ("b", "CD", 2000, np.nan), ("b", "CE", 2000, np.nan), ("a", "NZ", 2000, 9.0)],
+                       columns=["zone", "sector", "year", "employment"])
+    with pytest.raises(mp.MultiplierError, match="NZ"):
+        mp.aggregate_sectors(emp, m)
+    out = mp.aggregate_sectors(emp, m, drop_unmapped=True).set_index(["zone", "sector"])["employment"]
+    assert out[("a", "CD-CE-CF")] == 3.0 and np.isnan(out[("b", "CD-CE-CF")]) and len(out) == 2
+
+
+def test_national_growth_comparison_by_hand():
+    emp = pd.DataFrame([
+        ("a", "X0", 2000, 10.0), ("a", "X0", 2010, 20.0), ("b", "X0", 2000, 30.0), ("b", "X0", 2010, 30.0),
+        ("a", "X1", 2000, 5.0), ("a", "X1", 2010, 5.0), ("a", "S1", 2000, 50.0), ("a", "S1", 2010, 60.0),
+    ], columns=["zone", "sector", "year", "employment"])
+    nat = pd.DataFrame([("X0", 2000, 100.0), ("X0", 2010, 110.0), ("S1", 2000, 1.0), ("S1", 2010, 2.0)],
+                       columns=["sector", "year", "employment"])
+    g = mp.national_growth_comparison(emp, nat, GROUPS, 2000, 2010).set_index("sector")
+    assert list(g.index) == ["X0"]                              # X1 not in the other source, S1 not exposed
+    assert g.loc["X0", "jobs_0"] == 40.0
+    assert g.loc["X0", "g_zones"] == pytest.approx(np.log(50 / 40))
+    assert g.loc["X0", "g_national"] == pytest.approx(np.log(1.1))
+    assert g.loc["X0", "diff"] == pytest.approx(np.log(50 / 40) - np.log(1.1))
+    # leave-one-out: without a -> b's growth (0); without b -> a's growth (log 2)
+    assert g.loc["X0", "g_loo_min"] == pytest.approx(0.0) and g.loc["X0", "g_loo_max"] == pytest.approx(np.log(2))
+
+
+def test_zone_panel_and_estimate_grid_match_the_steps():
+    emp, regions = synthetic(n_zones=80, seed=2)
+    panel = mp.zone_panel(emp, GROUPS, 2000, 2010, regions=regions)
+    by_hand = panel_for(emp, regions)
+    pd.testing.assert_frame_equal(panel, by_hand)
+    assert "bartik_log" not in mp.zone_panel(emp, GROUPS, 2000, 2010, instrument=False).columns
+    nat = mp.national_totals(emp).assign(employment=lambda d: d["employment"] * 2)
+    other = mp.zone_panel(emp, GROUPS, 2000, 2010, national=nat)
+    assert not np.allclose(other["bartik_log"], panel["bartik_log"])
+    specs = [("log", "ols", True, False), ("log", "iv", False, True)]
+    grid = mp.estimate_grid(panel, specs, cov="robust", data="synthetic", window="2000-2010")
+    assert list(grid.columns[:2]) == ["data", "window"] and len(grid) == 2
+    assert grid.loc[1, "beta"] == pytest.approx(mp.estimate(panel, method="iv", region_fe=True)["beta"])
+    assert bool(grid.loc[1, "region_fe"]) and grid.loc[0, "method"] == "ols"
+
+
+# --- reading the results table -------------------------------------------------------------------------
+
+def results_table():
+    base = {"spec": "log", "weighted": True, "region_fe": False, "first_stage_f": np.nan, "n": 100}
+    rows = [
+        {"data": "A", "window": "w1", "definition": "d", "method": "ols", "m": 0.88, "m_low": 0.53, "m_high": 1.23},
+        {"data": "A", "window": "w1", "definition": "d", "method": "iv", "m": 1.30, "m_low": -0.10, "m_high": 2.70,
+         "first_stage_f": 20.0},
+        {"data": "B", "window": "w2", "definition": "d", "method": "iv", "m": 1.50, "m_low": 1.00, "m_high": 2.00,
+         "first_stage_f": 3.0, "weighted": False},
+        {"data": "B", "window": "w2", "definition": "d", "method": "ols", "m": 1.16, "m_low": 1.10, "m_high": 1.20},
+        {"data": "C", "window": "w1", "definition": "d", "method": "ols", "m": 0.60, "m_low": 0.40, "m_high": 0.80},
+        {"data": "D", "window": "w1", "definition": "d", "method": "ols", "m": 1.55, "m_low": 1.50, "m_high": 1.60},
+    ]
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_summary_table_matches_rows_and_compares():
+    res = results_table()
+    rows = [{"label": "head", "data": "A", "window": "w1", "definition": "d", "spec": "log", "method": "ols",
+             "weighted": True, "compared_with": "claim"},
+            {"label": "iv", "data": "A", "window": "w1", "definition": "d", "spec": "log", "method": "iv",
+             "weighted": True, "compared_with": "peer"}]
+    s = mp.summary_table(res, rows, {"claim": 134.0, "peer": 80.0})
+    assert s["label"].tolist() == ["head", "iv"]
+    assert s.loc[0, "value"] == pytest.approx(88.0) and s.loc[0, "gap_pct"] == pytest.approx(100 * (88 / 134 - 1))
+    assert not s.loc[0, "cited_in_ci"] and s.loc[1, "cited_in_ci"]
+    assert s.loc[1, "ci_low"] == pytest.approx(-10.0)
+    with pytest.raises(mp.MultiplierError, match="matches 0"):
+        mp.summary_table(res, [{**rows[0], "window": "w9"}], {"claim": 134.0})
+    with pytest.raises(mp.MultiplierError, match="reference"):
+        mp.summary_table(res, [{**rows[0], "compared_with": "nobody"}], {"claim": 134.0})
+
+
+def test_near_value_lists_the_band_with_reasons():
+    res = results_table()
+    near = mp.near_value(res, 134.0, 0.15, headline={"data": "A", "window": "w1", "definition": "d", "spec": "log",
+                                                        "method": "ols", "weighted": True},
+                         caveats={("data", "B"): "B is regional", ("weighted", False): "unweighted"},
+                         rivals={"peer": 80.0})
+    # 113.9 <= value <= 154.1: A-IV 130, B-IV 150, B-OLS 116; not 88, 60 or 155
+    assert sorted(near["value"].round(1)) == [116.0, 130.0, 150.0]
+    assert not near["is_headline"].any()
+    r = near.set_index(["data", "method"])["reasons"]
+    assert r[("A", "iv")] == "95% CI includes 0; 95% CI -10 to 270 also covers peer 80"
+    assert r[("B", "iv")] == "B is regional; unweighted; weak first stage (F 3.0)"
+    assert r[("B", "ols")] == "B is regional"
+    wide = mp.near_value(res, 134.0, 0.40, headline={"data": "A", "window": "w1", "definition": "d", "spec": "log",
+                                                        "method": "ols", "weighted": True})
+    assert wide["is_headline"].sum() == 1
+    with pytest.raises(mp.MultiplierError):
+        mp.near_value(res, 134.0, 1.5)
+
+
+def test_near_value_note_says_which_come_near_and_which_do_not():
+    res = results_table()
+    near = mp.near_value(res, 134.0, 0.15, caveats={("data", "B"): "B is regional"})
+    note = mp.near_value_note(res, near, 134.0, 0.15, max_listed=1)
+    assert note.startswith("within 15% of 134: ")
+    assert "A: 1 of 2: w1 d log IV weighted 130 [95% CI includes 0]" in note
+    assert "B: 2 of 2 (116 to 150; IV 1 of 1, OLS 1 of 1) [all: B is regional; 1: weak first stage (F < 10)]" in note
+    assert "C: none of 1 (log estimates 60 to 60)" in note and "D: none of 1 (log estimates 155 to 155)" in note
+
+
+def test_plots_return_figures():
+    import matplotlib
+    matplotlib.use("Agg")
+    emp, regions = synthetic(n_zones=40)
+    p = panel_for(emp, regions)
+    est = mp.estimate(p, weighted=True)
+    fig = mp.plot_scatter(p, est, start=2000, end=2010)
+    assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 3      # fitted line + two zero lines
+    summary = pd.DataFrame({"label": ["a", "b"], "value": [88.0, 144.0], "ci_low": [53.0, 94.0],
+                            "ci_high": [123.0, 194.0]})
+    fig2 = mp.plot_comparison(summary, [(134.0, "cited"), (80.0, "peer")], xlim=(0, 200))
+    ax = fig2.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"] and ax.get_xlim() == (0, 200)
+    assert len(ax.get_legend().get_texts()) == 2

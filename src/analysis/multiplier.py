@@ -25,6 +25,14 @@ The method, in four steps, each a function taking and returning DataFrames:
    (``d_sheltered`` on ``d_exposed``), whose slope is already in jobs per job;
    ``spec="levels_scaled"`` divides both by the zone's start-year employment first.
 
+Around the estimator, the module also prepares its inputs and reads its outputs:
+:func:`place_zones` / :func:`zone_employment` (zone x sector tables with one region per zone),
+:func:`regional_panel`, :func:`group_totals`, :func:`a38_to_na28`, :func:`aggregate_sectors`
+and :func:`national_growth_comparison` (the URSSAF region x sector quarterly series as an
+independent source of national sector growth), :func:`summary_table`, :func:`near_value` and
+:func:`near_value_note` (which specifications land near a target value, and why they are not
+the headline), and two figures (:func:`plot_scatter`, :func:`plot_comparison`).
+
 Units: employment in jobs (headcounts); changes over the whole window (not annualised);
 ``m`` in sheltered jobs per exposed job (x100 gives "jobs per 100 exposed jobs").
 Geography: whatever zoning the input carries (zones d'emploi 2010 or 2020, or regions).
@@ -34,12 +42,16 @@ Nothing here reads a public file: loaders do that.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from linearmodels.iv import IV2SLS
+from matplotlib.figure import Figure
 
+from . import figures
 from .paths import DATA_DIR
 
 CLASSIFICATION_CSV = DATA_DIR / "sector_classification.csv"
@@ -50,6 +62,11 @@ LEVELS = ("a38", "estel", "na28")
 RATIO_YEARS = ("start", "end", "mean")
 #: Regression specifications of :func:`estimate`.
 SPECS = ("log", "levels", "levels_scaled")
+
+#: INSEE codes of the overseas regions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte).
+OVERSEAS_REGIONS = ("01", "02", "03", "04", "06")
+#: Columns identifying one estimate in a results table (one row per :func:`estimate` call).
+RESULT_KEYS = ("data", "window", "definition", "spec", "method", "weighted", "region_fe")
 
 #: Reasons a zone is left out of the regression (the ``drop_reason`` column); '' = usable.
 ZONE_ABSENT = "zone absent in start or end year"
@@ -266,9 +283,11 @@ def shift_share(employment: pd.DataFrame, groups: pd.Series, start: int, end: in
 
 
 def add_instrument(panel: pd.DataFrame, instrument: pd.DataFrame) -> pd.DataFrame:
-    """Merge :func:`shift_share` into :func:`long_differences` output; usable zones without an
-    instrument get ``drop_reason`` = ``instrument undefined``."""
-    out = panel.merge(instrument[["zone", "bartik_log", "bartik_levels"]], on="zone", how="left")
+    """Merge :func:`shift_share` into :func:`long_differences` output (``bartik_log``,
+    ``bartik_levels`` and ``n_sectors``, the zone's exposed sectors with jobs at start); usable
+    zones without an instrument get ``drop_reason`` = ``instrument undefined``."""
+    cols = [c for c in ("zone", "bartik_log", "bartik_levels", "n_sectors") if c in instrument.columns]
+    out = panel.merge(instrument[cols], on="zone", how="left")
     lost = (out["drop_reason"] == "") & out["bartik_log"].isna()
     out.loc[lost, "drop_reason"] = NO_INSTRUMENT
     for c in ("dln_exposed", "dln_sheltered", "d_exposed", "d_sheltered"):
@@ -374,3 +393,411 @@ def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", wei
             "m_low": jobs_per_job(float(ci["lower"]), ratio), "m_high": jobs_per_job(float(ci["upper"]), ratio),
             "n": len(p), "n_dropped": n_dropped,
             "n_clusters": int(p["region"].nunique()) if cov == "cluster" else len(p)}
+
+
+def zone_panel(employment: pd.DataFrame, groups: pd.Series, start: int, end: int, *, regions: pd.Series | None = None,
+               tolerance: float = 0.0, instrument: bool = True, instrument_employment: pd.DataFrame | None = None,
+               instrument_groups: pd.Series | None = None, national: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`long_differences` of ``employment`` with, when ``instrument``, the :func:`shift_share`
+    instrument merged in (:func:`add_instrument`).
+
+    The instrument is built from ``instrument_employment`` and ``instrument_groups`` (default:
+    the same table and groups) and the ``national`` totals (default: the sums over the zones),
+    e.g. zone employment aggregated to the NA28 sectors of a national series. Same units,
+    zones and columns as :func:`long_differences`.
+    """
+    panel = long_differences(employment, groups, start, end, regions=regions, tolerance=tolerance)
+    if not instrument:
+        return panel
+    inst_emp = employment if instrument_employment is None else instrument_employment
+    inst_groups = groups if instrument_groups is None else instrument_groups
+    return add_instrument(panel, shift_share(inst_emp, inst_groups, start, end, national=national))
+
+
+def estimate_grid(panel: pd.DataFrame, specs: Sequence[tuple], *, cov: str = "cluster", ratio_year: str = "start",
+                  **labels) -> pd.DataFrame:
+    """:func:`estimate` for each ``(spec, method, weighted, region_fe)`` of ``specs`` on one panel.
+
+    ``labels`` (e.g. ``data=``, ``window=``, ``definition=``) become the first columns of every
+    row; the other columns are those of :func:`estimate`. One row per spec, in order.
+    """
+    rows = []
+    for spec, method, weighted, region_fe in specs:
+        rows.append({**labels, **estimate(panel, spec=spec, method=method, weighted=weighted, region_fe=region_fe,
+                                          cov=cov, ratio_year=ratio_year)})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Inputs: zones placed in regions, regional and national series, sector groupings
+# ---------------------------------------------------------------------------------------------
+
+def place_zones(file_regions: pd.Series, majority: pd.Series, *, marker: str = "INT") -> pd.Series:
+    """``zone -> region``, with the zones a file marks as interregional placed in one region.
+
+    Parameters
+    ----------
+    file_regions : ``zone -> region`` as the employment file gives it (ESTEL ZE2010: the 2016
+        region code, or ``marker`` for the 9 zones spanning two regions).
+    majority : ``zone -> region`` holding most of the zone's population (e.g. the ``reg`` column
+        of :func:`analysis.geography.main_zones` indexed by zone code).
+    marker : the file's code for an interregional zone.
+
+    Returns the Series sorted by zone and named ``region``. Raises :class:`MultiplierError` when a
+    marked zone has no majority region.
+    """
+    regions = file_regions.astype(object).copy()
+    marked = regions.index[regions == marker]
+    placed = majority.reindex(marked)
+    if placed.isna().any():
+        raise MultiplierError(f"interregional zone(s) {sorted(placed.index[placed.isna()])} have no majority region")
+    regions.loc[marked] = placed.to_numpy()
+    return regions.sort_index().rename("region")
+
+
+def zone_employment(raw: pd.DataFrame, regions: pd.Series, *, zone: str, sector: str,
+                    exclude_regions: Sequence[str] = OVERSEAS_REGIONS, drop_sectors: Sequence[str] = ()) -> pd.DataFrame:
+    """The long ``zone``, ``sector``, ``year``, ``employment`` table the estimator takes.
+
+    Keeps the zones of ``regions`` (``zone -> region``) whose region is not in
+    ``exclude_regions`` (by default: metropolitan France) and drops the rows of
+    ``drop_sectors`` (e.g. ESTEL's all-sector total 'TT'). ``zone`` and ``sector`` name the
+    columns of ``raw``. Employment in jobs, unchanged. Sorted by zone, sector, year.
+    """
+    keep = regions.index[~regions.isin(list(exclude_regions))]
+    out = raw[raw[zone].isin(keep) & ~raw[sector].isin(list(drop_sectors))]
+    out = out.rename(columns={zone: "zone", sector: "sector"})[["zone", "sector", "year", "employment"]]
+    return out.sort_values(["zone", "sector", "year"]).reset_index(drop=True)
+
+
+def regional_panel(barometre: pd.DataFrame, *, quarter: int = 4, variable: str = "employment",
+                   exclude_regions: Sequence[str] = OVERSEAS_REGIONS) -> pd.DataFrame:
+    """The URSSAF region x 28-sector quarterly series as a zone x sector x year table (zone = region).
+
+    ``barometre``: :func:`analysis.loaders.employment.load_urssaf_region_na28_quarterly`.
+    Keeps ``variable`` (default: seasonally adjusted private salaried headcount at the end of the
+    quarter) in ``quarter`` (4: end of year, like the 31 December headcounts of the zone files),
+    drops the all-sector ``TOTAL`` series and the regions of ``exclude_regions`` (default:
+    metropolitan France, 13 regions). Returns ``zone`` (region code), ``sector`` (NA28 code),
+    ``year``, ``employment`` (jobs), sorted.
+    """
+    b = barometre[(barometre["variable"] == variable) & (barometre["quarter"] == quarter)
+                  & barometre["sector"].ne("TOTAL") & ~barometre["region"].isin(list(exclude_regions))]
+    out = b.rename(columns={"region": "zone", "value": "employment"})[["zone", "sector", "year", "employment"]]
+    return out.sort_values(["zone", "sector", "year"]).reset_index(drop=True)
+
+
+def group_totals(employment: pd.DataFrame, groups: pd.Series, years: Sequence[int]) -> pd.DataFrame:
+    """Jobs by group (``exposed`` / ``sheltered`` / ``excluded``) and year, summed over all zones.
+
+    ``employment``: zone x sector x year table (jobs); ``groups``: :func:`sector_groups`.
+    Returns a DataFrame indexed by group with one column per year of ``years`` (jobs).
+    """
+    _check_codes(employment["sector"].unique(), groups)
+    e = employment[employment["year"].isin(list(years))]
+    e = e.assign(group=e["sector"].map(groups))
+    out = e.pivot_table(index="group", columns="year", values="employment", aggfunc="sum")
+    return out.reindex(columns=list(years))
+
+
+def national_totals(employment: pd.DataFrame) -> pd.DataFrame:
+    """National totals of a zone x sector x year table: ``sector``, ``year``, ``employment`` (jobs,
+    summed over the zones; NaN cells count as 0, a cell NaN in every zone stays NaN), sorted."""
+    out = employment.groupby(["sector", "year"], as_index=False)["employment"].sum(min_count=1)
+    return out.sort_values(["sector", "year"]).reset_index(drop=True)
+
+
+def a38_to_na28(classification: pd.DataFrame) -> pd.Series:
+    """``A38 code -> NA28 code`` (URSSAF's 28-sector grouping), read from the classification.
+
+    An NA28 code such as ``CD-CE-CF`` groups the A38 sections it names. Sections that are in no
+    single NA28 group are left out: NZ (split in NA28 into interim workers ``NZa`` and other
+    administrative services ``NZb``) and AZ, TZ, UZ (not in the URSSAF series). Sorted by A38 code.
+    """
+    a38 = set(classification.loc[classification["level"] == "a38", "code"])
+    mapping = {}
+    for code in classification.loc[classification["level"] == "na28", "code"]:
+        for part in code.split("-"):
+            if part in a38:
+                mapping[part] = code
+    return pd.Series(mapping, name="na28").rename_axis("a38").sort_index()
+
+
+def aggregate_sectors(employment: pd.DataFrame, mapping: pd.Series, *, drop_unmapped: bool = False) -> pd.DataFrame:
+    """Sum a zone x sector x year table into coarser sectors (``mapping``: fine code -> coarse code,
+    e.g. :func:`a38_to_na28`).
+
+    A coarse cell is NaN only when all its fine cells are NaN; otherwise NaN fine cells count as 0.
+    Codes missing from ``mapping`` raise :class:`MultiplierError` unless ``drop_unmapped`` (their
+    rows are then left out). Returns ``zone``, ``sector``, ``year``, ``employment``, sorted.
+    """
+    unmapped = sorted(set(employment["sector"]) - set(mapping.index))
+    if unmapped and not drop_unmapped:
+        raise MultiplierError(f"sector code(s) {unmapped} have no coarser sector in the mapping")
+    e = employment[employment["sector"].isin(mapping.index)]
+    e = e.assign(sector=e["sector"].map(mapping))
+    out = e.groupby(["zone", "sector", "year"], as_index=False)["employment"].sum(min_count=1)
+    return out.sort_values(["zone", "sector", "year"]).reset_index(drop=True)
+
+
+def national_growth_comparison(employment: pd.DataFrame, national: pd.DataFrame, groups: pd.Series,
+                               start: int, end: int) -> pd.DataFrame:
+    """National log growth of each exposed sector, ``start`` to ``end``, from two sources.
+
+    Parameters
+    ----------
+    employment : the zone x sector x year panel behind :func:`shift_share` (jobs), with sectors
+        coded as in ``national`` (aggregate it with :func:`aggregate_sectors` first if needed).
+    national : ``sector``, ``year``, ``employment``: national totals from another source (e.g.
+        :func:`national_totals` of :func:`regional_panel`).
+    groups : :func:`sector_groups` for the sector codes of both tables.
+
+    Returns one row per exposed sector present in both sources, sorted by sector: ``jobs_0`` (jobs
+    in the zone panel at ``start``), ``g_zones`` (log growth of the sum over zones), ``g_loo_min``
+    and ``g_loo_max`` (range, over the zones with jobs in the sector at ``start``, of the
+    leave-one-out growth that :func:`shift_share` uses), ``g_national`` (log growth of the other
+    source) and ``diff`` (``g_zones - g_national``, log points).
+    """
+    exposed = [c for c in groups.index[groups == "exposed"]
+               if c in set(employment["sector"]) and c in set(national["sector"])]
+    if not exposed:
+        raise MultiplierError("no exposed sector common to both sources")
+    e = employment[employment["sector"].isin(exposed)]
+    w0 = _wide(e, start, "zone", "sector", "year", "employment").reindex(columns=exposed).fillna(0)
+    w1 = _wide(e, end, "zone", "sector", "year", "employment").reindex(index=w0.index, columns=exposed).fillna(0)
+    n0, n1 = w0.sum(), w1.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loo = np.log((n1 - w1) / (n0 - w0)).where(w0 > 0)
+    nat = national[national["sector"].isin(exposed)].pivot_table(index="sector", columns="year", values="employment",
+                                                                  aggfunc="sum")
+    for y in (start, end):
+        if y not in nat.columns:
+            raise MultiplierError(f"national totals have no year {y}")
+    out = pd.DataFrame({"sector": exposed, "jobs_0": n0.to_numpy(), "g_zones": np.log(n1 / n0).to_numpy(),
+                        "g_loo_min": loo.min().to_numpy(), "g_loo_max": loo.max().to_numpy(),
+                        "g_national": np.log(nat[end] / nat[start]).reindex(exposed).to_numpy()})
+    out["diff"] = out["g_zones"] - out["g_national"]
+    return out.sort_values("sector").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Reading a results table: selected rows against reference values; estimates near a target
+# ---------------------------------------------------------------------------------------------
+
+def _select(results: pd.DataFrame, key: Mapping) -> pd.DataFrame:
+    mask = np.ones(len(results), dtype=bool)
+    for k in RESULT_KEYS:
+        mask &= (results[k] == key.get(k, False if k == "region_fe" else None)).to_numpy()
+    return results[mask]
+
+
+def summary_table(results: pd.DataFrame, rows: pd.DataFrame | Sequence[Mapping], reference_values: Mapping[str, float],
+                  *, scale: float = 100.0) -> pd.DataFrame:
+    """Selected estimates set against the values they are compared with.
+
+    Parameters
+    ----------
+    results : one row per :func:`estimate` call with the :data:`RESULT_KEYS` columns.
+    rows : ``label``, the :data:`RESULT_KEYS` (``region_fe`` may be left out: False) and
+        ``compared_with`` (an id of ``reference_values``), one per line of the summary.
+    reference_values : id -> value in the claim's unit (e.g. sheltered jobs per 100 exposed jobs).
+    scale : factor from ``m`` (jobs per job) to that unit (100).
+
+    Returns the rows in their order with the matching result columns and ``value``
+    (``scale * m``), ``ci_low``, ``ci_high`` (95 %, same unit), ``cited`` (the reference value),
+    ``gap_pct`` (``100 * (value / cited - 1)``) and ``cited_in_ci``. Raises when a row matches
+    no estimate or several.
+    """
+    rows = pd.DataFrame(rows)
+    if "region_fe" not in rows.columns:
+        rows["region_fe"] = False
+    unknown = sorted(set(rows["compared_with"]) - set(reference_values))
+    if unknown:
+        raise MultiplierError(f"no reference value for {unknown}")
+    matched = []
+    for r in rows.to_dict("records"):
+        hit = _select(results, r)
+        if len(hit) != 1:
+            raise MultiplierError(f"summary row {r['label']!r} matches {len(hit)} estimates, expected 1")
+        matched.append(hit.iloc[0].drop(list(RESULT_KEYS)).to_dict())
+    out = pd.concat([rows.reset_index(drop=True), pd.DataFrame(matched)], axis=1)
+    out["value"] = scale * out["m"]
+    out["ci_low"], out["ci_high"] = scale * out["m_low"], scale * out["m_high"]
+    out["cited"] = out["compared_with"].map(dict(reference_values)).astype(float)
+    out["gap_pct"] = 100 * (out["value"] / out["cited"] - 1)
+    out["cited_in_ci"] = (out["ci_low"] <= out["cited"]) & (out["cited"] <= out["ci_high"])
+    return out
+
+
+def estimate_label(row: Mapping, *, data: bool = True) -> str:
+    """Short English label of one estimate, e.g. 'URSSAF ZE2020 2019-2024 industry_only log IV
+    weighted + region FE' (``data=False`` leaves the data source out)."""
+    parts = ([str(row["data"])] if data else []) + [str(row["window"]), str(row["definition"]), str(row["spec"]),
+                                                   str(row["method"]).upper(),
+                                                   "weighted" if row["weighted"] else "unweighted"]
+    return " ".join(parts) + (" + region FE" if row.get("region_fe", False) else "")
+
+
+def why_not_headline(row: Mapping, *, caveats: Mapping[tuple, str] | None = None,
+                     rivals: Mapping[str, float] | None = None, weak_f: float = 10.0,
+                     scale: float = 100.0) -> list[tuple[str, str]]:
+    """Reasons an estimate is a weaker answer than the headline, as ``(kind, text)`` pairs, in order:
+
+    * ``caveats``: ``(column, value) -> text`` for every attribute of the row that has one (e.g.
+      ``("window", "2019-2024")`` -> "2019-2024, not 2007-2023; apprentices counted from 2023"):
+      period, coverage, zoning, exposed definition, weighting (kind = text);
+    * IV with a first-stage F below ``weak_f``: kind "weak first stage (F < weak_f)", text
+      "weak first stage (F x.x)";
+    * a 95 % interval that includes 0: kind = text = "95% CI includes 0";
+    * ``rivals`` (name -> value, in ``scale * m`` units): one kind "95% CI also covers name value"
+      per rival the interval covers, and one text "95% CI a to b also covers name value, ...".
+    """
+    out = [(text, text) for (col, val), text in (caveats or {}).items() if col in row and row[col] == val]
+    f = row.get("first_stage_f", math.nan)
+    if row.get("method") == "iv" and f is not None and not math.isnan(float(f)) and f < weak_f:
+        out.append((f"weak first stage (F < {weak_f:g})", f"weak first stage (F {f:.1f})"))
+    lo, hi = scale * row["m_low"], scale * row["m_high"]
+    if lo <= 0 <= hi:
+        out.append(("95% CI includes 0", "95% CI includes 0"))
+    covered = [f"{name} {value:g}" for name, value in (rivals or {}).items() if lo <= value <= hi]
+    if covered:
+        text = f"95% CI {lo:.0f} to {hi:.0f} also covers {', '.join(covered)}"
+        out += [(f"95% CI also covers {c}", text) for c in covered]
+    return out
+
+
+def near_value(results: pd.DataFrame, target: float, rel: float = 0.15, *, scale: float = 100.0,
+               headline: Mapping | None = None, caveats: Mapping[tuple, str] | None = None,
+               rivals: Mapping[str, float] | None = None, weak_f: float = 10.0) -> pd.DataFrame:
+    """The estimates of ``results`` within ``target`` +/- ``rel`` (relative), with why each is not the headline.
+
+    Parameters
+    ----------
+    results : one row per :func:`estimate` call with the :data:`RESULT_KEYS` columns.
+    target : the value to compare with, in ``scale * m`` units (e.g. a cited number of sheltered
+        jobs per 100 exposed jobs, read from the claims register).
+    rel : relative half-width of the band (0.15: within 15 % of ``target``, bounds included).
+    headline : the :data:`RESULT_KEYS` of the headline estimate, flagged in ``is_headline``.
+    caveats, rivals, weak_f : see :func:`why_not_headline`.
+
+    Returns the rows in the band, sorted by the result keys, with the :data:`RESULT_KEYS`,
+    ``value`` (``scale * m``), ``ci_low``, ``ci_high``, ``first_stage_f``, ``n``, ``gap_pct``
+    (``100 * (value / target - 1)``), ``is_headline``, ``reasons`` (the texts of
+    :func:`why_not_headline`, '; '-joined, duplicates once) and ``reason_kinds`` (its kinds,
+    '; '-joined, for tallies).
+    """
+    if not 0 < rel < 1:
+        raise MultiplierError(f"rel must be a fraction in (0, 1), got {rel!r}")
+    r = results.assign(value=scale * results["m"], ci_low=scale * results["m_low"], ci_high=scale * results["m_high"])
+    r = r[(r["value"] - target).abs() <= rel * abs(target)]
+    r = r.sort_values(list(RESULT_KEYS), kind="stable").reset_index(drop=True)
+    r["gap_pct"] = 100 * (r["value"] / target - 1)
+    records = r.to_dict("records")
+    r["is_headline"] = [bool(headline) and all(row[k] == headline.get(k, False if k == "region_fe" else None)
+                                               for k in RESULT_KEYS) for row in records]
+    pairs = [why_not_headline(row, caveats=caveats, rivals=rivals, weak_f=weak_f, scale=scale) for row in records]
+    r["reasons"] = ["; ".join(dict.fromkeys(text for _, text in p)) for p in pairs]
+    r["reason_kinds"] = ["; ".join(kind for kind, _ in p) for p in pairs]
+    return r[[*RESULT_KEYS, "value", "ci_low", "ci_high", "first_stage_f", "n", "gap_pct", "is_headline", "reasons",
+              "reason_kinds"]]
+
+
+def near_value_note(results: pd.DataFrame, near: pd.DataFrame, target: float, rel: float, *, scale: float = 100.0,
+                    max_listed: int = 1) -> str:
+    """One line saying, data source by data source, which estimates land near ``target`` and why
+    they are not the headline, and which do not.
+
+    ``near`` is :func:`near_value` of ``results`` with the same ``target``, ``rel`` and
+    ``scale``. For each ``data`` value of ``results`` (in order of appearance):
+
+    * no estimate near: "none of N (log estimates a to b)";
+    * up to ``max_listed``: each listed with its value and reasons;
+    * more: their count and range, how many of each method's estimates are near ("IV 9 of 24,
+      OLS 0 of 36"), then each reason kind with the number of them it applies to ("all" when it
+      applies to every one), most frequent first.
+    """
+    parts = []
+    for data in pd.unique(results["data"]):
+        allr = results[results["data"] == data]
+        hit = near[near["data"] == data]
+        if hit.empty:
+            logs = scale * allr.loc[allr["spec"] == "log", "m"]
+            span = f" (log estimates {logs.min():.0f} to {logs.max():.0f})" if len(logs) else ""
+            parts.append(f"{data}: none of {len(allr)}{span}")
+            continue
+        if len(hit) <= max_listed:
+            items = [f"{estimate_label(h, data=False)} {h['value']:.0f} [{h['reasons'] or 'no caveat'}]"
+                     for h in hit.to_dict("records")]
+            parts.append(f"{data}: {len(hit)} of {len(allr)}: " + ", ".join(items))
+            continue
+        methods = [f"{m.upper()} {int((hit['method'] == m).sum())} of {int((allr['method'] == m).sum())}"
+                   for m in sorted(allr["method"].unique())]
+        tally: dict[str, int] = {}
+        for kinds in hit["reason_kinds"]:
+            for kind in dict.fromkeys(k for k in kinds.split("; ") if k):
+                tally[kind] = tally.get(kind, 0) + 1
+        ordered = sorted(tally.items(), key=lambda kv: -kv[1])          # stable: ties keep first appearance
+        reasons = [f"{'all' if n == len(hit) else n}: {kind}" for kind, n in ordered]
+        parts.append(f"{data}: {len(hit)} of {len(allr)} ({hit['value'].min():.0f} to {hit['value'].max():.0f}; "
+                     + ", ".join(methods) + ") [" + "; ".join(reasons) + "]")
+    return f"within {rel:.0%} of {target:g}: " + "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Figures (French labels by default, via analysis.figures.tr)
+# ---------------------------------------------------------------------------------------------
+
+def plot_scatter(panel: pd.DataFrame, est: Mapping, *, start: int, end: int) -> Figure:
+    """Scatter of ``dln_exposed`` against ``dln_sheltered`` for the usable zones of ``panel``
+    (bubble area proportional to exposed + sheltered jobs in ``start``), with the fitted line
+    ``alpha + beta * x`` of ``est`` (:func:`estimate`, weighted OLS). Returns the figure."""
+    fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
+    p = panel[panel["drop_reason"] == ""]
+    ax.scatter(p["dln_exposed"], p["dln_sheltered"], s=6 + 600 * p["total_0"] / p["total_0"].max(),
+               alpha=0.45, color=figures.PALETTE[0], edgecolor="white", linewidth=0.4,
+               label=figures.tr(f"Zone d'emploi (taille : emploi {start})", f"Employment zone (size: {start} jobs)"))
+    xs = np.linspace(p["dln_exposed"].min(), p["dln_exposed"].max(), 50)
+    ax.plot(xs, est["alpha"] + est["beta"] * xs, color=figures.PALETTE[3],
+            label=figures.tr(f"Droite MCO pondérée (élasticité {figures.fr_number(est['beta'], 2)})",
+                             f"Weighted OLS line (elasticity {est['beta']:.2f})"))
+    ax.axhline(0, color="#888888", linewidth=0.6)
+    ax.axvline(0, color="#888888", linewidth=0.6)
+    ax.set_xlabel(figures.tr(f"Variation de l'emploi exposé {start}-{end} (écart de log)",
+                             f"Change in exposed employment {start}-{end} (log difference)"))
+    ax.set_ylabel(figures.tr("Variation de l'emploi abrité (écart de log)",
+                             "Change in sheltered employment (log difference)"))
+    ax.set_title(figures.tr(f"Emploi exposé et emploi abrité par zone d'emploi, {start}-{end}",
+                            f"Exposed and sheltered employment by employment zone, {start}-{end}"))
+    figures.format_axis(ax, "both", 1)
+    ax.legend(loc="upper left")
+    return fig
+
+
+def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str]], *, highlight: int = 0,
+                    xlim: tuple[float, float] | None = None) -> Figure:
+    """Dot-and-interval chart of :func:`summary_table` (``label``, ``value``, ``ci_low``,
+    ``ci_high``; first row at the top, row ``highlight`` in the accent colour) with one vertical
+    line per ``(value, label)`` of ``references`` (the cited value first, then published peers),
+    in sheltered jobs per 100 exposed jobs. Returns the figure."""
+    fig, ax = plt.subplots(figsize=(7.2, 5.0))
+    ypos = np.arange(len(summary))[::-1]
+    ax.errorbar(summary["value"], ypos, xerr=[summary["value"] - summary["ci_low"], summary["ci_high"] - summary["value"]],
+                fmt="none", ecolor="#777777", elinewidth=1, capsize=2)
+    colours = np.where(np.arange(len(summary)) == highlight, figures.PALETTE[3], figures.PALETTE[0])
+    ax.scatter(summary["value"], ypos, color=colours, zorder=3, s=22)
+    styles = [(figures.PALETTE[3], "-"), (figures.PALETTE[2], "--"), (figures.PALETTE[1], "--"),
+              (figures.PALETTE[4], ":"), (figures.PALETTE[5], "-.")]
+    for i, (value, label) in enumerate(references):
+        colour, style = styles[i % len(styles)]
+        ax.axvline(value, color=colour, linestyle=style, linewidth=1.2, label=label)
+    ax.set_yticks(ypos)
+    ax.set_yticklabels(summary["label"])
+    ax.set_xlabel(figures.tr("Emplois abrités pour 100 emplois exposés (IC à 95 %)",
+                             "Sheltered jobs per 100 exposed jobs (95% CI)"))
+    ax.set_title(figures.tr("Multiplicateurs locaux : estimations et chiffres publiés",
+                            "Local multipliers: estimates and published figures"))
+    if xlim is not None:
+        ax.set_xlim(*xlim)
+    figures.format_axis(ax, "x", 0)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.3, -0.13), ncols=2, fontsize=7)
+    return fig
