@@ -53,6 +53,8 @@ def test_index_lists_notebooks_and_counts_and_links_resolve(served_site, browser
     out, base = served_site
     browser.get(base + "/index.html")
     assert "recomputed" in browser.title
+    items = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#notebooks li")]
+    assert items and not any("<" in t for t in items), f"notebook titles must be plain text: {items}"
     listed = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#notebooks a")}
     expected = {p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
     assert listed == expected

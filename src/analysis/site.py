@@ -48,12 +48,20 @@ def claim_anchors(nb, claim_ids: list[str]) -> dict[str, str]:
 def render_notebook(path: Path, out_dir: Path, claim_ids: list[str]) -> tuple[str, dict[str, str]]:
     """Write ``out_dir/<stem>.html``; return its title and the claim anchors it holds."""
     nb = nbformat.read(path, as_version=4)
-    anchors = claim_anchors(nb, claim_ids)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    (out_dir / f"{path.stem}.html").write_text(body, encoding="utf-8")
     title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in nb.cells
                   if c.cell_type == "markdown" and c.source.strip()), path.stem)
+    anchors = claim_anchors(nb, claim_ids)  # after reading the title: anchors are prepended to cells
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    (out_dir / f"{path.stem}.html").write_text(body, encoding="utf-8")
     return title, anchors
+
+
+def _short(value: str) -> str:
+    """A recorded value shown with at most four significant digits ('25.7143' -> '25.71')."""
+    try:
+        return f"{float(value):.4g}"
+    except ValueError:
+        return value
 
 
 def _table(df: pd.DataFrame) -> str:
@@ -66,7 +74,7 @@ def _table(df: pd.DataFrame) -> str:
 CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}
 .reproduced{color:#009E73}.close{color:#0072B2}.differs{color:#D55E00}.pending{color:#999}
-td.status{font-weight:bold}"""
+td.status{font-weight:bold}td{max-width:30em;vertical-align:top}"""
 
 
 def build_site(out_dir: Path = SITE_DIR, notebooks_dir: Path = NOTEBOOKS_DIR) -> Path:
@@ -99,7 +107,7 @@ def build_site(out_dir: Path = SITE_DIR, notebooks_dir: Path = NOTEBOOKS_DIR) ->
                                      (notebooks_dir / f"{r.notebook}.ipynb").exists() else "")
         link = f'<a href="{target}">{html.escape(r.id)}</a>' if target else html.escape(r.id)
         rows.append(f"<tr><td>{html.escape(r.theme)}</td><td>{link}</td><td>{html.escape(r.quote)}</td>"
-                    f"<td>{html.escape(r.cited_value)}</td><td>{html.escape(str(r.recomputed_value))}</td>"
+                    f"<td>{html.escape(r.cited_value)}</td><td>{html.escape(_short(r.recomputed_value))}</td>"
                     f"<td>{html.escape(r.unit)}</td><td class='status {r.status.split()[0]}'>{r.status}</td>"
                     f"<td>{html.escape(r.note)}</td></tr>")
     summary = " · ".join(f'<span id="count-{s.replace(" ", "-")}">{s}: {int(counts.loc[s, "claims"])}</span>'
