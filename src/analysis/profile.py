@@ -545,15 +545,21 @@ def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, 
     return fig
 
 
-def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[str]] | None = None, *, title: str = ""):
+def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[str]] | None = None, *, title: str = "",
+                     simplify_deg: float = 0.01):
     """Two maps of metropolitan France: the Territoires d'industrie of 2018-2022 and 2023-2027.
 
     ``ti_geometries``: :func:`analysis.loaders.geo.load_ti_geometries`; ``regions``: région
     shapes; ``highlight``: wave -> TI ids of that wave drawn in a second colour (ids are not
     comparable between waves, so they are given per wave). Returns the figure. The 2018 file
-    draws commune members as points: they appear as small dots.
+    draws commune members as points: they appear as small dots. Outlines are simplified to
+    ``simplify_deg`` degrees (about one pixel of a two-column figure at 300 dpi) so that the
+    SVG stays small; the ANCT geometries are display-generalised anyway.
     """
     highlight = {w: set(ids) for w, ids in (highlight or {}).items()}
+    if simplify_deg:
+        ti_geometries = ti_geometries.assign(geometry=ti_geometries.geometry.simplify(simplify_deg))
+        regions = regions.assign(geometry=regions.geometry.simplify(simplify_deg))
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.9))
     for ax, wave in zip(axes, WAVES):
         g = ti_geometries[ti_geometries["wave"] == wave]
