@@ -798,16 +798,22 @@ def plot_transition_matrices(estimates: Mapping[str, MarkovEstimate], titles: Ma
 
 
 def plot_growth_map(zones, outlines, *, column: str = "growth", cap: float = 0.2, legend_label: str, title: str,
-                    figsize: tuple[float, float] = (7.2, 6.4)):
+                    figsize: tuple[float, float] = (7.2, 6.4), simplify: float = 500.0):
     """Choropleth of a growth rate by zone (diverging, capped at +/- ``cap``) with outlines on top.
 
     ``zones``: GeoDataFrame with ``column`` (fraction; NaN drawn light grey); ``outlines``:
     GeoDataFrame of polygons whose boundaries are drawn in black (e.g. Territoires
-    d'industrie). Both must share a projected CRS. Returns the matplotlib Figure.
+    d'industrie). Both must share a projected CRS. Outlines are simplified to ``simplify``
+    CRS units (500 m in Lambert-93, under a pixel at 300 dpi) to keep the SVG small.
+    Returns the matplotlib Figure.
     """
     import matplotlib.pyplot as plt
 
     from . import figures
+
+    if simplify:
+        zones = zones.assign(geometry=zones.geometry.simplify(simplify))
+        outlines = outlines.assign(geometry=outlines.geometry.simplify(simplify))
 
     fig, ax = plt.subplots(figsize=figsize)
     zones.plot(column=zones[column].clip(-cap, cap), cmap="RdBu", vmin=-cap, vmax=cap, ax=ax, edgecolor="white",
