@@ -1,5 +1,6 @@
 """Local multiplier estimator on synthetic panels whose true answer is known (fixed seeds)."""
 
+import math
 import warnings
 
 import numpy as np
@@ -137,9 +138,9 @@ def test_levels_specification_recovers_jobs_per_job():
         rows += [(f"z{i:03d}", "X0", 2000, e0[i]), (f"z{i:03d}", "X0", 2010, e0[i] + d_e[i]),
                  (f"z{i:03d}", "S1", 2000, s0[i]), (f"z{i:03d}", "S1", 2010, s0[i] + d_s[i])]
     p = mp.long_differences(pd.DataFrame(rows, columns=["zone", "sector", "year", "employment"]), GROUPS, 2000, 2010)
-    r = mp.estimate(p, spec="levels")
+    r = mp.estimate(p, spec="levels", weighted=False, cov="robust")
     assert r["beta"] == pytest.approx(1.3, abs=0.02) and r["m"] == r["beta"] and r["ratio"] == 1.0
-    scaled = mp.estimate(p, spec="levels_scaled")
+    scaled = mp.estimate(p, spec="levels_scaled", cov="robust")
     assert scaled["beta"] == pytest.approx(1.3, abs=0.05) and scaled["m"] == scaled["beta"]
 
 
@@ -274,7 +275,7 @@ def test_weighting_by_start_employment():
     p = mp.long_differences(emp, GROUPS, 2000, 2010, regions=regions)
     big = p["total_0"].rank(ascending=False) <= 100
     p.loc[big, "dln_sheltered"] += 0.8 * p.loc[big, "dln_exposed"]
-    unw, wtd = mp.estimate(p), mp.estimate(p, weighted=True)
+    unw, wtd = mp.estimate(p, weighted=False), mp.estimate(p)   # weighted is the default (headline)
     assert wtd["beta"] > unw["beta"] + 0.1
     wls = sm.WLS(p["dln_sheltered"], sm.add_constant(p["dln_exposed"]), weights=p["total_0"]).fit()
     assert wtd["beta"] == pytest.approx(wls.params["dln_exposed"], rel=1e-9)
@@ -366,7 +367,7 @@ def test_zone_panel_and_estimate_grid_match_the_steps():
     specs = [("log", "ols", True, False), ("log", "iv", False, True)]
     grid = mp.estimate_grid(panel, specs, cov="robust", data="synthetic", window="2000-2010")
     assert list(grid.columns[:2]) == ["data", "window"] and len(grid) == 2
-    assert grid.loc[1, "beta"] == pytest.approx(mp.estimate(panel, method="iv", region_fe=True)["beta"])
+    assert grid.loc[1, "beta"] == pytest.approx(mp.estimate(panel, method="iv", weighted=False, region_fe=True)["beta"])
     assert bool(grid.loc[1, "region_fe"]) and grid.loc[0, "method"] == "ols"
 
 
@@ -448,3 +449,98 @@ def test_plots_return_figures():
     ax = fig2.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"] and ax.get_xlim() == (0, 200)
     assert len(ax.get_legend().get_texts()) == 2
+
+
+# --- inference: t(G-1), a real F, AKM, Anderson-Rubin; diagnostics; the one-call API ---------------
+
+def test_estimate_matches_linearmodels_and_uses_t_g_minus_1():
+    from linearmodels.iv import IV2SLS
+    from scipy import stats
+
+    emp, regions = synthetic(beta=0.8, endogeneity=1.0, n_regions=13, seed=4)
+    p = panel_for(emp, regions).sort_values("zone").reset_index(drop=True)
+    for method in ("ols", "iv"):
+        for cov in ("robust", "cluster"):
+            r = mp.estimate(p, method=method, weighted=True, cov=cov)
+            exog = pd.DataFrame({"const": np.ones(len(p))})
+            if method == "ols":
+                exog["dln_exposed"] = p["dln_exposed"]
+                model = IV2SLS(p["dln_sheltered"], exog, None, None, weights=p["total_0"])
+            else:
+                model = IV2SLS(p["dln_sheltered"], exog, p[["dln_exposed"]], p[["bartik_log"]], weights=p["total_0"])
+            kw = dict(cov_type="clustered", clusters=pd.Series(pd.factorize(p["region"], sort=True)[0])) \
+                if cov == "cluster" else dict(cov_type="robust")
+            lm = model.fit(debiased=True, **kw)
+            assert r["beta"] == pytest.approx(lm.params["dln_exposed"], rel=1e-9)
+            assert r["se"] == pytest.approx(lm.std_errors["dln_exposed"], rel=1e-9)
+            df = 12 if cov == "cluster" else r["df_resid"]
+            assert (r["ci_high"] - r["beta"]) / r["se"] == pytest.approx(stats.t.ppf(0.975, df), rel=1e-12)
+            assert r["n_clusters"] == 13
+    iv = mp.estimate(p, method="iv", cov="cluster")
+    # one instrument: F = t^2 of the first stage under the same covariance, p from F(1, G-1)
+    assert iv["first_stage_f"] > 100 and iv["first_stage_f_p"] < 1e-6 and not iv["weak_iv"]
+    assert iv["ar_low"] < iv["beta"] < iv["ar_high"]
+    # 8 sectors only: the AKM0 set may be unbounded (then it is spelled out)
+    assert iv["ci_low_akm"] < iv["beta"] < iv["ci_high_akm"] and iv["se_akm"] > 0
+    assert iv["akm0_set"] == "" or "inf" in iv["akm0_set"]
+    assert iv["n_sectors"] == 8 and iv["m_low_akm"] == pytest.approx(iv["ci_low_akm"] * iv["ratio"])
+
+
+def test_weak_instrument_gives_wide_anderson_rubin_set_and_warning():
+    emp, regions = synthetic(beta=0.8, endogeneity=1.0, n_zones=200, seed=8)
+    p = panel_for(emp, regions)
+    rng = np.random.default_rng(1)
+    p["bartik_log"] = rng.normal(size=len(p))          # an irrelevant instrument
+    r = mp.estimate(p, method="iv", cov="robust")
+    assert r["weak_iv"] and r["first_stage_f"] < 10
+    assert not (math.isfinite(r["ar_low"]) and math.isfinite(r["ar_high"])) or r["ar_high"] - r["ar_low"] > 2
+
+
+def test_rotemberg_weights_decompose_the_bartik_estimate():
+    emp, regions = synthetic(beta=0.8, endogeneity=1.0, seed=5)
+    groups = GROUPS
+    p = panel_for(emp, regions)
+    g = mp.national_shifts(emp, groups, 2000, 2010)
+    rw = mp.rotemberg_weights(p, g, weighted=True)
+    assert rw["alpha"].sum() == pytest.approx(1.0, abs=1e-10) and len(rw) == 8
+    # the same decomposition as the 2SLS estimate with the non-leave-one-out instrument
+    cols = [f"share_{s}" for s in rw["sector"]]
+    q = p.assign(bartik_log=p[cols].to_numpy() @ g.reindex(rw["sector"]).to_numpy())
+    iv = mp.estimate(q, method="iv", weighted=True)
+    assert rw.attrs["beta_bartik"] == pytest.approx(iv["beta"], rel=1e-8)
+    assert 0 <= rw.attrs["negative_weight_share"] < 1
+    assert rw["alpha"].abs().is_monotonic_decreasing
+
+
+def test_pretrend_test_detects_a_pre_existing_trend():
+    emp, regions = synthetic(beta=0.8, seed=6)
+    p = panel_for(emp, regions)
+    pre = p[["zone", "drop_reason"]].copy()
+    rng = np.random.default_rng(2)
+    pre["dln_sheltered"] = 0.5 * p["bartik_log"] + rng.normal(0, 0.01, len(p))
+    flagged = mp.pretrend_test(pre, p, cov="robust")
+    assert flagged["coef"] == pytest.approx(0.5, abs=0.05) and flagged["p"] < 1e-6
+    pre["dln_sheltered"] = rng.normal(0, 0.01, len(p))
+    clean = mp.pretrend_test(pre, p, cov="robust")
+    assert clean["p"] > 0.001 and clean["n"] == 600
+
+
+def test_local_multiplier_one_call_defaults_and_errors():
+    emp, regions = synthetic(beta=0.8, seed=7)
+    data = emp.assign(region=emp["zone"].map(regions))
+    groups = GROUPS.to_dict()
+    res = mp.local_multiplier(data, (2000, 2010), definition=groups)
+    by_hand = mp.estimate(panel_for(emp, regions), method="ols", weighted=True, cov="cluster")
+    assert res.m == pytest.approx(by_hand["m"]) and res["cov"] == "cluster" and res["weighted"]
+    text = res.summary()
+    assert "m = " in text and "akm0" in text and "t(G-1) = t(11)" in text and "usable 600" in text
+    assert set(res.intervals().index) >= {"robust", "cluster", "akm", "akm0"}
+    typo = {**groups, "X3": "exposd"}
+    with pytest.raises(mp.MultiplierError, match="exposd.*X3"):
+        mp.local_multiplier(data, (2000, 2010), definition=typo)
+    with pytest.raises(mp.MultiplierError, match=r"\[2020\] are not in the data"):
+        mp.local_multiplier(data, (2000, 2020), definition=groups)
+    with pytest.raises(mp.MultiplierError, match="definition must be one of"):
+        mp.local_multiplier(data, (2000, 2010), definition="footnote_17")
+    iv = mp.local_multiplier(data, (2000, 2010), definition=groups, method="iv", inference="akm")
+    assert iv["se"] == iv["se_akm"] and "anderson_rubin" in iv.summary()

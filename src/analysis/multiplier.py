@@ -42,16 +42,18 @@ Nothing here reads a public file: loaders do that.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from linearmodels.iv import IV2SLS
+from scipy import stats
 from matplotlib.figure import Figure
 
-from . import figures
+from . import figures, shiftshare
 from .paths import DATA_DIR
 
 CLASSIFICATION_CSV = DATA_DIR / "sector_classification.csv"
@@ -73,6 +75,14 @@ ZONE_ABSENT = "zone absent in start or end year"
 MISSING_CELL = "sector cell missing in one year only"
 ZERO_EMPLOYMENT = "zero exposed or sheltered employment"
 NO_INSTRUMENT = "instrument undefined"
+#: Prefix of the start-year exposed-sector share columns that :func:`shift_share` adds.
+SHARE_PREFIX = "share_"
+#: Inference methods of :func:`estimate` (``robust`` = EHW, ``cluster`` = by region).
+INFERENCE = ("robust", "cluster", "akm", "akm0")
+#: Fewest exposed sectors for which AKM / AKM0 inference is reported (it sums over sectors).
+MIN_AKM_SECTORS = 5
+#: First-stage F below which an IV estimate is flagged as weakly identified.
+WEAK_F = 10.0
 
 
 class MultiplierError(ValueError):
@@ -238,7 +248,8 @@ def shift_share(employment: pd.DataFrame, groups: pd.Series, start: int, end: in
     default they are the sums over the zones of ``employment``. Missing cells count as 0 jobs.
     A zone whose exposed jobs are all in sectors it alone employs gets NaN (``instrument
     undefined``). Returns ``zone``, ``bartik_log``, ``bartik_levels``, ``n_sectors`` (exposed
-    sectors with jobs at start), sorted by zone.
+    sectors with jobs at start) and one ``share_<sector>`` column per exposed sector (the
+    start-year shares, the exposure matrix of AKM inference), sorted by zone.
     """
     _check_codes(employment[sector].unique(), groups)
     exposed = [c for c in groups.index[groups == "exposed"] if c in set(employment[sector])]
@@ -278,15 +289,18 @@ def shift_share(employment: pd.DataFrame, groups: pd.Series, start: int, end: in
     b_lev = (jobs0 * np.where(has, np.expm1(np.where(has, contrib, 0.0)), 0.0)).sum(axis=1)
     b_log[undefined] = np.nan
     b_lev[undefined] = np.nan
-    return pd.DataFrame({"zone": zones, "bartik_log": b_log, "bartik_levels": b_lev,
-                         "n_sectors": has.sum(axis=1)})
+    out = pd.DataFrame({"zone": zones, "bartik_log": b_log, "bartik_levels": b_lev, "n_sectors": has.sum(axis=1)})
+    shares = pd.DataFrame(share, columns=[f"{SHARE_PREFIX}{c}" for c in exposed])
+    return pd.concat([out, shares], axis=1)
 
 
 def add_instrument(panel: pd.DataFrame, instrument: pd.DataFrame) -> pd.DataFrame:
     """Merge :func:`shift_share` into :func:`long_differences` output (``bartik_log``,
-    ``bartik_levels`` and ``n_sectors``, the zone's exposed sectors with jobs at start); usable
+    ``bartik_levels``, ``n_sectors``, the zone's exposed sectors with jobs at start, and the
+    ``share_<sector>`` exposure columns); usable
     zones without an instrument get ``drop_reason`` = ``instrument undefined``."""
-    cols = [c for c in ("zone", "bartik_log", "bartik_levels", "n_sectors") if c in instrument.columns]
+    cols = [c for c in instrument.columns
+            if c in ("zone", "bartik_log", "bartik_levels", "n_sectors") or c.startswith(SHARE_PREFIX)]
     out = panel.merge(instrument[cols], on="zone", how="left")
     lost = (out["drop_reason"] == "") & out["bartik_log"].isna()
     out.loc[lost, "drop_reason"] = NO_INSTRUMENT
@@ -319,91 +333,231 @@ def jobs_per_job(beta: float, ratio: float) -> float:
     return beta * ratio
 
 
-def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", weighted: bool = False,
-             region_fe: bool = False, cov: str = "robust", ratio_year: str = "start") -> dict:
-    """Long-difference multiplier on the usable zones of ``panel``.
+def _ols_fit(y: np.ndarray, X: np.ndarray, w: np.ndarray):
+    """Weighted least squares: coefficients, residuals, rank and the (X'WX)^-1 'bread'."""
+    sw = np.sqrt(w)
+    coef, *_ = np.linalg.lstsq(X * sw[:, None], y * sw, rcond=None)
+    resid = y - X @ coef
+    bread = np.linalg.pinv((X * w[:, None]).T @ X)
+    return coef, resid, int(np.linalg.matrix_rank(X)), bread
+
+
+def _sandwich(scores: np.ndarray, bread: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
+    if clusters is not None:
+        scores = np.vstack([np.bincount(clusters, weights=scores[:, j]) for j in range(scores.shape[1])]).T
+    return bread @ (scores.T @ scores) @ bread
+
+
+def _critical(alpha: float, df: float | None) -> float:
+    return float(stats.norm.ppf(1 - alpha / 2)) if df is None else float(stats.t.ppf(1 - alpha / 2, df))
+
+
+def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", weighted: bool = True,
+             region_fe: bool = False, cov: str = "cluster", ratio_year: str = "start", alpha: float = 0.05) -> dict:
+    """Long-difference multiplier on the usable zones of ``panel``, under every inference method.
 
     Parameters
     ----------
-    panel : output of :func:`long_differences` (with :func:`add_instrument` for ``method="iv"``).
+    panel : output of :func:`long_differences` (with :func:`add_instrument` for ``method="iv"``
+        and for AKM inference, which needs the ``share_<sector>`` exposure columns).
     spec : ``"log"`` (``dln_sheltered`` on ``dln_exposed``, slope = elasticity ``beta``, converted
         with :func:`sheltered_exposed_ratio`), ``"levels"`` (``d_sheltered`` on ``d_exposed``,
         slope already in jobs per job; ratio reported as 1) or ``"levels_scaled"`` (both job
         changes, and the levels instrument, divided by the zone's start-year exposed + sheltered
         jobs, so that the largest zones do not dominate by size alone; slope in jobs per job).
     method : ``"ols"`` or ``"iv"`` (2SLS with ``bartik_log`` / ``bartik_levels``).
-    weighted : weight zones by ``total_0`` (exposed + sheltered jobs at start).
+    weighted : weight zones by ``total_0`` (exposed + sheltered jobs at start; default, as the
+        headline).
     region_fe : add region fixed effects (needs a ``region`` column).
-    cov : ``"robust"`` (heteroskedasticity-robust, small-sample corrected) or ``"cluster"``
-        (clustered by region, small-sample corrected).
+    cov : (default ``"cluster"``, the headline) which inference fills the main ``se`` / ``ci_low`` / ``ci_high`` / ``m_low`` /
+        ``m_high`` / ``first_stage_f`` columns: ``"robust"`` (heteroskedasticity-robust, ``n/(n-k)``
+        corrected, t(n-k) critical value), ``"cluster"`` (by region, ``G/(G-1) (n-1)/(n-k)``
+        corrected, **t(G-1)** critical value, the Stata / fixest small-cluster convention),
+        ``"akm"`` or ``"akm0"`` (Adão-Kolesár-Morales exposure-robust, normal critical value,
+        :mod:`analysis.shiftshare`; AKM0 inverts the test, so its set may be unbounded).
+    alpha : 1 - confidence level (0.05: 95 % intervals).
+
+    Every method is always computed; the columns ``se_<m>``, ``ci_low_<m>``, ``ci_high_<m>``,
+    ``m_low_<m>``, ``m_high_<m>`` and ``p_<m>`` hold each of :data:`INFERENCE` (AKM / AKM0 NaN
+    with fewer than :data:`MIN_AKM_SECTORS` exposed sectors or without share columns; for OLS the
+    AKM variance uses the projection of the exposed change on the start-year shares, so it is an
+    exposure-robust check rather than the exact design of the paper). ``akm0_set`` is the AKM0
+    set as text when it is not an interval.
 
     Returns a dict: ``alpha`` (intercept; of the first region with ``region_fe``), ``beta``,
-    ``se``, ``ci_low``, ``ci_high`` (95 %), ``first_stage_f`` (Wald F of the excluded instrument
-    under ``cov``; NaN for OLS), ``ratio``, ``m`` (jobs per job), ``m_low``, ``m_high``, ``n``
-    (zones used), ``n_dropped`` (zones of ``panel`` not used), ``n_clusters`` (regions with
-    ``cov="cluster"``, else ``n``) and the specification arguments.
+    ``se``, ``t``, ``p``, ``ci_low``, ``ci_high``, ``r2`` (of the estimated equation; 2SLS:
+    1 - RSS/TSS with the structural residuals), ``df_resid`` (n - k), ``ratio``, ``m`` (jobs per
+    job), ``m_low``, ``m_high``, the per-method columns, and for IV ``first_stage_f`` (F statistic
+    of the excluded instrument under ``cov``: with one instrument it equals the Montiel
+    Olea-Pflueger effective F; AKM under ``cov="akm"``/``"akm0"``), ``first_stage_f_p`` (its p-value,
+    F(1, G-1) clustered, F(1, n-k) robust), ``first_stage_f_robust``, ``first_stage_f_cluster``,
+    ``first_stage_f_akm``, ``weak_iv`` (F < :data:`WEAK_F`), ``ar_low``, ``ar_high`` and ``ar_set``
+    (Anderson-Rubin set for ``beta`` under ``cov``, robust to weak instruments; ``m`` units in
+    ``m_ar_low`` / ``m_ar_high``), plus ``n`` (zones used), ``n_dropped``, ``n_clusters``
+    (regions), ``n_sectors`` (exposed sectors of the shares) and the specification arguments.
     """
     if spec not in SPECS:
         raise MultiplierError(f"spec must be one of {SPECS}, got {spec!r}")
     if method not in ("ols", "iv"):
         raise MultiplierError(f"method must be 'ols' or 'iv', got {method!r}")
-    if cov not in ("robust", "cluster"):
-        raise MultiplierError(f"cov must be 'robust' or 'cluster', got {cov!r}")
+    if cov not in INFERENCE:
+        raise MultiplierError(f"cov must be one of {INFERENCE}, got {cov!r}")
     y, x, z = (("dln_sheltered", "dln_exposed", "bartik_log") if spec == "log"
                else ("d_sheltered", "d_exposed", "bartik_levels"))
     if spec == "levels_scaled":
         cols = [c for c in (y, x, z) if c in panel.columns]
         panel = panel.assign(**{c: panel[c] / panel["total_0"] for c in cols})
+    has_region = "region" in panel.columns
     needed = [y, x, "drop_reason"] + ([z] if method == "iv" else []) + (
         ["region"] if region_fe or cov == "cluster" else [])
+    if weighted:
+        needed.append("total_0")
     missing_cols = [c for c in needed if c not in panel.columns]
     if missing_cols:
         raise MultiplierError(f"panel lacks column(s) {missing_cols}")
     p = panel[panel["drop_reason"] == ""]
     if method == "iv":
         p = p[p[z].notna()]
-    if region_fe or cov == "cluster":
+    if has_region:
         p = p[p["region"].notna()]
+    else:
+        p = p.assign(region=p["zone"])          # no regions: each zone its own cluster
     p = p.sort_values("zone").reset_index(drop=True)
     n_dropped = len(panel) - len(p)
-    exog = pd.DataFrame({"const": np.ones(len(p))})
+    n = len(p)
+    Z = np.ones((n, 1))
     if region_fe:
-        exog = pd.concat([exog, pd.get_dummies(p["region"], prefix="reg", drop_first=True, dtype=float)], axis=1)
+        Z = np.column_stack([Z, pd.get_dummies(p["region"], drop_first=True, dtype=float).to_numpy()])
+    k = Z.shape[1] + 1
+    if n <= k:
+        raise MultiplierError(f"too few usable zones ({n}) for the regression")
+    w = p["total_0"].to_numpy(dtype=float) if weighted else np.ones(n)
+    yv, xv = p[y].to_numpy(dtype=float), p[x].to_numpy(dtype=float)
+    clusters = pd.factorize(p["region"], sort=True)[0]
+    G = int(clusters.max()) + 1
+    if G < 2:
+        raise MultiplierError("a single region: clustered inference needs at least 2")
+    XX = np.column_stack([xv, Z])
     if method == "ols":
-        exog = pd.concat([exog, p[[x]]], axis=1)
-    if len(p) <= exog.shape[1] + (1 if method == "iv" else 0):
-        raise MultiplierError(f"too few usable zones ({len(p)}) for the regression")
-    weights = p["total_0"] if weighted else None
-    model = IV2SLS(p[y], exog, p[[x]] if method == "iv" else None, p[[z]] if method == "iv" else None,
-                   weights=weights)
-    if cov == "cluster":
-        clusters = pd.Series(pd.factorize(p["region"], sort=True)[0], index=p.index)
-        res = model.fit(cov_type="clustered", clusters=clusters, debiased=True)
+        coef, resid, rank, bread = _ols_fit(yv, XX, w)
+        beta, intercept = float(coef[0]), float(coef[1])
+        scores = XX * (w * resid)[:, None]
     else:
-        res = model.fit(cov_type="robust", debiased=True)
-    beta = float(res.params[x])
-    se = float(res.std_errors[x])
-    ci = res.conf_int().loc[x]
-    f = float(res.first_stage.diagnostics.loc[x, "f.stat"]) if method == "iv" else math.nan
+        zv = p[z].to_numpy(dtype=float)
+        ZZ = np.column_stack([zv, Z])
+        fs_coef, fs_resid, _, fs_bread = _ols_fit(xv, ZZ, w)
+        xhat = ZZ @ fs_coef
+        XH = np.column_stack([xhat, Z])
+        coef, _, rank, bread = _ols_fit(yv, XH, w)
+        beta, intercept = float(coef[0]), float(coef[1])
+        resid = yv - XX @ coef
+        scores = XH * (w * resid)[:, None]
+    k = rank
+    df_resid = n - k
+    ehw = _sandwich(scores, bread, None) * n / df_resid
+    clu = _sandwich(scores, bread, clusters) * G / (G - 1) * (n - 1) / df_resid
+    se = {"robust": math.sqrt(ehw[0, 0]), "cluster": math.sqrt(clu[0, 0])}
+    crit = {"robust": _critical(alpha, df_resid), "cluster": _critical(alpha, G - 1), "akm": _critical(alpha, None),
+            "akm0": _critical(alpha, None)}
+    df_of = {"robust": df_resid, "cluster": G - 1, "akm": None, "akm0": None}
+    ci = {m: (beta - crit[m] * se[m], beta + crit[m] * se[m]) for m in ("robust", "cluster")}
+    pv = {m: float(2 * (stats.t.sf(abs(beta) / se[m], df_of[m]))) for m in ("robust", "cluster")}
+    share_cols = [c for c in p.columns if c.startswith(SHARE_PREFIX)]
+    Wm = p[share_cols].to_numpy(dtype=float) if share_cols else np.zeros((n, 0))
+    if Wm.shape[1]:
+        Wm = Wm[:, Wm.sum(axis=0) > 0]
+    n_sectors = Wm.shape[1]
+    akm0_set = ""
+    ss_res = None
+    if n_sectors >= MIN_AKM_SECTORS:
+        controls = Z[:, 1:] if Z.shape[1] > 1 else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", shiftshare.CollinearSharesWarning)
+            if method == "ols":
+                ss_res = shiftshare.reg_ss(yv, xv, Wm, controls=controls, weights=w if weighted else None,
+                                           method=("akm", "akm0"), alpha=alpha)
+            else:
+                ss_res = shiftshare.ivreg_ss(yv, xv, zv, Wm, controls=controls, weights=w if weighted else None,
+                                             method=("akm", "akm0"), alpha=alpha)
+        se["akm"], se["akm0"] = ss_res.se["akm"], ss_res.se["akm0"]
+        ci["akm"] = (ss_res.ci_low["akm"], ss_res.ci_high["akm"])
+        ci["akm0"] = (ss_res.ci_low["akm0"], ss_res.ci_high["akm0"])
+        pv["akm"], pv["akm0"] = ss_res.p["akm"], ss_res.p["akm0"]
+        if ss_res.akm0_shape() != "interval":
+            akm0_set = shiftshare.format_set(ss_res.ci_set["akm0"])
+    else:
+        for m in ("akm", "akm0"):
+            se[m], ci[m], pv[m] = math.nan, (math.nan, math.nan), math.nan
     ratio = sheltered_exposed_ratio(p, ratio_year) if spec == "log" else 1.0
-    return {"spec": spec, "method": method, "weighted": weighted, "region_fe": region_fe, "cov": cov,
-            "alpha": float(res.params["const"]), "beta": beta, "se": se,
-            "ci_low": float(ci["lower"]), "ci_high": float(ci["upper"]),
-            "first_stage_f": f, "ratio": ratio, "m": jobs_per_job(beta, ratio),
-            "m_low": jobs_per_job(float(ci["lower"]), ratio), "m_high": jobs_per_job(float(ci["upper"]), ratio),
-            "n": len(p), "n_dropped": n_dropped,
-            "n_clusters": int(p["region"].nunique()) if cov == "cluster" else len(p)}
+    tss = float(np.sum(w * (yv - np.average(yv, weights=w)) ** 2))
+    out = {"spec": spec, "method": method, "weighted": weighted, "region_fe": region_fe, "cov": cov,
+           "alpha": intercept, "beta": beta, "se": se[cov], "t": beta / se[cov] if se[cov] else math.nan,
+           "p": pv[cov], "ci_low": ci[cov][0], "ci_high": ci[cov][1],
+           "r2": 1 - float(np.sum(w * resid ** 2)) / tss if tss > 0 else math.nan, "df_resid": df_resid,
+           "ratio": ratio, "m": jobs_per_job(beta, ratio),
+           "m_low": jobs_per_job(ci[cov][0], ratio), "m_high": jobs_per_job(ci[cov][1], ratio)}
+    for m in INFERENCE:
+        out.update({f"se_{m}": se[m], f"p_{m}": pv[m], f"ci_low_{m}": ci[m][0], f"ci_high_{m}": ci[m][1],
+                    f"m_low_{m}": jobs_per_job(ci[m][0], ratio), f"m_high_{m}": jobs_per_job(ci[m][1], ratio)})
+    out["akm0_set"] = akm0_set
+    fs = {"first_stage_f": math.nan, "first_stage_f_p": math.nan, "first_stage_f_robust": math.nan,
+          "first_stage_f_cluster": math.nan, "first_stage_f_akm": math.nan, "weak_iv": False,
+          "ar_low": math.nan, "ar_high": math.nan, "ar_set": "", "m_ar_low": math.nan, "m_ar_high": math.nan}
+    if method == "iv":
+        fs_scores = ZZ * (w * fs_resid)[:, None]
+        pi = float(fs_coef[0])
+        f_rob = pi ** 2 / (_sandwich(fs_scores, fs_bread, None)[0, 0] * n / df_resid)
+        f_clu = pi ** 2 / (_sandwich(fs_scores, fs_bread, clusters)[0, 0] * G / (G - 1) * (n - 1) / df_resid)
+        f_akm = math.nan
+        if ss_res is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", shiftshare.CollinearSharesWarning)
+                fsa = shiftshare.reg_ss(xv, zv, Wm, controls=Z[:, 1:] if Z.shape[1] > 1 else None,
+                                        weights=w if weighted else None, method=("akm",))
+            f_akm = (fsa.beta / fsa.se["akm"]) ** 2
+        f = {"robust": f_rob, "cluster": f_clu, "akm": f_akm, "akm0": f_akm}[cov]
+        dfd = {"robust": df_resid, "cluster": G - 1}.get(cov)
+        # Anderson-Rubin: reduced forms of y and x on the instrument, joint covariance under cov
+        rf_coef, rf_resid, _, _ = _ols_fit(yv, ZZ, w)
+        sc = np.column_stack([(w * rf_resid), (w * fs_resid)])
+        ddz = zv - Z @ np.linalg.lstsq(Z * np.sqrt(w)[:, None], zv * np.sqrt(w), rcond=None)[0]
+        szz = float(np.sum(w * ddz ** 2))
+        u = sc * ddz[:, None]
+        if cov == "robust":
+            V = u.T @ u * n / df_resid / szz ** 2
+        else:                                   # cluster (AKM Anderson-Rubin is the AKM0 set itself)
+            uc = np.vstack([np.bincount(clusters, weights=u[:, j]) for j in range(2)]).T
+            V = uc.T @ uc * G / (G - 1) * (n - 1) / df_resid / szz ** 2
+        c2 = _critical(alpha, df_of["cluster" if cov != "robust" else "robust"]) ** 2
+        py, px = float(rf_coef[0]), pi
+        pieces = shiftshare.quadratic_set(px ** 2 - c2 * V[1, 1], -2 * py * px + 2 * c2 * V[0, 1], py ** 2 - c2 * V[0, 0])
+        if cov in ("akm", "akm0") and ss_res is not None:
+            pieces = ss_res.ci_set["akm0"]
+        lo = pieces[0][0] if pieces else math.nan
+        hi = pieces[-1][1] if pieces else math.nan
+        fs.update({"first_stage_f": f, "first_stage_f_p": float(stats.f.sf(f, 1, dfd)) if dfd else
+                   float(stats.chi2.sf(f, 1)) if not math.isnan(f) else math.nan,
+                   "first_stage_f_robust": f_rob, "first_stage_f_cluster": f_clu, "first_stage_f_akm": f_akm,
+                   "weak_iv": bool(f < WEAK_F) if not math.isnan(f) else False,
+                   "ar_low": lo, "ar_high": hi,
+                   "ar_set": "" if len(pieces) == 1 and all(map(math.isfinite, pieces[0]))
+                   else shiftshare.format_set(pieces),
+                   "m_ar_low": jobs_per_job(lo, ratio), "m_ar_high": jobs_per_job(hi, ratio)})
+    out.update(fs)
+    out.update({"n": n, "n_dropped": n_dropped, "n_clusters": G if has_region else n, "n_sectors": n_sectors})
+    return out
 
 
 def zone_panel(employment: pd.DataFrame, groups: pd.Series, start: int, end: int, *, regions: pd.Series | None = None,
-               tolerance: float = 0.0, instrument: bool = True, instrument_employment: pd.DataFrame | None = None,
+               tolerance: float = 0.01, instrument: bool = True, instrument_employment: pd.DataFrame | None = None,
                instrument_groups: pd.Series | None = None, national: pd.DataFrame | None = None) -> pd.DataFrame:
     """:func:`long_differences` of ``employment`` with, when ``instrument``, the :func:`shift_share`
     instrument merged in (:func:`add_instrument`).
 
     The instrument is built from ``instrument_employment`` and ``instrument_groups`` (default:
     the same table and groups) and the ``national`` totals (default: the sums over the zones),
-    e.g. zone employment aggregated to the NA28 sectors of a national series. Same units,
+    e.g. zone employment aggregated to the NA28 sectors of a national series. ``tolerance``
+    (default 1 %, the headline rule) is that of :func:`long_differences`. Same units,
     zones and columns as :func:`long_differences`.
     """
     panel = long_differences(employment, groups, start, end, regions=regions, tolerance=tolerance)
@@ -426,6 +580,283 @@ def estimate_grid(panel: pd.DataFrame, specs: Sequence[tuple], *, cov: str = "cl
         rows.append({**labels, **estimate(panel, spec=spec, method=method, weighted=weighted, region_fe=region_fe,
                                           cov=cov, ratio_year=ratio_year)})
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4b. Diagnostics of the shift-share design: Rotemberg weights, pre-trends
+# ---------------------------------------------------------------------------------------------
+
+def national_shifts(employment: pd.DataFrame, groups: pd.Series, start: int, end: int) -> pd.Series:
+    """National log growth ``ln(N[s, end] / N[s, start])`` of each exposed sector (sum over zones,
+    missing cells as 0): the shifts of the Bartik instrument without the leave-one-out correction.
+    Indexed by sector code, sorted."""
+    _check_codes(employment["sector"].unique(), groups)
+    e = employment[employment["sector"].map(groups).eq("exposed") & employment["year"].isin([start, end])]
+    nat = e.pivot_table(index="sector", columns="year", values="employment", aggfunc="sum")
+    for yr in (start, end):
+        if yr not in nat.columns:
+            raise MultiplierError(f"no exposed employment in year {yr}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(nat[end] / nat[start]).rename("shift").sort_index()
+
+
+def rotemberg_weights(panel: pd.DataFrame, shifts: pd.Series, *, spec: str = "log", weighted: bool = True,
+                      region_fe: bool = False, top: int | None = None) -> pd.DataFrame:
+    """Rotemberg weights of the Bartik instrument (Goldsmith-Pinkham, Sorkin & Swift 2020, AER).
+
+    With the instrument ``B_i = sum_s share[i, s] * g_s`` (start-year shares of ``panel``'s
+    ``share_<sector>`` columns, ``shifts`` = ``g_s``, e.g. :func:`national_shifts`), the 2SLS
+    estimate is ``sum_s alpha_s beta_s``: ``beta_s`` is the just-identified IV estimate using
+    sector ``s``'s share alone as instrument and ``alpha_s = g_s share_s' M x / B' M x`` its
+    weight (``M`` partials out the intercept, region effects if ``region_fe``, with the weights
+    if ``weighted``). Weights sum to 1; negative ones mean the sectors' estimates are not averaged
+    in the usual sense.
+
+    Returns one row per sector with jobs at start, sorted by ``|alpha|`` descending: ``sector``,
+    ``shift`` (log growth), ``mean_share`` (weighted mean start-year share), ``alpha``,
+    ``beta_s`` (elasticity; NaN when the share does not move ``x``), ``first_stage_f_s`` (robust
+    F of the share alone), ``alpha_x_beta``. ``top`` keeps the first rows. ``attrs`` (table
+    metadata, not state): ``beta_bartik`` (= sum of ``alpha_x_beta`` over all sectors),
+    ``negative_weight_share`` (sum of negative alphas over sum of |alpha|), ``n`` zones.
+    """
+    y, x = ("dln_sheltered", "dln_exposed") if spec == "log" else ("d_sheltered", "d_exposed")
+    cols = [c for c in panel.columns if c.startswith(SHARE_PREFIX)]
+    if not cols:
+        raise MultiplierError("panel has no share_<sector> columns: build it with zone_panel(..., instrument=True)")
+    p = panel[(panel["drop_reason"] == "") & panel[x].notna() & panel[y].notna()].sort_values("zone")
+    sectors = [c[len(SHARE_PREFIX):] for c in cols]
+    missing = sorted(set(sectors) - set(shifts.index))
+    if missing:
+        raise MultiplierError(f"no shift for sector(s) {missing}")
+    g = shifts.reindex(sectors).to_numpy(dtype=float)
+    S = p[cols].to_numpy(dtype=float)
+    keep = (S.sum(axis=0) > 0) & np.isfinite(g)
+    S, g, sectors = S[:, keep], g[keep], [s for s, k in zip(sectors, keep) if k]
+    w = p["total_0"].to_numpy(dtype=float) if weighted else np.ones(len(p))
+    Z = np.ones((len(p), 1))
+    if region_fe:
+        Z = np.column_stack([Z, pd.get_dummies(p["region"], drop_first=True, dtype=float).to_numpy()])
+    sw = np.sqrt(w)
+    q, _ = np.linalg.qr(Z * sw[:, None])
+
+    def partial(v):
+        vt = v * sw[:, None] if v.ndim == 2 else v * sw
+        return vt - q @ (q.T @ vt)                       # weighted, scaled residuals
+
+    xt, yt, St = partial(p[x].to_numpy(float)), partial(p[y].to_numpy(float)), partial(S)
+    B = St @ g
+    sx, sy = St.T @ xt, St.T @ yt
+    alpha = g * sx / float(B @ xt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta_s = np.where(np.abs(sx) > 1e-12 * np.abs(sx).max(), sy / sx, np.nan)
+    # robust first-stage F of each share alone (x on share_s, partialled)
+    ssq = (St ** 2).sum(axis=0)
+    pi = sx / ssq
+    res = xt[:, None] - St * pi[None, :]
+    n, k = len(p), Z.shape[1] + 1
+    var = ((St * res) ** 2).sum(axis=0) / ssq ** 2 * n / (n - k)
+    out = pd.DataFrame({"sector": sectors, "shift": g, "mean_share": np.average(S, axis=0, weights=w),
+                        "alpha": alpha, "beta_s": beta_s, "first_stage_f_s": pi ** 2 / var,
+                        "alpha_x_beta": alpha * np.nan_to_num(beta_s)})
+    out = out.reindex(out["alpha"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+    neg = float(-out.loc[out["alpha"] < 0, "alpha"].sum() / out["alpha"].abs().sum())
+    beta_bartik = float(out["alpha_x_beta"].sum())
+    if top is not None:
+        out = out.head(top).reset_index(drop=True)
+    out.attrs.update({"beta_bartik": beta_bartik, "negative_weight_share": neg, "n": n})
+    return out
+
+
+def pretrend_test(pre_panel: pd.DataFrame, panel: pd.DataFrame, *, regressor: str = "bartik_log",
+                  weighted: bool = True, region_fe: bool = False, cov: str = "cluster",
+                  alpha: float = 0.05) -> dict:
+    """Do the window's exposure variables predict sheltered growth *before* the window?
+
+    Regresses ``dln_sheltered`` of ``pre_panel`` (:func:`long_differences` over a pre-window,
+    e.g. 1998-2007 for a 2007-2017 window) on ``regressor`` of ``panel`` (the window's panel:
+    ``bartik_log``, the instrument, or a ``share_<sector>`` column, e.g. the start-year share of
+    industry), zone by zone, weighted by ``panel``'s ``total_0`` if ``weighted``. A coefficient
+    distinguishable from 0 means exposed zones were already on a different sheltered trend: the
+    exclusion restriction of the instrument (or the OLS comparison) is in doubt.
+
+    Returns ``coef``, ``se``, ``t``, ``p`` (t(G-1) with ``cov="cluster"``, t(n-k) robust),
+    ``ci_low``, ``ci_high``, ``n``, ``n_clusters``, ``regressor``, ``pre_window`` (e.g. '1998-2007' when
+    the panels carry ``start``/``end`` attributes, otherwise '').
+    """
+    if regressor not in panel.columns:
+        raise MultiplierError(f"panel has no column {regressor!r}")
+    a = panel.loc[panel["drop_reason"] == "", ["zone", "region", "total_0", regressor]]
+    b = pre_panel.loc[pre_panel["drop_reason"] == "", ["zone", "dln_sheltered"]]
+    d = a.merge(b, on="zone").dropna().sort_values("zone").reset_index(drop=True)
+    fake = d.assign(d_exposed=d[regressor], d_sheltered=d["dln_sheltered"], drop_reason="")
+    r = estimate(fake, spec="levels", method="ols", weighted=weighted, region_fe=region_fe, cov=cov, alpha=alpha)
+    return {"regressor": regressor, "coef": r["beta"], "se": r["se"], "t": r["t"], "p": r["p"],
+            "ci_low": r["ci_low"], "ci_high": r["ci_high"], "n": r["n"], "n_clusters": r["n_clusters"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# 4c. One call: tidy employment -> multiplier with every inference method
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class MultiplierResult:
+    """Result of :func:`local_multiplier`: the estimate (a dict of :func:`estimate`), the panel it
+    used, drop counts by reason and the specification. ``m`` is in sheltered jobs per exposed job."""
+
+    estimate: dict
+    panel: pd.DataFrame
+    dropped: pd.Series
+    window: tuple
+    definition: str
+    inference: str
+
+    def __getitem__(self, key):
+        return self.estimate[key]
+
+    @property
+    def m(self) -> float:
+        return self.estimate["m"]
+
+    def intervals(self) -> pd.DataFrame:
+        """One row per inference method: ``se``, ``p``, ``ci_low``/``ci_high`` (elasticity) and
+        ``m_low``/``m_high`` (jobs per job), with the critical value convention."""
+        e = self.estimate
+        conv = {"robust": f"t({e['df_resid']})", "cluster": f"t(G-1) = t({e['n_clusters'] - 1})",
+                "akm": "normal", "akm0": "normal, null imposed"}
+        rows = [{"inference": m, "se": e[f"se_{m}"], "p": e[f"p_{m}"], "ci_low": e[f"ci_low_{m}"],
+                 "ci_high": e[f"ci_high_{m}"], "m_low": e[f"m_low_{m}"], "m_high": e[f"m_high_{m}"],
+                 "critical_value": conv[m]} for m in INFERENCE]
+        if e["method"] == "iv":
+            rows.append({"inference": f"anderson_rubin ({e['cov']})", "se": math.nan, "p": math.nan,
+                         "ci_low": e["ar_low"], "ci_high": e["ar_high"], "m_low": e["m_ar_low"],
+                         "m_high": e["m_ar_high"], "critical_value": "inverted test"})
+        return pd.DataFrame(rows).set_index("inference")
+
+    def summary(self) -> str:
+        """Readable summary: specification, m, its intervals under every method, fit and samples."""
+        e = self.estimate
+        lines = [f"Local multiplier {self.window[0]}-{self.window[1]}, definition {self.definition}, {e['spec']} "
+                 f"{e['method'].upper()}, {'weighted by start-year jobs' if e['weighted'] else 'unweighted'}"
+                 f"{', region fixed effects' if e['region_fe'] else ''}",
+                 f"  elasticity beta = {e['beta']:.4f} (se {e['se']:.4f}, t {e['t']:.2f}, p {e['p']:.3g}, "
+                 f"{self.inference}); R2 {e['r2']:.3f}; S/E ratio {e['ratio']:.3f}",
+                 f"  m = {e['m']:.3f} sheltered jobs per exposed job ({100 * e['m']:.1f} per 100)",
+                 f"  n = {e['n']} zones, {e['n_clusters']} region clusters, {e['n_sectors']} exposed sectors; "
+                 f"df {e['df_resid']}"]
+        if e["method"] == "iv":
+            lines.append(f"  first-stage F ({self.inference}) {e['first_stage_f']:.1f} (robust "
+                         f"{e['first_stage_f_robust']:.1f}, cluster {e['first_stage_f_cluster']:.1f}, AKM "
+                         f"{e['first_stage_f_akm']:.1f})" + ("  ** weak first stage **" if e["weak_iv"] else ""))
+        lines.append("  95% intervals of m (jobs per job):")
+        for name, r in self.intervals().iterrows():
+            if math.isnan(r["m_low"]):
+                txt = "not computed" + (f" (fewer than {MIN_AKM_SECTORS} exposed sectors)"
+                                        if name.startswith("akm") else "")
+            else:
+                lo, hi = sorted((r["m_low"], r["m_high"]))
+                txt = f"[{lo:.3f}, {hi:.3f}]"
+                if name == "akm0" and e["akm0_set"]:
+                    txt += f"  (elasticity set {e['akm0_set']})"
+                if name.startswith("anderson") and e["ar_set"]:
+                    txt += f"  (elasticity set {e['ar_set']})"
+            lines.append(f"    {name:28} {txt}  [{r['critical_value']}]")
+        lines.append("  zones by status: " + ", ".join(f"{k} {v}" for k, v in self.dropped.items()))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:  # pragma: no cover - display only
+        return self.summary()
+
+
+def validate_groups(groups: Mapping | pd.Series) -> pd.Series:
+    """A ``code -> group`` mapping checked against :data:`GROUPS`; unknown group names are refused
+    (naming them and their codes), as are empty exposed or sheltered sides."""
+    g = pd.Series(groups, dtype=object) if not isinstance(groups, pd.Series) else groups.astype(object)
+    bad = g[~g.isin(GROUPS)]
+    if len(bad):
+        raise MultiplierError(f"unknown group value(s) {sorted(set(bad))} for sector(s) {sorted(bad.index)}; "
+                              f"each sector must be one of {GROUPS}")
+    for side in ("exposed", "sheltered"):
+        if not (g == side).any():
+            raise MultiplierError(f"the sector grouping has no {side} sector")
+    return g.rename("group").rename_axis("sector")
+
+
+def _infer_level(codes, classification: pd.DataFrame) -> str:
+    for level in LEVELS:
+        known = set(classification.loc[classification["level"] == level, "code"])
+        if set(codes) <= known:
+            return level
+    raise MultiplierError(f"sector codes {sorted(codes)[:8]}... match no level of the classification "
+                          f"({LEVELS}); pass groups= explicitly")
+
+
+def local_multiplier(data: pd.DataFrame, window: tuple[int, int], *, definition: str | Mapping = "footnote17",
+                     method: str = "ols", weighted: bool = True, region_fe: bool = False,
+                     inference: str = "cluster", spec: str = "log", ratio_year: str = "start",
+                     regions: pd.Series | None = None, tolerance: float = 0.01, level: str | None = None,
+                     classification: pd.DataFrame | None = None, alpha: float = 0.05) -> MultiplierResult:
+    """The local multiplier in one call, from tidy employment data; defaults = the headline specification.
+
+    Parameters
+    ----------
+    data : long table ``zone``, ``sector``, ``year``, ``employment`` (jobs; NaN = missing cell),
+        optionally ``region`` (one per zone) unless ``regions`` is given.
+    window : ``(start, end)`` years; both must be in ``data`` (an absent year is named in the error).
+    definition : a column of ``data/sector_classification.csv`` (:data:`DEFINITIONS`) or a
+        custom ``code -> 'exposed' / 'sheltered' / 'excluded'`` mapping (validated: unknown group
+        values and unclassified codes are refused, naming them).
+    method, weighted, region_fe, spec, ratio_year : as :func:`estimate` (defaults: log long
+        differences, employment-weighted OLS, no region effects, S/E at the start year).
+    inference : ``"cluster"`` (by region, t(G-1)), ``"robust"``, ``"akm"`` or ``"akm0"``: the
+        method of the main ``se`` / ``m_low`` / ``m_high``; every method is computed anyway.
+    regions : ``zone -> region`` (for clustering and fixed effects).
+    tolerance : share of a zone's jobs that may sit in cells missing in one year only (default
+        1 %: such cells count as 0; above it the zone is dropped, see :func:`long_differences`).
+    level : ``"a38"``, ``"estel"`` or ``"na28"`` (inferred from the codes when None).
+
+    Returns a :class:`MultiplierResult` (``summary()``, ``intervals()``, ``m``, item access to the
+    :func:`estimate` dict).
+    """
+    need = [c for c in ("zone", "sector", "year", "employment") if c not in data.columns]
+    if need:
+        raise MultiplierError(f"data lacks column(s) {need}; expected zone, sector, year, employment")
+    start, end = window
+    years = set(pd.unique(data["year"]))
+    absent = [y for y in (start, end) if y not in years]
+    if absent:
+        raise MultiplierError(f"window year(s) {absent} are not in the data (years present: "
+                              f"{min(years)}-{max(years)}, {len(years)} years); choose a window within them")
+    if isinstance(definition, str):
+        if definition not in DEFINITIONS:
+            raise MultiplierError(f"definition must be one of {DEFINITIONS} or a code -> group mapping, "
+                                  f"got {definition!r}")
+        cls = load_sector_classification() if classification is None else classification
+        lvl = level or _infer_level(data["sector"].unique(), cls)
+        groups = sector_groups(cls, lvl, definition)
+        label = definition
+    else:
+        groups = validate_groups(definition)
+        label = "custom"
+    if regions is None:
+        if "region" not in data.columns:
+            if region_fe or inference == "cluster":
+                raise MultiplierError("clustering or region fixed effects need regions: pass regions= or a "
+                                      "'region' column")
+        else:
+            per_zone = data.drop_duplicates(["zone", "region"])
+            if per_zone["zone"].duplicated().any():
+                raise MultiplierError("the 'region' column gives several regions for some zone(s): "
+                                      f"{sorted(per_zone.loc[per_zone['zone'].duplicated(), 'zone'])[:5]}")
+            regions = per_zone.set_index("zone")["region"]
+    emp = data[["zone", "sector", "year", "employment"]]
+    panel = zone_panel(emp, groups, start, end, regions=regions, tolerance=tolerance, instrument=True)
+    est = estimate(panel, spec=spec, method=method, weighted=weighted, region_fe=region_fe, cov=inference,
+                   ratio_year=ratio_year, alpha=alpha)
+    if method == "iv" and est["weak_iv"]:
+        warnings.warn(f"weak first stage: F = {est['first_stage_f']:.1f} < {WEAK_F:g} ({inference}); read the "
+                      "Anderson-Rubin or AKM0 set, not the 2SLS interval", UserWarning, stacklevel=2)
+    return MultiplierResult(estimate=est, panel=panel, dropped=drop_counts(panel), window=(start, end),
+                            definition=label, inference=inference)
 
 
 # ---------------------------------------------------------------------------------------------
