@@ -30,8 +30,9 @@ the controls' residual maker is applied with the same weights as the regression.
 
 Collinear share matrices: the shocks netted of controls cannot be recovered when ``W`` has
 rank below its column count. As ShiftShareSE (1.1) does, the columns that are linearly dependent
-on earlier ones (R's ``qr`` rule: a column whose part orthogonal to the retained columns has
-norm below 1e-7 of its own) are dropped with a warning; ``dropped_sectors`` lists them.
+on earlier ones (R's ``qr`` rule: a column whose part orthogonal to the earlier columns has norm
+below 1e-7 of its own; here applied to the regression-weighted shares, which have the same rank)
+are dropped with a warning when AKM / AKM0 is computed; ``dropped_sectors`` lists them.
 
 Units are those of the inputs; regions are rows. Nothing here reads a file.
 """
@@ -202,29 +203,7 @@ def _controls(controls, n: int) -> np.ndarray:
     return np.column_stack([ones, z])
 
 
-def independent_columns(W: np.ndarray, tol: float = COLLINEAR_TOL) -> np.ndarray:
-    """Indices of the columns of ``W`` kept by R's ``qr`` rule, in their original order.
-
-    A column is dropped when its component orthogonal to the columns kept before it has a norm
-    below ``tol`` times its own norm (zero columns are always dropped). Computed from one
-    unpivoted Householder QR; a second QR of the kept columns checks the rule.
-    """
-    norms = np.linalg.norm(W, axis=0)
-    if W.shape[1] == 0:
-        return np.arange(0)
-    r = linalg.qr(W, mode="r", check_finite=False)[0]
-    diag = np.abs(np.diag(r))[: W.shape[1]]
-    if len(diag) < W.shape[1]:                     # more columns than rows
-        diag = np.concatenate([diag, np.zeros(W.shape[1] - len(diag))])
-    keep = np.flatnonzero((norms > 0) & (diag > tol * np.where(norms > 0, norms, 1.0)))
-    if len(keep) < W.shape[1] and len(keep):
-        r2 = linalg.qr(W[:, keep], mode="r", check_finite=False)[0]
-        d2 = np.abs(np.diag(r2))
-        keep = keep[d2 > tol * norms[keep]]
-    return keep
-
-
-def _shares(W, n: int, sector_cvar) -> tuple[np.ndarray, np.ndarray | None, tuple, list]:
+def _shares(W, n: int, sector_cvar) -> tuple[np.ndarray, np.ndarray | None, list]:
     names = list(W.columns) if isinstance(W, pd.DataFrame) else None
     w = W.to_numpy(dtype=float) if isinstance(W, pd.DataFrame) else np.asarray(W, dtype=float)
     if w.ndim != 2 or w.shape[0] != n:
@@ -237,15 +216,33 @@ def _shares(W, n: int, sector_cvar) -> tuple[np.ndarray, np.ndarray | None, tupl
         sc = np.asarray(sector_cvar).reshape(-1)
         if len(sc) != w.shape[1]:
             raise ShiftShareError(f"sector_cvar has {len(sc)} values, expected {w.shape[1]} (one per sector)")
-    keep = independent_columns(w)
-    dropped = tuple(names[j] for j in sorted(set(range(w.shape[1])) - set(keep)))
-    if dropped:
+    return w, sc, names
+
+
+def _shifts(W: np.ndarray, sw: np.ndarray, v: np.ndarray, sc, names: list):
+    """Weighted least-squares coefficients of ``v`` on the shares (the shocks netted of controls),
+    after dropping collinear share columns (warning). One QR of ``[sqrt(w) W, sqrt(w) v]``: its
+    last column holds ``Q'v``, its diagonal the norms of each column's part orthogonal to the
+    earlier ones (the collinearity rule, applied to the weighted shares: same rank as ``W``)."""
+    a = np.column_stack([W, v]) * sw[:, None]
+    r = linalg.qr(a, mode="r", check_finite=False)[0]
+    S = W.shape[1]
+    if r.shape[0] < S + 1:
+        raise ShiftShareError(f"more sectors ({S}) than regions ({W.shape[0]}): the shocks cannot be recovered")
+    norms = np.linalg.norm(a[:, :S], axis=0)
+    keep = (norms > 0) & (np.abs(np.diag(r)[:S]) > COLLINEAR_TOL * np.where(norms > 0, norms, 1.0))
+    dropped = ()
+    if not keep.all():
+        dropped = tuple(names[j] for j in np.flatnonzero(~keep))
         warnings.warn(f"Share matrix is collinear: {len(dropped)} sector column(s) dropped "
-                      f"(e.g. {list(dropped[:5])}), as ShiftShareSE does", CollinearSharesWarning, stacklevel=3)
-        w = w[:, keep]
-        if sc is not None:
-            sc = sc[keep]
-    return w, sc, dropped, [names[j] for j in keep]
+                      f"(e.g. {list(dropped[:5])}), as ShiftShareSE does", CollinearSharesWarning, stacklevel=4)
+        W = W[:, keep]
+        sc = None if sc is None else sc[keep]
+        a = np.column_stack([W, v]) * sw[:, None]
+        r = linalg.qr(a, mode="r", check_finite=False)[0]
+        S = W.shape[1]
+    shifts = linalg.solve_triangular(r[:S, :S], r[:S, S], check_finite=False)
+    return shifts, W, sc, dropped
 
 
 def _methods(method) -> tuple:
@@ -272,12 +269,6 @@ class _Projector:
         """Residual of ``y`` (unweighted scale) after weighted projection."""
         yt = y * self.sw
         return (yt - self.q @ (self.q.T @ yt)) / self.sw
-
-
-def _solve_shifts(W: np.ndarray, sw: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Weighted least-squares coefficients of ``v`` on ``W`` (full column rank): the shifts."""
-    q, r = linalg.qr(W * sw[:, None], mode="economic", check_finite=False)
-    return linalg.solve_triangular(r, q.T @ (v * sw), check_finite=False)
 
 
 def _group_sum(values: np.ndarray, groups) -> np.ndarray:
@@ -314,7 +305,8 @@ def _fit(y, endog, x, W, controls, weights, region_cvar, sector_cvar, method, al
         rc = np.asarray(region_cvar).reshape(-1)
         if len(rc) != n:
             raise ShiftShareError(f"region_cvar has {len(rc)} values, expected {n}")
-    Wm, sc, dropped, _ = _shares(W, n, sector_cvar)
+    Wm, sc, names = _shares(W, n, sector_cvar)
+    dropped = ()
     pz = _Projector(Z, sw)
     ddx = pz.resid(xv)
     if np.sum(wv * ddx ** 2) <= 1e-14 * max(np.sum(wv * xv ** 2), 1e-300):
@@ -363,7 +355,7 @@ def _fit(y, endog, x, W, controls, weights, region_cvar, sector_cvar, method, al
     pvals = {m: math.nan for m in METHODS}
     extra = {}
     if "akm" in methods or "akm0" in methods:
-        shifts = _solve_shifts(Wm, sw, ddx)           # shocks netted of the controls
+        shifts, Wm, sc, dropped = _shifts(Wm, sw, ddx, sc, names)   # shocks netted of the controls
         cR = _group_sum(shifts * (Wm.T @ (wv * resid)), sc)
         cW = _group_sum(shifts * (Wm.T @ (wv * ddd)), sc)
         if "akm" in methods:
