@@ -60,7 +60,7 @@ CLASSIFICATION_CSV = DATA_DIR / "sector_classification.csv"
 #: Columns of ``data/sector_classification.csv`` that hold a definition (``footnote17`` is the default).
 DEFINITIONS = ("footnote17", "footnote17_broad", "industry_agriculture", "industry_only")
 GROUPS = ("exposed", "sheltered", "excluded")
-LEVELS = ("a38", "estel", "na28")
+LEVELS = ("a38", "estel", "na28", "a17")
 RATIO_YEARS = ("start", "end", "mean")
 #: Regression specifications of :func:`estimate`.
 SPECS = ("log", "levels", "levels_scaled")
@@ -98,7 +98,7 @@ def load_sector_classification(path: Path | str = CLASSIFICATION_CSV) -> pd.Data
 
     Columns: ``level`` (``a38`` = the 38 A38 sections of NAF rev. 2; ``estel`` = the 5 ESTEL
     sectors AZ, BE, FZ, GU, OQ; ``na28`` = URSSAF's 28 groups of NA38, e.g. 'CK-CL', 'NZa'
-    interim workers), ``code``, ``label`` (French), one column per definition in
+    interim workers; ``a17`` = INSEE's 17-sector A17 of the ETE by département, e.g. 'C1', 'MN78'), ``code``, ``label`` (French), one column per definition in
     :data:`DEFINITIONS` holding ``exposed``, ``sheltered`` or ``excluded``, and ``note``.
     """
     df = pd.read_csv(path, dtype=str, keep_default_na=False)

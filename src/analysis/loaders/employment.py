@@ -930,3 +930,81 @@ def load_urssaf_region_na28_quarterly(path: Path) -> pd.DataFrame:
         raise SchemaError(f"{source}: {n_sectors} sector series, expected 28 sectors + the total")
     check_rows(out, source, 100_000, 125_000)
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# INSEE ETE: quarterly salaried employment by département x A17 (added for issue 11)
+# ---------------------------------------------------------------------------------------
+ETE_DEPARTEMENT_A17 = "insee_ete_departement_a17_2001t4_2020t1"
+#: The 17 sectors of the ETE file (A17; C2DE merges coke-refining with extraction, energy and water;
+#: MN0 = scientific, technical and support services without temp work MN78).
+ETE_A17_SECTORS = ("AZ", "C1", "C2DE", "C3", "C4", "C5", "FZ", "GZ", "HZ", "IZ", "JZ", "KZ", "LZ", "MN0", "MN78",
+                   "OQ", "RU")
+
+
+@parsed(ETE_DEPARTEMENT_A17, 1)
+def load_ete_departement_a17(path: Path) -> pd.DataFrame:
+    """INSEE quarterly salaried employment (ETE) by département x A17 sector, 2001-T4 to 2020-T1.
+
+    Source: INSEE, *Estimations trimestrielles d'emploi salarié* by département and A17 sector
+    (series page insee.fr/fr/statistiques/series/102729648), as republished in the
+    RemiDumas/ASR-emploi repository (legacy .xls, read with python-calamine).
+
+    Unit: salaried jobs at the end of the quarter, seasonally adjusted estimates (fractional
+    values), all employers. Period: 2001-T4 to 2020-T1 (74 quarters). Geography: 100
+    départements (France without Mayotte; Corsica as 2A / 2B), regions of 2016.
+
+    Columns: ``region`` (2016 region code, ``REG2016``), ``region_old`` (pre-2016 code, ``REG``),
+    ``dep`` (département code), ``a5`` (A5 block label as in the file, e.g. 'BE-Industrie'),
+    ``sector`` (A17 code, :data:`ETE_A17_SECTORS`), ``period`` ('2007Q4'), ``year``, ``quarter``
+    (int), ``employment`` (float; NaN where the file is empty). 125,800 rows (100 x 17 x 74).
+
+    Caveats: agriculture (AZ) and the non-market services (OQ) are empty before 2010-T4 (the
+    file covers market sectors only before), so windows starting earlier must leave them out;
+    R&D is inside MN0 and cannot be separated.
+    """
+    from python_calamine import CalamineWorkbook
+
+    source = _src(ETE_DEPARTEMENT_A17)
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    except Exception as err:  # noqa: BLE001 - any read failure gets one message naming the file
+        raise SchemaError(f"{source}: cannot read the workbook with python-calamine ({err})") from err
+    header = [str(h).strip() for h in rows[0]]
+    expected = ["REG2016", "REG", "DEP", "A5", "A17"]
+    if header[:5] != expected:
+        raise SchemaError(f"{source}: first columns are {header[:5]}, expected {expected}")
+    periods = header[5:]
+    bad = [p for p in periods if not re.fullmatch(r"eff\d{4}t[1-4]", p)]
+    if bad:
+        raise SchemaError(f"{source}: unexpected column(s) {bad[:5]}; expected effYYYYtQ")
+    wide = pd.DataFrame(rows[1:], columns=header)
+    for c in expected:
+        wide[c] = wide[c].map(lambda v: str(int(v)) if isinstance(v, float) else str(v).strip())
+    wide["DEP"] = wide["DEP"].str.zfill(2)
+    long = wide.melt(id_vars=expected, value_vars=periods, var_name="col", value_name="raw")
+    raw = long["raw"].replace("", np.nan)
+    long["employment"] = pd.to_numeric(raw, errors="coerce").astype(float)
+    if long["employment"].isna().sum() != raw.isna().sum():
+        odd = long.loc[long["employment"].isna() & raw.notna(), "raw"].unique()[:5].tolist()
+        raise SchemaError(f"{source}: non-numeric employment value(s) {odd}")
+    per = long["col"].str.extract(r"eff(?P<year>\d{4})t(?P<quarter>[1-4])").astype(int)
+    out = pd.DataFrame({"region": long["REG2016"].str.zfill(2),
+                        "region_old": long["REG"].str.zfill(2), "dep": long["DEP"], "a5": long["A5"],
+                        "sector": long["A17"], "year": per["year"], "quarter": per["quarter"],
+                        "employment": long["employment"]})
+    out.insert(5, "period", out["year"].astype(str) + "Q" + out["quarter"].astype(str))
+    check_codes(out, "dep", RX_DEP, source)
+    check_codes(out, "region", RX_REG, source)
+    unknown = sorted(set(out["sector"]) - set(ETE_A17_SECTORS))
+    if unknown:
+        raise SchemaError(f"{source}: unknown A17 code(s) {unknown}")
+    if (out["employment"] < 0).any():
+        raise SchemaError(f"{source}: negative employment")
+    check_unique(out, ["dep", "sector", "period"], source)
+    if out["dep"].nunique() != 100 or out["sector"].nunique() != 17:
+        raise SchemaError(f"{source}: {out['dep'].nunique()} départements x {out['sector'].nunique()} sectors, "
+                          "expected 100 x 17")
+    out = out.sort_values(["dep", "sector", "year", "quarter"], ignore_index=True)
+    check_rows(out, source, 120_000, 130_000)
+    return out
