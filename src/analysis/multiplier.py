@@ -252,7 +252,8 @@ def shift_share(employment: pd.DataFrame, groups: pd.Series, start: int, end: in
     start-year shares, the exposure matrix of AKM inference), sorted by zone.
     """
     _check_codes(employment[sector].unique(), groups)
-    exposed = [c for c in groups.index[groups == "exposed"] if c in set(employment[sector])]
+    present = set(pd.unique(employment[sector]))
+    exposed = [c for c in groups.index[groups == "exposed"] if c in present]
     if not exposed:
         raise MultiplierError("no exposed sector in the employment table")
     e = employment[employment[sector].isin(exposed)]
@@ -379,7 +380,8 @@ def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", wei
 
     Every method is always computed; the columns ``se_<m>``, ``ci_low_<m>``, ``ci_high_<m>``,
     ``m_low_<m>``, ``m_high_<m>`` and ``p_<m>`` hold each of :data:`INFERENCE` (AKM / AKM0 NaN
-    with fewer than :data:`MIN_AKM_SECTORS` exposed sectors or without share columns; for OLS the
+    with fewer than :data:`MIN_AKM_SECTORS` exposed sectors, with fewer than twice as many zones as
+    sectors (the shocks net of controls are estimated across zones) or without share columns; for OLS the
     AKM variance uses the projection of the exposed change on the start-year shares, so it is an
     exposure-robust check rather than the exact design of the paper). ``akm0_set`` is the AKM0
     set as text when it is not an interval.
@@ -469,7 +471,7 @@ def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", wei
     n_sectors = Wm.shape[1]
     akm0_set = ""
     ss_res = None
-    if n_sectors >= MIN_AKM_SECTORS:
+    if n_sectors >= MIN_AKM_SECTORS and n > 2 * n_sectors:
         controls = Z[:, 1:] if Z.shape[1] > 1 else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", shiftshare.CollinearSharesWarning)
@@ -750,8 +752,8 @@ class MultiplierResult:
         lines.append("  95% intervals of m (jobs per job):")
         for name, r in self.intervals().iterrows():
             if math.isnan(r["m_low"]):
-                txt = "not computed" + (f" (fewer than {MIN_AKM_SECTORS} exposed sectors)"
-                                        if name.startswith("akm") else "")
+                txt = "not computed" + (f" (needs >= {MIN_AKM_SECTORS} exposed sectors and more than twice as "
+                                        "many zones)" if name.startswith("akm") else "")
             else:
                 lo, hi = sorted((r["m_low"], r["m_high"]))
                 txt = f"[{lo:.3f}, {hi:.3f}]"
@@ -989,8 +991,8 @@ def national_growth_comparison(employment: pd.DataFrame, national: pd.DataFrame,
     leave-one-out growth that :func:`shift_share` uses), ``g_national`` (log growth of the other
     source) and ``diff`` (``g_zones - g_national``, log points).
     """
-    exposed = [c for c in groups.index[groups == "exposed"]
-               if c in set(employment["sector"]) and c in set(national["sector"])]
+    both = set(pd.unique(employment["sector"])) & set(pd.unique(national["sector"]))
+    exposed = [c for c in groups.index[groups == "exposed"] if c in both]
     if not exposed:
         raise MultiplierError("no exposed sector common to both sources")
     e = employment[employment["sector"].isin(exposed)]
@@ -1035,7 +1037,9 @@ def summary_table(results: pd.DataFrame, rows: pd.DataFrame | Sequence[Mapping],
     scale : factor from ``m`` (jobs per job) to that unit (100).
 
     Returns the rows in their order with the matching result columns and ``value``
-    (``scale * m``), ``ci_low``, ``ci_high`` (95 %, same unit), ``cited`` (the reference value),
+    (``scale * m``), ``ci_low``, ``ci_high`` (95 %, same unit, under the results' ``cov``),
+    ``ci_low_<m>`` / ``ci_high_<m>`` for each method of :data:`INFERENCE` (same unit; NaN where
+    not computed; an unbounded AKM0 set gives infinite bounds), ``cited`` (the reference value),
     ``gap_pct`` (``100 * (value / cited - 1)``) and ``cited_in_ci``. Raises when a row matches
     no estimate or several.
     """
@@ -1054,6 +1058,10 @@ def summary_table(results: pd.DataFrame, rows: pd.DataFrame | Sequence[Mapping],
     out = pd.concat([rows.reset_index(drop=True), pd.DataFrame(matched)], axis=1)
     out["value"] = scale * out["m"]
     out["ci_low"], out["ci_high"] = scale * out["m_low"], scale * out["m_high"]
+    for m in INFERENCE:
+        if f"m_low_{m}" in out.columns:
+            lo, hi = scale * out[f"m_low_{m}"], scale * out[f"m_high_{m}"]
+            out[f"ci_low_{m}"], out[f"ci_high_{m}"] = np.minimum(lo, hi), np.maximum(lo, hi)
     out["cited"] = out["compared_with"].map(dict(reference_values)).astype(float)
     out["gap_pct"] = 100 * (out["value"] / out["cited"] - 1)
     out["cited_in_ci"] = (out["ci_low"] <= out["cited"]) & (out["cited"] <= out["ci_high"])
@@ -1205,30 +1213,65 @@ def plot_scatter(panel: pd.DataFrame, est: Mapping, *, start: int, end: int) -> 
 
 
 def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str]], *, highlight: int = 0,
-                    xlim: tuple[float, float] | None = None) -> Figure:
+                    xlim: tuple[float, float] | None = None, exposure_robust: bool = True,
+                    label_width: int = 34) -> Figure:
     """Dot-and-interval chart of :func:`summary_table` (``label``, ``value``, ``ci_low``,
     ``ci_high``; first row at the top, row ``highlight`` in the accent colour) with one vertical
     line per ``(value, label)`` of ``references`` (the cited value first, then published peers),
-    in sheltered jobs per 100 exposed jobs. Returns the figure."""
-    fig, ax = plt.subplots(figsize=(7.2, 5.0))
-    ypos = np.arange(len(summary))[::-1]
+    in sheltered jobs per 100 exposed jobs.
+
+    With ``exposure_robust`` the AKM (``ci_low_akm``/``ci_high_akm``) and AKM0 intervals are drawn
+    under each clustered one where they were computed (a bound beyond the axis, e.g. of an
+    unbounded AKM0 set, is drawn to its edge and marked by an arrow). Long row labels are wrapped at ``label_width`` characters.
+    Returns the figure."""
+    import textwrap
+
+    n = len(summary)
+    fig, ax = plt.subplots(figsize=(9.0, 0.42 * n + 2.4), layout="constrained")
+    ypos = np.arange(n)[::-1].astype(float)
+    lo_lim, hi_lim = xlim if xlim is not None else (None, None)
     ax.errorbar(summary["value"], ypos, xerr=[summary["value"] - summary["ci_low"], summary["ci_high"] - summary["value"]],
-                fmt="none", ecolor="#777777", elinewidth=1, capsize=2)
-    colours = np.where(np.arange(len(summary)) == highlight, figures.PALETTE[3], figures.PALETTE[0])
-    ax.scatter(summary["value"], ypos, color=colours, zorder=3, s=22)
+                fmt="none", ecolor="#555555", elinewidth=1.2, capsize=2,
+                label=figures.tr("IC 95 % groupé par région, t(G−1)", "95% CI clustered by region, t(G−1)"))
+    if exposure_robust:
+        for col, off, style, colour, fr, en in (
+                ("akm", 0.2, "-", figures.PALETTE[5], "IC 95 % AKM (robuste à l'exposition)", "95% CI AKM (exposure-robust)"),
+                ("akm0", 0.34, (0, (1, 1)), figures.PALETTE[7], "Ensemble 95 % AKM0 (nul imposé ; flèche : au-delà de l'axe)",
+                 "95% set AKM0 (null imposed; arrow: beyond the axis)")):
+            if f"ci_low_{col}" not in summary.columns:
+                continue
+            first = True
+            for y, lo, hi in zip(ypos, summary[f"ci_low_{col}"], summary[f"ci_high_{col}"]):
+                if np.isnan(lo) or np.isnan(hi):
+                    continue
+                left = max(lo, lo_lim) if lo_lim is not None else lo
+                right = min(hi, hi_lim) if hi_lim is not None else hi
+                ax.plot([left, right], [y - off, y - off], linestyle=style, color=colour, linewidth=1.3,
+                        label=figures.tr(fr, en) if first else None)
+                first = False
+                for edge, bound, marker in ((left, lo, "<"), (right, hi, ">")):
+                    if edge != bound:
+                        ax.plot([edge], [y - off], marker=marker, color=colour, markersize=4)
+    colours = np.where(np.arange(n) == highlight, figures.PALETTE[3], figures.PALETTE[0])
+    ax.scatter(summary["value"], ypos, color=colours, zorder=3, s=24)
     styles = [(figures.PALETTE[3], "-"), (figures.PALETTE[2], "--"), (figures.PALETTE[1], "--"),
               (figures.PALETTE[4], ":"), (figures.PALETTE[5], "-.")]
     for i, (value, label) in enumerate(references):
         colour, style = styles[i % len(styles)]
-        ax.axvline(value, color=colour, linestyle=style, linewidth=1.2, label=label)
+        ax.axvline(value, color=colour, linestyle=style, linewidth=1.0, label=label, alpha=0.9)
     ax.set_yticks(ypos)
-    ax.set_yticklabels(summary["label"])
-    ax.set_xlabel(figures.tr("Emplois abrités pour 100 emplois exposés (IC à 95 %)",
-                             "Sheltered jobs per 100 exposed jobs (95% CI)"))
-    ax.set_title(figures.tr("Multiplicateurs locaux : estimations et chiffres publiés",
-                            "Local multipliers: estimates and published figures"))
+    ax.set_yticklabels([textwrap.fill(str(t), label_width) for t in summary["label"]], fontsize=8)
+    ax.set_xlabel(figures.tr("Emplois abrités pour 100 emplois exposés", "Sheltered jobs per 100 exposed jobs"))
     if xlim is not None:
         ax.set_xlim(*xlim)
     figures.format_axis(ax, "x", 0)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.3, -0.13), ncols=2, fontsize=7)
+    fig.suptitle(figures.tr("Multiplicateurs locaux : estimations et chiffres publiés",
+                            "Local multipliers: estimates and published figures"),
+                 x=0.02, ha="left", fontsize=11, fontweight="bold")
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith(("IC 95 % groupé", "95% CI clustered")))
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
+    axes_height = 0.42 * n + 0.8                    # inches, about (figure height - title, labels, legend)
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.4, -0.6 / axes_height), ncols=3, fontsize=7,
+              frameon=False)
     return fig
