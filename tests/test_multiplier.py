@@ -545,3 +545,28 @@ def test_local_multiplier_one_call_defaults_and_errors():
         mp.local_multiplier(data, (2000, 2010), definition="footnote_17")
     iv = mp.local_multiplier(data, (2000, 2010), definition=groups, method="iv", inference="akm")
     assert iv["se"] == iv["se_akm"] and "anderson_rubin" in iv.summary()
+
+
+def test_estimate_akm_is_shiftshare_on_the_start_year_shares():
+    from analysis import shiftshare as ss
+
+    emp, regions = synthetic(beta=0.8, endogeneity=1.0, n_zones=300, seed=9)
+    p = panel_for(emp, regions)
+    r = mp.estimate(p, method="iv", weighted=True, region_fe=True, cov="akm")
+    q = p[p["drop_reason"] == ""].sort_values("zone")
+    W = q[[c for c in q.columns if c.startswith(mp.SHARE_PREFIX)]]
+    fe = pd.get_dummies(q["region"], drop_first=True, dtype=float)
+    direct = ss.ivreg_ss(q["dln_sheltered"], q["dln_exposed"], q["bartik_log"], W, controls=fe, weights=q["total_0"],
+                         region_cvar=q["region"])
+    assert r["beta"] == pytest.approx(direct.beta, rel=1e-10)
+    assert r["se"] == pytest.approx(direct.se["akm"], rel=1e-10) and r["se_akm0"] == pytest.approx(direct.se["akm0"])
+    assert r["ci_low"] == pytest.approx(direct.ci_low["akm"], rel=1e-10)
+
+
+def test_group_typo_is_refused_by_every_step():
+    emp, _ = synthetic(n_zones=20)
+    typo = GROUPS.copy()
+    typo["X2"] = "exposd"
+    for call in (lambda: mp.long_differences(emp, typo, 2000, 2010), lambda: mp.shift_share(emp, typo, 2000, 2010)):
+        with pytest.raises(mp.MultiplierError, match=r"exposd.*X2"):
+            call()

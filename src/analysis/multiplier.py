@@ -125,6 +125,10 @@ def sector_groups(classification: pd.DataFrame, level: str, definition: str = "f
 
 
 def _check_codes(codes, groups: pd.Series) -> None:
+    bad = groups[~groups.isin(GROUPS)]
+    if len(bad):
+        raise MultiplierError(f"unknown group value(s) {sorted(set(map(str, bad)))} for sector(s) {sorted(bad.index)}; "
+                              f"each sector must be one of {GROUPS}")
     unknown = sorted(set(codes) - set(groups.index))
     if unknown:
         raise MultiplierError(f"sector code(s) {unknown} are not in the classification "
@@ -682,8 +686,8 @@ def pretrend_test(pre_panel: pd.DataFrame, panel: pd.DataFrame, *, regressor: st
     exclusion restriction of the instrument (or the OLS comparison) is in doubt.
 
     Returns ``coef``, ``se``, ``t``, ``p`` (t(G-1) with ``cov="cluster"``, t(n-k) robust),
-    ``ci_low``, ``ci_high``, ``n``, ``n_clusters``, ``regressor``, ``pre_window`` (e.g. '1998-2007' when
-    the panels carry ``start``/``end`` attributes, otherwise '').
+    ``ci_low``, ``ci_high`` (in growth of the pre-window per unit of ``regressor``), ``n`` (zones
+    usable in both panels), ``n_clusters`` and ``regressor``.
     """
     if regressor not in panel.columns:
         raise MultiplierError(f"panel has no column {regressor!r}")
