@@ -11,6 +11,7 @@ import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 import pandas as pd
 
 from . import figures
@@ -62,6 +63,7 @@ def top_emitters(top: pd.DataFrame, shares: pd.DataFrame, regions, *, n_bars: in
         if col in shares:
             ax_sh.plot(shares["year"], 100 * shares[col], marker="o", markersize=3, color=c, label=lab)
     ax_sh.set_ylim(0, 100)
+    ax_sh.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_sh.set_ylabel(figures.tr("% des émissions SEQE fixes", "% of stationary ETS emissions"), fontsize=8)
     ax_sh.legend(fontsize=7, loc="lower left")
     ax2 = ax_sh.twinx()
@@ -188,8 +190,11 @@ def area_emissions_trend(trend: pd.DataFrame, by_site: pd.DataFrame, *, n_named:
     w = d.pivot_table(index="year", columns="group", values="emissions_t", aggfunc="sum").fillna(0.0)
     cols = [c for c in named if c in w] + ([other] if other in w else [])
     fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
-    ax.stackplot(w.index, (w[cols] / 1e3).T.to_numpy(), labels=[textwrap.shorten(str(c).title(), 40) for c in cols],
+    ax.stackplot(w.index, (w[cols] / 1e3).T.to_numpy(),
+                 labels=[c if c == other else textwrap.shorten(str(c).title(), 40) for c in cols],
                  colors=figures.PALETTE[: len(cols)], alpha=0.85)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, 1.4 * float((w[cols].sum(axis=1) / 1e3).max()))
     ax2 = ax.twinx()
     ax2.plot(trend["year"], trend["n_sites"], color="black", lw=1, ls=":", marker=".")
     ax2.set_ylabel(figures.tr("nombre de sites déclarants (pointillés)", "reporting sites (dotted)"), fontsize=8)
