@@ -33,6 +33,8 @@ NOTEBOOKS = [
     "03_energy_transition",
     "04_clermont_vichy_auvergne",
     "05_programme_instruments",
+    "07_industrial_emitters",
+    "08_long_run_industry",
 ]
 NOT_REPRODUCIBLE = "not reproducible: "
 THEMES = {"multiplier", "territorial_dynamics", "energy", "territory_profile", "programme",
