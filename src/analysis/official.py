@@ -5,7 +5,8 @@ file (open.urssaf.fr, an Opendatasoft portal) is fetched on demand by ``make off
 address and format live in ``data/official_sources.csv`` (one row per source), not in code.
 
 - :func:`download` streams the export into ``<cache>/official/<key>/<filename>``
-  (``<cache>`` = :func:`analysis.registry.cache_dir`), hashing it on the way, and writes a
+  (``<cache>`` = :func:`analysis.registry.cache_dir`; ``ANALYSIS_OFFICIAL_DIR`` overrides
+  ``<cache>/official``), hashing it on the way, and writes a
   lock file beside it (``<filename>.lock.json``: URL, format, SHA-256, size in bytes, UTC
   date of the download, and the HTTP validators ``ETag`` / ``Last-Modified`` /
   ``Content-Length`` and the portal's dataset metadata dates when the server gives them).
@@ -49,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from .paths import DATA_DIR
+from .paths import DATA_DIR, env_path
 from .registry import DataError, cache_dir
 
 log = logging.getLogger("analysis")
@@ -134,10 +135,19 @@ def source(key: str = URSSAF_COMMUNE_APE, path: Path | str = OFFICIAL_SOURCES_CS
     return all_sources[key]
 
 
+#: Environment variable overriding the folder of the official files (default ``<cache>/official``).
+OFFICIAL_DIR_ENV = "ANALYSIS_OFFICIAL_DIR"
+
+
+def official_dir() -> Path:
+    """``$ANALYSIS_OFFICIAL_DIR`` (relative paths from the repository root), else ``<cache>/official``."""
+    return env_path(OFFICIAL_DIR_ENV) or cache_dir() / "official"
+
+
 def local_path(key: str = URSSAF_COMMUNE_APE, path: Path | str = OFFICIAL_SOURCES_CSV) -> Path:
-    """Where the cached copy of ``key`` lives: ``<cache>/official/<key>/<filename>``."""
+    """Where the cached copy of ``key`` lives: ``<official_dir>/<key>/<filename>``."""
     s = source(key, path)
-    return cache_dir() / "official" / s.key / s.filename
+    return official_dir() / s.key / s.filename
 
 
 def lock_path(key: str = URSSAF_COMMUNE_APE, path: Path | str = OFFICIAL_SOURCES_CSV) -> Path:
