@@ -112,11 +112,13 @@ def _file_format(path: Path, fmt: str | None) -> str:
     return "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
 
 
-def _reader(path: Path, fmt: str) -> str:
+def _reader(path: Path, fmt: str, types: dict[str, str] | None = None) -> str:
     if fmt == "parquet":
         return f"read_parquet({_sql_str(str(path))})"
-    return (f"read_csv({_sql_str(str(path))}, delim=';', header=true, all_varchar=true, quote='\"', "
-            f"escape='\"', strict_mode=true)")
+    opts = "all_varchar=true" if types is None else \
+        "types={" + ", ".join(f"{_sql_str(k)}: {_sql_str(v)}" for k, v in types.items()) + "}"
+    return (f"read_csv({_sql_str(str(path))}, delim=';', header=true, quote='\"', escape='\"', "
+            f"strict_mode=true, {opts})")
 
 
 def file_columns(path: Path | str, fmt: str | None = None) -> dict[str, str]:
@@ -126,6 +128,8 @@ def file_columns(path: Path | str, fmt: str | None = None) -> dict[str, str]:
     con = _connect(threads=1)
     try:
         names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_reader(path, fmt)}").fetchall()]
+    except Exception as err:  # duckdb.Error
+        raise OfficialAggregateError(f"{path}: DuckDB cannot read the header ({err})") from err
     finally:
         con.close()
     return {official.slug(n): n for n in names}
@@ -144,60 +148,62 @@ def _layout(cols: dict[str, str], origin: str) -> tuple[list[int], dict[str, str
     return years, {"est": years_est, "emp": years_emp, **ids}
 
 
-def commune_a38(path: Path | str, fmt: str | None = None, *, con=None) -> tuple[pd.DataFrame, list[int]]:
-    """One DuckDB scan: commune x A38 sums for every year, wide (small: ~35,000 x 38 rows).
+def load_commune_a38(con, path: Path | str, fmt: str | None = None) -> list[int]:
+    """One DuckDB scan of the file into the temporary table ``_ca`` (commune x A38, wide); its years.
 
-    Returns (table, years). Columns: ``com`` (code as in the file), ``a38``, ``a38_label``,
-    ``file_ze2020``, ``file_epci``, ``file_dep`` (the file's own zonings), and per year ``y``:
-    ``emp_y`` (sum of known headcounts, NaN when none), ``miss_y`` (cells with establishments
-    but no headcount), ``cells_y`` (cells with any value).
+    ``_ca`` columns: ``com`` (code as in the file), ``a38``, ``a38_label``, ``file_ze2020``,
+    ``file_epci``, ``file_dep`` (the file's own zonings) and per year ``y``: ``emp_y`` (sum of the
+    known headcounts, NULL when none), ``miss_y`` (cells with establishments but no headcount),
+    ``cells_y`` (cells with any value). About 35,000 communes x 20 sectors at national size.
+    Values that are not numbers raise :class:`OfficialAggregateError` naming the column.
     """
+    import duckdb
+
     path = Path(path)
     fmt = _file_format(path, fmt)
     origin = str(path)
     cols = file_columns(path, fmt)
     years, lay = _layout(cols, origin)
-    own = con is None
-    con = con or _connect()
-    num = (lambda c: f"TRY_CAST(NULLIF(TRIM(CAST({_ident(c)} AS VARCHAR)), '') AS DOUBLE)") if fmt == "csv" else \
-          (lambda c: f"CAST({_ident(c)} AS DOUBLE)")
+    value_cols = set(lay["est"].values()) | set(lay["emp"].values())
+    types = None if fmt == "parquet" else {c: ("DOUBLE" if c in value_cols else "VARCHAR") for c in cols.values()}
+    num = lambda c: f"CAST({_ident(c)} AS DOUBLE)"  # noqa: E731
     opt = lambda k: f"any_value(CAST({_ident(lay[k])} AS VARCHAR))" if lay.get(k) else "NULL"  # noqa: E731
     sector = f"CAST({_ident(lay['secteur_na38'])} AS VARCHAR)"
     parts = [f"CAST({_ident(lay['code_commune'])} AS VARCHAR) AS com",
              f"split_part({sector}, ' ', 1) AS a38",
              f"any_value(NULLIF(regexp_replace({sector}, '^\\S+\\s*', ''), '')) AS a38_label",
              f"{opt('code_zone_d_emploi')} AS file_ze2020", f"{opt('code_epci')} AS file_epci",
-             f"{opt('code_departement')} AS file_dep"]
-    bad = []
+             f"{opt('code_departement')} AS file_dep",
+             f"count(*) FILTER (WHERE {_ident(lay['code_commune'])} IS NULL) AS bad_commune",
+             f"count(*) FILTER (WHERE NOT regexp_full_match(coalesce({sector}, ''), '[A-Z]{{2}}( .*)?')) AS bad_sector",
+             f"count(*) FILTER (WHERE {num(lay['emp'][years[0]])} < 0) AS bad_negative"]
     for y in years:
         e, n = num(lay["emp"][y]), num(lay["est"][y])
         parts += [f"sum({e}) AS emp_{y}",
                   f"count(*) FILTER (WHERE {e} IS NULL AND {n} IS NOT NULL) AS miss_{y}",
                   f"count(*) FILTER (WHERE {e} IS NOT NULL OR {n} IS NOT NULL) AS cells_{y}"]
-        if fmt == "csv":
-            for c in (lay["emp"][y], lay["est"][y]):
-                raw = f"NULLIF(TRIM({_ident(c)}), '')"
-                bad.append(f"count(*) FILTER (WHERE {raw} IS NOT NULL AND {num(c)} IS NULL) AS {_ident('bad:' + c)}")
-    bad += [f"count(*) FILTER (WHERE {_ident(lay['code_commune'])} IS NULL) AS {_ident('bad:' + lay['code_commune'])}",
-            f"count(*) FILTER (WHERE NOT regexp_full_match({sector}, '[A-Z]{{2}}( .*)?')) AS "
-            f"{_ident('bad:' + lay['secteur_na38'])}"]
-    sql = f"SELECT {', '.join(parts)} FROM {_reader(path, fmt)} GROUP BY ALL"
+    sql = f"CREATE OR REPLACE TEMP TABLE _ca AS SELECT {', '.join(parts)} FROM {_reader(path, fmt, types)} GROUP BY ALL"
     try:
-        import duckdb
-
-        checks = con.execute(f"SELECT {', '.join(bad)} FROM {_reader(path, fmt)}").fetchdf().iloc[0]
-        wrong = {c[4:]: int(v) for c, v in checks.items() if v}
-        if wrong:
-            raise OfficialAggregateError(
-                f"{origin}: column(s) with values that are not numbers, codes or sector codes 'XX label': "
-                f"{wrong} (number of rows); check the export format (';' separated, official columns)")
-        wide = con.execute(sql).fetchdf()
+        con.execute(sql)
+        bad = con.execute("SELECT sum(bad_commune), sum(bad_sector), sum(bad_negative) FROM _ca").fetchone()
     except duckdb.Error as err:
-        raise OfficialAggregateError(f"{origin}: DuckDB cannot read the file ({err})") from err
+        raise OfficialAggregateError(f"{origin}: DuckDB cannot read the file as the commune x APE export: {err}") from err
+    problems = {name: int(v) for name, v in zip([lay["code_commune"], lay["secteur_na38"], lay["emp"][years[0]]], bad)
+                if v}
+    if problems:
+        raise OfficialAggregateError(f"{origin}: rows with an empty commune code, a sector not written 'XX label' or a "
+                                     f"negative headcount, by column: {problems}")
+    return years
+
+
+def commune_a38(path: Path | str, fmt: str | None = None) -> tuple[pd.DataFrame, list[int]]:
+    """:func:`load_commune_a38` returned as a pandas DataFrame (for inspection and tests)."""
+    con = _connect()
+    try:
+        years = load_commune_a38(con, path, fmt)
+        return con.execute("SELECT * EXCLUDE (bad_commune, bad_sector, bad_negative) FROM _ca").fetchdf(), years
     finally:
-        if own:
-            con.close()
-    return wide, years
+        con.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,10 +262,11 @@ def crosswalk(file_communes: pd.DataFrame, history: pd.DataFrame | None = None) 
     codes = pd.Series(fc.index, index=fc.index)
     target = pd.Series(pd.NA, index=fc.index, dtype="str")
     how = pd.Series("unmatched", index=fc.index, dtype="str")
-    in24 = codes.isin(known)
+    known_idx = pd.Index(c.index, dtype=object)
+    in24 = pd.Series(known_idx.get_indexer(codes.astype(object)) >= 0, index=codes.index)
     target[in24], how[in24] = codes[in24], "2024"
     arm = geography.commune_codes_2024(codes[~in24])
-    is_arm = (arm != codes[~in24]) & arm.isin(known)
+    is_arm = (arm != codes[~in24]) & pd.Series(known_idx.get_indexer(arm.astype(object)) >= 0, index=arm.index)
     target[is_arm[is_arm].index], how[is_arm[is_arm].index] = arm[is_arm], "arrondissement"
     if history is not None:
         succ = commune_successors(history, known)
@@ -345,46 +352,50 @@ def aggregate(path: Path | str | None = None, fmt: str | None = None, *, levels=
     path = Path(path) if path is not None else official.verified_path()
     con = _connect(threads=threads, memory_limit=memory_limit)
     try:
-        wide, file_years = commune_a38(path, fmt, con=con)
+        file_years = load_commune_a38(con, path, fmt)
+        years = file_years if years is None else sorted(set(int(y) for y in years))
+        absent = [y for y in years if y not in file_years]
+        if absent:
+            raise OfficialAggregateError(f"{path}: no year(s) {absent} (the file has {file_years[0]}-{file_years[-1]})")
+        last = years[-1]
+        fc = con.execute(f"SELECT com, any_value(file_ze2020) AS file_ze2020, any_value(file_epci) AS file_epci, "
+                         f"any_value(file_dep) AS file_dep, sum(emp_{last}) AS jobs FROM _ca GROUP BY com").fetchdf()
+        labels = con.execute("SELECT a38, any_value(a38_label) AS a38_label FROM _ca WHERE a38_label IS NOT NULL "
+                             "GROUP BY a38").fetchdf().set_index("a38")["a38_label"]
+        xw = crosswalk(fc[["com", "file_ze2020", "file_epci", "file_dep"]], history)
+        con.register("_xw", xw[["com", "ze2020", "epci", "dep"]])
+        tables, diags = {}, {}
+        sums = ", ".join(f"sum(c.emp_{y}) AS emp_{y}, sum(c.miss_{y}) AS miss_{y}, sum(c.cells_{y}) AS cells_{y}"
+                         for y in years)
+        for level in levels:
+            wide = con.execute(
+                f"SELECT x.{level} AS {level}, c.a38, {sums} FROM _ca c JOIN _xw x ON c.com = x.com "
+                f"WHERE x.{level} IS NOT NULL AND x.{level} <> 'ZZZZZZZZZ' GROUP BY ALL").fetchdf()
+            unplaced = con.execute(
+                "SELECT " + ", ".join(f"sum(c.emp_{y})" for y in years) + f" FROM _ca c LEFT JOIN _xw x ON c.com = x.com "
+                f"WHERE x.{level} IS NULL OR x.{level} = 'ZZZZZZZZZ'").fetchone()
+            n = len(wide)
+            g = pd.DataFrame({
+                level: np.tile(wide[level].to_numpy(), len(years)), "a38": np.tile(wide["a38"].to_numpy(), len(years)),
+                "year": np.repeat(years, n),
+                "known": np.concatenate([wide[f"emp_{y}"].to_numpy(dtype=float) for y in years]),
+                "miss": np.concatenate([wide[f"miss_{y}"].to_numpy(dtype=float) for y in years]),
+                "cells": np.concatenate([wide[f"cells_{y}"].to_numpy(dtype=float) for y in years]),
+            })
+            g = g[g["cells"] > 0]
+            g["employment"] = g["known"].where(g["miss"].eq(0) | (partial == "sum_known"))
+            tables[level] = _tidy(level, g, labels, years)
+            hit = g[g["miss"] > 0]
+            d = pd.DataFrame({"year": years})
+            d["cells_missing_headcount"] = d["year"].map(g.groupby("year")["miss"].sum()).fillna(0).astype(int)
+            d["area_a38_cells_affected"] = d["year"].map(hit.groupby("year").size()).fillna(0).astype(int)
+            d["jobs_known_in_affected_cells"] = d["year"].map(hit.groupby("year")["known"].sum()).fillna(0.0)
+            d["jobs_left_out_unplaced_communes"] = [float(v or 0.0) for v in unplaced]
+            d["partial"] = partial
+            diags[level] = d
     finally:
         con.close()
-    years = file_years if years is None else sorted(set(int(y) for y in years))
-    absent = [y for y in years if y not in file_years]
-    if absent:
-        raise OfficialAggregateError(f"{path}: no year(s) {absent} (the file has {file_years[0]}-{file_years[-1]})")
-    xw = crosswalk(wide[["com", "file_ze2020", "file_epci", "file_dep"]], history)
-    labels = wide.dropna(subset=["a38_label"]).drop_duplicates("a38").set_index("a38")["a38_label"]
-    # long commune x a38 x year (small), then areas
-    n = len(wide)
-    long = pd.DataFrame({
-        "com": np.tile(wide["com"].to_numpy(), len(years)),
-        "a38": np.tile(wide["a38"].to_numpy(), len(years)),
-        "year": np.repeat(years, n),
-        "emp": np.concatenate([wide[f"emp_{y}"].to_numpy(dtype=float) for y in years]),
-        "miss": np.concatenate([wide[f"miss_{y}"].to_numpy(dtype="int64") for y in years]),
-        "cells": np.concatenate([wide[f"cells_{y}"].to_numpy(dtype="int64") for y in years]),
-    })
-    long = long[long["cells"] > 0]
-    long = long.merge(xw[["com", "ze2020", "epci", "dep", "how"]], on="com", how="left")
-    tables, diags = {}, {}
-    for level in levels:
-        unit = long[long[level].notna() & (long[level] != "ZZZZZZZZZ")]
-        g = unit.groupby([level, "a38", "year"], as_index=False).agg(
-            known=("emp", lambda s: s.sum(min_count=1)), miss=("miss", "sum"), cells=("cells", "sum"))
-        g["employment"] = g["known"].where(g["miss"].eq(0) | (partial == "sum_known"))
-        tables[level] = _tidy(level, g, labels, years)
-        hit = g[g["miss"] > 0]
-        d = pd.DataFrame({"year": years})
-        d["cells_missing_headcount"] = d["year"].map(long.groupby("year")["miss"].sum()).fillna(0).astype(int)
-        d["area_a38_cells_affected"] = d["year"].map(hit.groupby("year").size()).fillna(0).astype(int)
-        d["jobs_known_in_affected_cells"] = d["year"].map(hit.groupby("year")["known"].sum()).fillna(0.0)
-        d["jobs_left_out_unplaced_communes"] = d["year"].map(
-            long[long[level].isna()].groupby("year")["emp"].sum()).fillna(0.0)
-        d["partial"] = partial
-        diags[level] = d
-    last = years[-1]
-    emp_last = wide.set_index("com")[f"emp_{last}"].groupby(level=0).sum(min_count=1)
-    cw = xw.assign(jobs=xw["com"].map(emp_last))
+    cw = xw.assign(jobs=xw["com"].map(fc.set_index("com")["jobs"]))
     diags["crosswalk"] = (cw.groupby("how", as_index=False)
                           .agg(communes=("com", "size"), jobs_last_year=("jobs", "sum"),
                                file_zonings_differ=("file_zonings_differ", "sum"))
