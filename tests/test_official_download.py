@@ -167,3 +167,14 @@ def test_official_unreachable_server_names_url(tmp_path, monkeypatch):
     with pytest.raises(official.OfficialDataError, match="could not be reached") as err:
         official.download(path=csv_path, timeout=5)
     assert url in str(err.value)
+
+
+def test_official_command_line(portal, rouen_bytes, capsys):
+    assert official.main(["--sources", str(portal.csv_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("urssaf_commune_ape: ") and hashlib.sha256(rouen_bytes).hexdigest() in out
+    assert "years [2006, 2022]" in out
+    portal.state.html = True
+    assert official.main(["--sources", str(portal.csv_path), "--force"]) == 1
+    assert "HTML or JSON" in capsys.readouterr().err
+    assert official.sha256_of(official.local_path(path=portal.csv_path)) == hashlib.sha256(rouen_bytes).hexdigest()

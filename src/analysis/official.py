@@ -543,24 +543,28 @@ def check_upstream(key: str = URSSAF_COMMUNE_APE, *, rehash: bool = False, timeo
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.official [--force] [--recheck] [--no-check] [KEY ...]`` (``make official``)."""
+    """``python -m analysis.official [--force] [--recheck] [--no-check] [--sources CSV] [KEY ...]`` (``make official``).
+
+    Exit status 0 when every source is in the cache and verified, 1 otherwise (the error is printed).
+    """
     parser = argparse.ArgumentParser(prog="python -m analysis.official", description=__doc__.split("\n")[0])
     parser.add_argument("keys", nargs="*", help="keys of data/official_sources.csv (default: all)")
     parser.add_argument("--force", action="store_true", help="download again even if a verified copy exists")
     parser.add_argument("--recheck", action="store_true", help="compare SHA-256s with a fresh download")
     parser.add_argument("--no-check", action="store_true", help="do not ask the server whether upstream changed")
+    parser.add_argument("--sources", default=str(OFFICIAL_SOURCES_CSV), help="sources file (default: %(default)s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     warnings.simplefilter("always", UpstreamChangedWarning)
     status = 0
-    for key in args.keys or list(sources()):
+    for key in args.keys or list(sources(args.sources)):
         try:
-            p = download(key, force=args.force, check=not args.no_check, rehash=args.recheck)
+            p = download(key, force=args.force, check=not args.no_check, rehash=args.recheck, path=args.sources)
         except OfficialDataError as err:
             print(f"error: {err}", file=sys.stderr)
             status = 1
             continue
-        lock = read_lock(key)
+        lock = read_lock(key, args.sources)
         print(f"{key}: {p} ({lock['bytes']:,} bytes, SHA-256 {lock['sha256']}, downloaded {lock['downloaded_at']}, "
               f"years {lock['years']})")
     return status
