@@ -136,7 +136,7 @@ HEADER = ["Région", "Ancienne région", "Département", "Zone d'emploi", "EPCI"
 
 def _row(com, na38, ape, values, ze="2815", epci="200023414", dep="76"):
     label = {"CA": "CA Fabrication de denrées alimentaires", "GZ": "GZ Commerce",
-             "MN": "MN Activités ; soutien"}[na38]
+             "MN": "MN Activités ; soutien", "nca": "nca Non classé"}[na38]
     return ["Normandie", "Haute-Normandie", "Seine-Maritime", "Rouen", "Métropole", com, com, "GS1 Industrie",
             label, label, "10 Ind. alimentaires", f"{ape} Transformation", "28", "23", dep, ze, epci, com, ape,
             *["" if v is None else str(v) for v in values]]
@@ -235,6 +235,14 @@ def test_official_bad_values_name_the_column(tmp_path):
     rows = [_row("76540", "CA", "1011Z", [1, 10, 1, 10]), _row("76451", "CA", "1011Z", [1, "douze", 1, 12])]
     with pytest.raises(oa.OfficialAggregateError, match="Effectifs salariés 2019"):
         oa.aggregate(_write(tmp_path / "bad.csv", rows))
+    rows = [_row("76540", "CA", "1011Z", [1, 10, 1, 10]), _row("76451", "CA", "1011Z", [1, 4, 1, -2])]
+    with pytest.raises(oa.OfficialAggregateError, match="1 row.* negative headcount"):
+        oa.aggregate(_write(tmp_path / "negative.csv", rows))
+    # a row without an A38 sector is left out of the tables and counted, not an error
+    rows = [_row("76540", "CA", "1011Z", [1, 10, 1, 10]), _row("76451", "nca", "0000Z", [1, 6, 1, 7])]
+    a = oa.aggregate(_write(tmp_path / "nca.csv", rows))
+    assert set(a.tables["ze2020"]["a38"]) == {"CA"}
+    assert a.diagnostics["dep"]["jobs_left_out_unclassified_sector"].tolist() == [6.0, 7.0]
     with open(tmp_path / "foreign.csv", "w", encoding="utf-8") as f:
         f.write("a;b;c\n1;2;3\n")
     with pytest.raises(oa.official.DownloadRefusedError, match="not the URSSAF commune x APE table"):

@@ -155,7 +155,9 @@ def load_commune_a38(con, path: Path | str, fmt: str | None = None) -> list[int]
     ``file_epci``, ``file_dep`` (the file's own zonings) and per year ``y``: ``emp_y`` (sum of the
     known headcounts, NULL when none), ``miss_y`` (cells with establishments but no headcount),
     ``cells_y`` (cells with any value). About 35,000 communes x 20 sectors at national size.
-    Values that are not numbers raise :class:`OfficialAggregateError` naming the column.
+    A row whose sector is not written 'XX label' gets ``a38`` NULL (left out of the area tables and
+    counted by :func:`aggregate`); an empty commune code becomes ''. Values that are not numbers
+    (or negative headcounts) raise :class:`OfficialAggregateError` naming the column.
     """
     import duckdb
 
@@ -169,14 +171,13 @@ def load_commune_a38(con, path: Path | str, fmt: str | None = None) -> list[int]
     num = lambda c: f"CAST({_ident(c)} AS DOUBLE)"  # noqa: E731
     opt = lambda k: f"any_value(CAST({_ident(lay[k])} AS VARCHAR))" if lay.get(k) else "NULL"  # noqa: E731
     sector = f"CAST({_ident(lay['secteur_na38'])} AS VARCHAR)"
-    parts = [f"CAST({_ident(lay['code_commune'])} AS VARCHAR) AS com",
-             f"split_part({sector}, ' ', 1) AS a38",
+    valid = f"regexp_full_match(coalesce({sector}, ''), '[A-Z]{{2}}( .*)?')"
+    parts = [f"coalesce(CAST({_ident(lay['code_commune'])} AS VARCHAR), '') AS com",
+             f"CASE WHEN {valid} THEN split_part({sector}, ' ', 1) END AS a38",
              f"any_value(NULLIF(regexp_replace({sector}, '^\\S+\\s*', ''), '')) AS a38_label",
              f"{opt('code_zone_d_emploi')} AS file_ze2020", f"{opt('code_epci')} AS file_epci",
              f"{opt('code_departement')} AS file_dep",
-             f"count(*) FILTER (WHERE {_ident(lay['code_commune'])} IS NULL) AS bad_commune",
-             f"count(*) FILTER (WHERE NOT regexp_full_match(coalesce({sector}, ''), '[A-Z]{{2}}( .*)?')) AS bad_sector",
-             f"count(*) FILTER (WHERE {num(lay['emp'][years[0]])} < 0) AS bad_negative"]
+             f"count(*) FILTER (WHERE least({', '.join(num(lay['emp'][y]) for y in years)}) < 0) AS bad_negative"]
     for y in years:
         e, n = num(lay["emp"][y]), num(lay["est"][y])
         parts += [f"sum({e}) AS emp_{y}",
@@ -185,14 +186,12 @@ def load_commune_a38(con, path: Path | str, fmt: str | None = None) -> list[int]
     sql = f"CREATE OR REPLACE TEMP TABLE _ca AS SELECT {', '.join(parts)} FROM {_reader(path, fmt, types)} GROUP BY ALL"
     try:
         con.execute(sql)
-        bad = con.execute("SELECT sum(bad_commune), sum(bad_sector), sum(bad_negative) FROM _ca").fetchone()
+        negative = con.execute("SELECT sum(bad_negative) FROM _ca").fetchone()[0]
     except duckdb.Error as err:
         raise OfficialAggregateError(f"{origin}: DuckDB cannot read the file as the commune x APE export: {err}") from err
-    problems = {name: int(v) for name, v in zip([lay["code_commune"], lay["secteur_na38"], lay["emp"][years[0]]], bad)
-                if v}
-    if problems:
-        raise OfficialAggregateError(f"{origin}: rows with an empty commune code, a sector not written 'XX label' or a "
-                                     f"negative headcount, by column: {problems}")
+    if negative:
+        raise OfficialAggregateError(f"{origin}: {int(negative)} row(s) with a negative headcount in the columns "
+                                     f"'{lay['emp'][years[0]]}' ... '{lay['emp'][years[-1]]}'")
     return years
 
 
@@ -201,7 +200,7 @@ def commune_a38(path: Path | str, fmt: str | None = None) -> tuple[pd.DataFrame,
     con = _connect()
     try:
         years = load_commune_a38(con, path, fmt)
-        return con.execute("SELECT * EXCLUDE (bad_commune, bad_sector, bad_negative) FROM _ca").fetchdf(), years
+        return con.execute("SELECT * EXCLUDE (bad_negative) FROM _ca").fetchdf(), years
     finally:
         con.close()
 
@@ -340,7 +339,8 @@ def aggregate(path: Path | str | None = None, fmt: str | None = None, *, levels=
     :func:`analysis.loaders.employment.load_urssaf_ze2020_a38` (``<level>``,
     ``<level>_name``, ``a38``, ``a38_label``, ``a21``, ``a5``, ``year``, ``employment``);
     ``diagnostics[level]`` (one row per level x year: cells with a missing headcount, the
-    area x A38 cells made NaN by them, the jobs known beside them); ``diagnostics['crosswalk']``
+    area x A38 cells made NaN by them, the jobs known beside them, the jobs of communes the
+    crosswalk cannot place and of rows without an A38 sector, both left out); ``diagnostics['crosswalk']``
     (file communes by ``how`` with their jobs in the last year); ``crosswalk`` (per commune).
     """
     if partial not in ("missing", "sum_known"):
@@ -364,13 +364,15 @@ def aggregate(path: Path | str | None = None, fmt: str | None = None, *, levels=
                              "GROUP BY a38").fetchdf().set_index("a38")["a38_label"]
         xw = crosswalk(fc[["com", "file_ze2020", "file_epci", "file_dep"]], history)
         con.register("_xw", xw[["com", "ze2020", "epci", "dep"]])
+        unclassified = con.execute("SELECT " + ", ".join(f"sum(emp_{y})" for y in years)
+                                   + " FROM _ca WHERE a38 IS NULL").fetchone()
         tables, diags = {}, {}
         sums = ", ".join(f"sum(c.emp_{y}) AS emp_{y}, sum(c.miss_{y}) AS miss_{y}, sum(c.cells_{y}) AS cells_{y}"
                          for y in years)
         for level in levels:
             wide = con.execute(
                 f"SELECT x.{level} AS {level}, c.a38, {sums} FROM _ca c JOIN _xw x ON c.com = x.com "
-                f"WHERE x.{level} IS NOT NULL AND x.{level} <> 'ZZZZZZZZZ' GROUP BY ALL").fetchdf()
+                f"WHERE x.{level} IS NOT NULL AND x.{level} <> 'ZZZZZZZZZ' AND c.a38 IS NOT NULL GROUP BY ALL").fetchdf()
             unplaced = con.execute(
                 "SELECT " + ", ".join(f"sum(c.emp_{y})" for y in years) + f" FROM _ca c LEFT JOIN _xw x ON c.com = x.com "
                 f"WHERE x.{level} IS NULL OR x.{level} = 'ZZZZZZZZZ'").fetchone()
@@ -391,6 +393,7 @@ def aggregate(path: Path | str | None = None, fmt: str | None = None, *, levels=
             d["area_a38_cells_affected"] = d["year"].map(hit.groupby("year").size()).fillna(0).astype(int)
             d["jobs_known_in_affected_cells"] = d["year"].map(hit.groupby("year")["known"].sum()).fillna(0.0)
             d["jobs_left_out_unplaced_communes"] = [float(v or 0.0) for v in unplaced]
+            d["jobs_left_out_unclassified_sector"] = [float(v or 0.0) for v in unclassified]
             d["partial"] = partial
             diags[level] = d
     finally:
