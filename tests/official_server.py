@@ -59,9 +59,13 @@ class State:
         return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
 
     def table(self) -> tuple[list[str], list[list[str]]]:
-        text = self.body.decode("utf-8-sig")
-        rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-        return rows[0], rows[1:]
+        """Header and rows of the served CSV (parsed once per body)."""
+        key = hashlib.sha1(self.body).digest()
+        if getattr(self, "_parsed_key", None) != key:
+            rows = list(csv.reader(io.StringIO(self.body.decode("utf-8-sig")), delimiter=";"))
+            self._parsed = (rows[0], rows[1:])
+            self._parsed_key = key
+        return self._parsed
 
 
 class _Handler(BaseHTTPRequestHandler):
