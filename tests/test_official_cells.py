@@ -131,5 +131,9 @@ def test_official_nb01_cell_online_with_a_synthetic_file(empty_official, tmp_pat
     ref = mp.estimate(zp, spec="log", method="ols", weighted=True, cov="cluster")
     row = got[(got["definition"] == "footnote17") & (got["method"] == "ols")].iloc[0]
     assert row["beta"] == pytest.approx(ref["beta"]) and row["n"] == ref["n"] > 50
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv(official.OFFICIAL_SWITCH_ENV, "offline")  # what `make test` should set for nbval
+        assert not official.available()
+        assert _run(NB01_CELL, dict(ns)) == [official.not_downloaded_message()]
     shutil.rmtree(empty_official)
     assert not official.available()
