@@ -178,3 +178,16 @@ def test_official_command_line(portal, rouen_bytes, capsys):
     assert official.main(["--sources", str(portal.csv_path), "--force"]) == 1
     assert "HTML or JSON" in capsys.readouterr().err
     assert official.sha256_of(official.local_path(path=portal.csv_path)) == hashlib.sha256(rouen_bytes).hexdigest()
+
+
+def test_official_new_export_validators_with_unchanged_dataset_dates_only_log(portal, rouen_bytes, caplog):
+    official.download(path=portal.csv_path)
+    portal.state.body = rouen_bytes.replace(b";1;", b";4;", 1)  # new ETag, same dataset dates and record count
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", official.UpstreamChangedWarning)
+        r = official.check_upstream(path=portal.csv_path)
+    assert r["changed"] is False and "metadata.modified" in r["checked"]
+    assert "HTTP validators changed" in caplog.text and "RECHECK=1" in caplog.text
+    with pytest.warns(official.UpstreamChangedWarning, match="sha256"):
+        assert official.check_upstream(path=portal.csv_path, rehash=True)["changed"] is True
+    assert not list(official.local_path(path=portal.csv_path).parent.glob("*.part"))

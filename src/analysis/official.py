@@ -486,14 +486,17 @@ def check_upstream(key: str = URSSAF_COMMUNE_APE, *, rehash: bool = False, timeo
 
     Returns ``{"changed": bool, "reasons": [...], "checked": [...]}`` where ``checked`` names
     the validators the server gave (etag, last_modified, content_length, metadata dates,
-    sha256 when ``rehash``). Nothing is replaced: run ``make official FORCE=1`` to update.
+    sha256 when ``rehash``). The dataset's dates from the portal's metadata endpoint decide when
+    the server gives them (HTTP validators of an export generated on the fly may change while the
+    data do not: that is logged, not warned); otherwise the HTTP validators decide. Nothing is
+    replaced: run ``make official FORCE=1`` to update.
     """
     s = source(key, path)
     lock = read_lock(key, path)
     if lock is None:
         raise OfficialFileMissingError(not_downloaded_message(key, path))
     session = session or _session()
-    reasons, checked = [], []
+    http_reasons, meta_reasons, checked = [], [], []
     old_http = lock.get("http") or {}
     if s.format != "records":
         try:
@@ -514,16 +517,25 @@ def check_upstream(key: str = URSSAF_COMMUNE_APE, *, rehash: bool = False, timeo
             if old is not None and new is not None:
                 checked.append(field)
                 if old != new:
-                    reasons.append(f"{field} {old!r} -> {new!r}")
+                    http_reasons.append(f"{field} {old!r} -> {new!r}")
     old_meta, new_meta = lock.get("metadata") or {}, _metadata(s, session, timeout)
+    meta_checked = False
     for field in ("modified", "data_processed", "records_count"):
         if old_meta.get(field) is not None and new_meta.get(field) is not None:
             checked.append(f"metadata.{field}")
+            meta_checked = True
             if old_meta[field] != new_meta[field]:
-                reasons.append(f"metadata {field} {old_meta[field]!r} -> {new_meta[field]!r}")
+                meta_reasons.append(f"metadata {field} {old_meta[field]!r} -> {new_meta[field]!r}")
+    reasons = meta_reasons + http_reasons
+    if meta_checked and not meta_reasons and http_reasons:
+        # an export generated on the fly may get new HTTP validators while the dataset is unchanged
+        log.warning("official %s: the export's HTTP validators changed (%s) but the dataset's dates did not; "
+                    "run `make official RECHECK=1` to compare SHA-256s", key, "; ".join(http_reasons))
+        reasons = []
     if rehash or not checked:
         if rehash:
-            fd, tmp_name = tempfile.mkstemp(prefix="official-recheck-", suffix=".part")
+            folder = local_path(key, path).parent  # beside the copy: the national file is large
+            fd, tmp_name = tempfile.mkstemp(dir=folder, prefix="recheck-", suffix=".part")
             os.close(fd)
             tmp = Path(tmp_name)
             try:
