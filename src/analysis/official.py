@@ -48,7 +48,7 @@ import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from .paths import DATA_DIR, env_path
 from .registry import DataError, cache_dir

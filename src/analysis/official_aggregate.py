@@ -11,7 +11,12 @@ geography) and summed again. The result has exactly the columns and dtypes of
 functions take it unchanged.
 
 Units and coverage: salaried headcount at 31 December, private employers (régime général: no
-MSA agriculture, no public-law employers), every year of the file (2006 onwards).
+MSA agriculture, no public-law employers), every year of the file (2006 onwards). Geography: the
+areas of the INSEE 2024 commune table (ZE2020, EPCI 2024, départements), whatever the vintage of
+the file's communes.
+
+Dependencies: this module reads files (DuckDB) and uses :mod:`analysis.geography` for the
+crosswalk; it knows no method. :mod:`analysis.official_panels` feeds its tables to the estimators.
 
 Missing is not zero:
 
@@ -413,7 +418,12 @@ def ze2020_a38(path: Path | str | None = None, **kwargs) -> pd.DataFrame:
 
 
 def epci_a38(path: Path | str | None = None, **kwargs) -> pd.DataFrame:
-    """EPCI (2024, SIREN) x A38 x year table; columns ``epci``, ``epci_name``, then as ZE2020 x A38."""
+    """EPCI (2024, SIREN) x A38 x year table; columns ``epci``, ``epci_name``, then as ZE2020 x A38.
+
+    EPCI of the 2024 commune table: Paris and the communes of the 11 EPT count in the Métropole du
+    Grand Paris (200054781), the Métropole de Lyon is 200046977; the 4 island communes outside any
+    EPCI are left out at this level (their jobs are in ``jobs_left_out_unplaced_communes``).
+    """
     return aggregate(path, levels=("epci",), **kwargs).tables["epci"]
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import pandas as pd
