@@ -67,3 +67,16 @@ profile: venv
 
 clean-cache: venv
 	$(BIN)/python -c "import shutil, analysis.registry as r; shutil.rmtree(r.cache_dir(), ignore_errors=True); print('removed', r.cache_dir())"
+
+# Official national files, for users with internet (README, "Official national sources"): the sources of
+# data/official_sources.csv go to <cache>/official/<key>/ with a lock file (SHA-256, size, date, URL). A later run
+# reuses the verified copy and warns if upstream changed; FORCE=1 downloads again; RECHECK=1 compares SHA-256s with
+# a fresh download when the server gives no ETag / Last-Modified / size.
+.PHONY: official bench-official
+official: venv
+	$(BIN)/python -m analysis.official $(if $(FORCE),--force) $(if $(RECHECK),--recheck)
+
+# Time and peak memory of the DuckDB aggregation (ZE2020, EPCI, département x A38, every year) on a synthetic
+# file of national size (written once into <cache>/official/bench/; timing only, never results).
+bench-official: venv
+	$(BIN)/python -m analysis.official_aggregate bench

@@ -1,0 +1,139 @@
+"""The ready-to-paste notebook cells of the official path (``pytest -k official``).
+
+``NB01_CELL`` goes after the URSSAF ZE2020 estimates of notebook 01 (it uses ``classification``,
+``region_2020``, ``URSSAF_SPECS``, ``GAP_TOLERANCE``, ``results``, ``panels``, ``COLUMNS``);
+``NB02_CELL`` after the métropole proxies of notebook 02 (``FIVE``, ``metro``). Offline (the
+nbval path) each prints one line; online they add the cited windows. Both branches run here:
+offline with an empty official folder, online after a loopback download (tests/official_server.py).
+"""
+
+import contextlib
+import io
+import shutil
+
+import pandas as pd
+import pytest
+from official_server import LoopbackPortal
+
+from analysis import dynamics, geography, official, official_panels
+from analysis import multiplier as mp
+from analysis.loaders import employment as E
+from analysis.registry import fetch
+
+NB01_CELL = '''\
+# NBVAL_CHECK_OUTPUT
+from analysis import official, official_panels
+
+if official.available():
+    official_results, official_zone_panels = official_panels.multiplier_estimates(
+        classification, region_2020, windows=[official_panels.MULTIPLIER_WINDOW], specs=URSSAF_SPECS,
+        tolerance=GAP_TOLERANCE)
+    panels.update(official_zone_panels)
+    results = pd.concat([results, official_results], ignore_index=True)
+    print(official.provenance_note())
+    for (data, window, definition), p in official_zone_panels.items():
+        print(f"{data} {window} {definition}: zones by status {mp.drop_counts(p).to_dict()}")
+    print(official_results[COLUMNS].round(3).to_string(index=False))
+else:
+    print(official.not_downloaded_message())
+'''
+
+NB02_CELL = '''\
+# NBVAL_CHECK_OUTPUT
+from analysis import official, official_panels
+
+if official.available():
+    official_growth = official_panels.metropole_growth(list(FIVE), *official_panels.METROPOLE_WINDOW)
+    print(official.provenance_note())
+    shown = official_growth.assign(metropole=official_growth["code"].map(FIVE),
+                                   growth_pct=100 * official_growth["growth"])
+    print("EPCI private employment growth 2017-2020, %:")
+    print(shown.pivot(index="metropole", columns="sector", values="growth_pct").round(1).to_string())
+    print(f"A38 cells missing in 2017 or 2020: {int(official_growth['gap_cells'].sum())}, holding "
+          f"{official_growth['gap_jobs'].sum():,.0f} jobs in the other year")
+    metro["EPCI industry 2017-2020 (official)"] = (100 * official_growth.query("sector == 'industry'")
+                                                   .set_index("code")["growth"]).rename(index=FIVE)
+else:
+    print(official.not_downloaded_message())
+'''
+
+
+def _run(cell: str, namespace: dict) -> list[str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(cell, "<notebook cell>", "exec"), namespace)
+    return out.getvalue().splitlines()
+
+
+@pytest.fixture
+def empty_official(tmp_path, monkeypatch):
+    monkeypatch.setenv(official.OFFICIAL_DIR_ENV, str(tmp_path / "official"))
+    return tmp_path / "official"
+
+
+def test_official_cells_offline_print_one_line(empty_official):
+    assert not official.available()
+    for cell in (NB01_CELL, NB02_CELL):
+        assert cell.startswith("# NBVAL_CHECK_OUTPUT\n")
+        lines = _run(cell, {"pd": pd, "mp": mp, "FIVE": {}, "metro": pd.DataFrame()})
+        assert lines == [official.not_downloaded_message()]
+    assert lines[0].startswith("Official file not downloaded (URSSAF urssaf_commune_ape, "
+                               "https://open.urssaf.fr/explore/dataset/")
+    assert "run `make official`" in lines[0]
+    assert official.provenance_note().startswith("offline path")
+
+
+def _install_through_portal(body: bytes, tmp_path) -> None:
+    """Download ``body`` from a loopback portal to where the default data/official_sources.csv expects it."""
+    default = official.source()
+    with LoopbackPortal(body) as portal:
+        sources = portal.sources_csv(tmp_path / "sources.csv", filename=default.filename)
+        official.download(path=sources)
+    assert official.available()
+
+
+def test_official_nb02_cell_online_with_the_rouen_extract(empty_official, tmp_path):
+    _install_through_portal(fetch(E.URSSAF_COMMUNE_APE_ROUEN).read_bytes(), tmp_path)
+    ns = {"pd": pd, "FIVE": {"200023414": "Rouen"}, "metro": pd.DataFrame(index=["Rouen"])}
+    lines = _run(NB02_CELL, ns)
+    assert lines[0].startswith("official path (URSSAF urssaf_commune_ape export downloaded ")
+    ref = dynamics.employment_growth("epci", "200023414", 2017, 2020, "industry", source="urssaf_commune_ape_rouen")
+    assert ns["metro"].loc["Rouen", "EPCI industry 2017-2020 (official)"] == pytest.approx(100 * ref["growth"].iloc[0])
+    assert any(line.startswith("Rouen") and "-1.5" in line for line in lines)  # industry -1.5 %
+    assert "A38 cells missing in 2017 or 2020: 0" in lines[-1]
+    # the aggregates are cached beside the file, keyed by its SHA-256
+    folder = official.local_path().parent
+    assert len(list(folder.glob("aggregates-*-v1/epci_a38.parquet"))) == 1
+
+
+def test_official_nb01_cell_online_with_a_synthetic_file(empty_official, tmp_path):
+    import official_synthetic
+
+    path = tmp_path / "synthetic.csv"
+    official_synthetic.write_national_file(path, communes=400, seed=3)
+    _install_through_portal(path.read_bytes(), tmp_path)
+    classification = mp.load_sector_classification()
+    region_2020 = geography.main_zones(geography.area_communes("ze2020"), zoning="reg").set_index("code")["reg"]
+    specs = [("log", "ols", True, False), ("log", "iv", True, False)]
+    cols = ["data", "window", "definition", "spec", "method", "weighted", "beta", "m", "n"]
+    ns = {"pd": pd, "mp": mp, "classification": classification, "region_2020": region_2020, "URSSAF_SPECS": specs,
+          "GAP_TOLERANCE": 0.01, "results": pd.DataFrame(columns=cols), "panels": {}, "COLUMNS": cols}
+    lines = _run(NB01_CELL, ns)
+    assert lines[0].startswith("official path")
+    got = ns["results"]
+    assert len(got) == 3 * len(specs) and set(got["data"]) == {official_panels.DATA_LABEL}
+    assert set(got["window"]) == {"2007-2023"}
+    # same numbers as the estimators called by hand on the aggregated panel
+    panel = official_panels.ze2020_a38_panel()
+    emp = mp.zone_employment(panel, region_2020, zone="ze2020", sector="a38")
+    zp = mp.zone_panel(emp, mp.sector_groups(classification, "a38", "footnote17"), 2007, 2023, regions=region_2020,
+                       tolerance=0.01)
+    ref = mp.estimate(zp, spec="log", method="ols", weighted=True, cov="cluster")
+    row = got[(got["definition"] == "footnote17") & (got["method"] == "ols")].iloc[0]
+    assert row["beta"] == pytest.approx(ref["beta"]) and row["n"] == ref["n"] > 50
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv(official.OFFICIAL_SWITCH_ENV, "offline")  # what `make test` should set for nbval
+        assert not official.available()
+        assert _run(NB01_CELL, dict(ns)) == [official.not_downloaded_message()]
+    shutil.rmtree(empty_official)
+    assert not official.available()
