@@ -75,7 +75,10 @@ def _module_dependencies(module_name: str) -> list[str]:
             continue
         seen.append(name)
         for obj in list(vars(sys.modules[name]).values()):
-            dep = obj.__name__ if inspect.ismodule(obj) else getattr(obj, "__module__", None)
+            try:
+                dep = obj.__name__ if inspect.ismodule(obj) else getattr(obj, "__module__", None)
+            except Exception:  # noqa: BLE001 - an exotic object without a usable __module__
+                continue
             if isinstance(dep, str) and dep.split(".")[0] == top and dep not in seen:
                 todo.append(dep)
     return sorted(seen)
