@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..cache import parsed
 
-from ..validate import (SchemaError, ascii_fold, check_codes, check_non_negative, check_order, check_range,
+from ..validate import (SchemaError, ascii_fold, check_codes, check_non_negative, check_range,
                         check_rows, check_shares, check_unique, read_json_records, require_columns, to_number)
 from ..validate import source_name as _src
 from .energy import COM, DEP, region_codes_from_names
