@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed-stamp
 unexport MPLBACKEND
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv data notebooks scoreboard figures reproduce test unit nbval lab site profile clean-cache
+.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile clean-cache prune-cache
 
 help:
 	@echo "make reproduce  - install, build the data cache, execute every notebook, export figures, write the scoreboard"
 	@echo "make test       - unit tests and nbval regression tests of every notebook"
 	@echo "make data | notebooks | scoreboard | figures | site | lab | profile TI=ti-8416"
+	@echo "make browser (Chromium for the site test) | clean-cache | prune-cache"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 on PATH (set PYTHON=/path/to/python3.11)"; exit 2; }
@@ -24,6 +25,22 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Headless Chromium for the site test: the Debian packages chromium and chromium-driver, installed
+# with apt-get when missing (as root, or with sudo); otherwise the error names the packages.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then exit 0; fi; \
+	pkgs="chromium chromium-driver"; \
+	if command -v apt-get >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else sudo=none; fi; \
+	  if [ "$$sudo" != none ]; then \
+	    echo "installing the Debian packages $$pkgs (headless browser of the site test)"; \
+	    $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$pkgs >/dev/null \
+	      && command -v chromium >/dev/null && command -v chromedriver >/dev/null && exit 0; \
+	  fi; \
+	fi; \
+	echo "error: the site test needs headless Chromium: install the Debian packages $$pkgs (apt-get install $$pkgs), then run make test again" >&2; \
+	exit 2
 
 data: venv
 	$(BIN)/python -m analysis.build_cache
@@ -48,7 +65,7 @@ reproduce: venv
 	$(BIN)/python -m analysis.figures
 
 # Tests never write into the working tree: results and figures go to a temporary folder.
-test: venv
+test: venv browser
 	@tmp=$$(mktemp -d); \
 	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures \
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
@@ -65,8 +82,13 @@ profile: venv
 	@test -n "$(TI)" || (echo "usage: make profile TI=<territory id, e.g. ti-8416>"; exit 2)
 	$(BIN)/python -m analysis.profile $(TI)
 
+# Remove the whole data cache (verified raw files and parsed tables); the next run rebuilds it.
 clean-cache: venv
 	$(BIN)/python -c "import shutil, analysis.registry as r; shutil.rmtree(r.cache_dir(), ignore_errors=True); print('removed', r.cache_dir())"
+
+# Keep the cache but remove tables of earlier parser/data versions and leftovers of killed builds.
+prune-cache: venv
+	$(BIN)/python -m analysis.build_cache --prune
 
 # Official national files, for users with internet (README, "Official national sources"): the sources of
 # data/official_sources.csv go to <cache>/official/<key>/ with a lock file (SHA-256, size, date, URL). A later run

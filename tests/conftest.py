@@ -14,10 +14,14 @@ if "ANALYSIS_DATA_MIRROR" not in os.environ and DEFAULT_MIRROR.is_dir():
 
 @pytest.fixture
 def mirror() -> Path:
-    path = os.environ.get("ANALYSIS_DATA_MIRROR")
+    """The mirror folder, absolute: a relative ANALYSIS_DATA_MIRROR is taken from the repository root
+    (as the package does), never from the test's working directory."""
+    from analysis.paths import env_path
+
+    path = env_path("ANALYSIS_DATA_MIRROR")
     assert path and Path(path, "MANIFEST.csv").is_file(), (
         "set ANALYSIS_DATA_MIRROR to the public-data mirror (the folder with MANIFEST.csv)")
-    return Path(path)
+    return path
 
 
 def one_row(df, column=None, **where):

@@ -1,5 +1,5 @@
 """The HTML report opens in headless Chromium, lists every notebook and the scoreboard counts,
-and every link resolves (no 404). Needs Debian's chromium and chromium-driver (.ci/run installs them)."""
+and every link resolves (no 404). Needs Debian's chromium and chromium-driver (`make browser` installs them)."""
 
 import functools
 import http.server
@@ -37,7 +37,7 @@ def browser():
     from selenium.webdriver.chrome.service import Service
 
     binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert binary and driver, "install Debian's chromium and chromium-driver (see .ci/run)"
+    assert binary and driver, "install Debian's chromium and chromium-driver (make browser)"
     options = webdriver.ChromeOptions()
     options.binary_location = binary
     for flag in CHROMIUM_FLAGS:

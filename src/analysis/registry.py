@@ -60,6 +60,30 @@ class DataUnavailableError(DataError):
     """No mirror is configured and the upstream address could not be reached."""
 
 
+class CacheWriteError(DataError, OSError):
+    """A local file operation failed (disk full, cache path that is a file, permissions): the message
+    names the path and the real cause, never a download problem."""
+
+
+class RegistryFormatError(DataError, ValueError):
+    """A row of ``data/registry.csv`` has a malformed value."""
+
+
+def file_mode() -> int:
+    """Permission bits for a new cache file: 0o666 minus the process umask (as ``open`` would give),
+    so that a cache shared by a team (umask 002) is group-writable; temporary files are 0o600."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @dataclass(frozen=True)
 class Entry:
     """One row of the dataset registry."""
@@ -88,7 +112,19 @@ def _read_registry(path: str) -> dict[str, Entry]:
             raise DataError(f"{path}: missing column(s) {sorted(missing)}")
         entries = {}
         for row in reader:
-            entry = Entry(**{c: row[c] for c in REGISTRY_COLUMNS} | {"bytes": int(row["bytes"])})
+            where = f"{path}, line {reader.line_num} (key {row.get('key')!r})"
+            if any(row[c] is None for c in REGISTRY_COLUMNS):
+                raise RegistryFormatError(f"{where}: the row has fewer fields than the header {REGISTRY_COLUMNS}; "
+                                          f"quote values that contain commas")
+            size = (row["bytes"] or "").strip()
+            if not size.isdigit():
+                raise RegistryFormatError(
+                    f"{where}: column 'bytes' is {row['bytes']!r}; write the file size as a whole number of bytes "
+                    f"without separators (e.g. {re.sub(r'[^0-9]', '', size) or '63644'}), as in MANIFEST.csv")
+            if not re.fullmatch(r"[0-9a-f]{64}", row["sha256"]):
+                raise RegistryFormatError(f"{where}: column 'sha256' is {row['sha256']!r}; expected 64 lower-case "
+                                          f"hexadecimal digits (the file's SHA-256, as in MANIFEST.csv)")
+            entry = Entry(**{c: row[c] for c in REGISTRY_COLUMNS} | {"bytes": int(size)})
             if entry.key in entries:
                 raise DataError(f"{path}: duplicate key {entry.key!r}")
             entries[entry.key] = entry
@@ -145,25 +181,52 @@ def _mirror_downloader(source: Path):
     return copy
 
 
+def _cache_folder(target_dir: Path) -> None:
+    """Create ``target_dir`` or raise :class:`CacheWriteError` naming the path (e.g. a file is in the way)."""
+    for parent in [target_dir, *target_dir.parents]:
+        if parent.exists() and not parent.is_dir():
+            raise CacheWriteError(
+                f"the cache path {parent} is a file, not a folder ({CACHE_ENV}={os.environ.get(CACHE_ENV, '<unset>')}). "
+                f"Remove or rename it, or point {CACHE_ENV} at a folder."
+            )
+        if parent.is_dir():
+            break
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CacheWriteError(f"cannot create the cache folder {target_dir} ({err.__class__.__name__}: {err}). "
+                              f"Point {CACHE_ENV} at a writable folder.") from err
+
+
 def fetch(key: str) -> Path:
     """Path to a hash-verified local copy of dataset ``key``.
 
-    Raises :class:`UnknownDatasetError`, :class:`MirrorFileMissingError`,
-    :class:`DataHashError` (naming file, expected and actual hash) or
-    :class:`DataUnavailableError` (naming the variable to set).
+    A copy already in the cache whose SHA-256 matches is served as it is (even if the mirror
+    lacks the file). Raises :class:`UnknownDatasetError`, :class:`MirrorFileMissingError`,
+    :class:`DataHashError` (naming file, expected and actual hash),
+    :class:`DataUnavailableError` (naming the variable to set) or :class:`CacheWriteError`
+    (a local failure: disk full, unwritable cache, naming the path and the cause).
     """
+    import requests
+
     e = entry(key)
     target_dir = cache_dir() / "raw" / Path(e.file).parent
+    _cache_folder(target_dir)
     mirror = mirror_dir()
     kwargs = {}
     if mirror is not None:
         source = mirror / e.file
-        if not source.is_file():
-            raise MirrorFileMissingError(
-                f"{e.file} is missing from the mirror {mirror} ({MIRROR_ENV}). "
-                f"Copy it there from {e.raw_url} (official page: {e.official_page})."
-            )
-        kwargs["downloader"] = _mirror_downloader(source)
+        copy = _mirror_downloader(source)
+
+        def from_mirror(url, output_file, pooch_obj):  # only called when no verified copy is cached
+            if not source.is_file():
+                raise MirrorFileMissingError(
+                    f"{e.file} is missing from the mirror {mirror} ({MIRROR_ENV}) and the cache {target_dir} holds no "
+                    f"verified copy. Copy it there from {e.raw_url} (official page: {e.official_page})."
+                )
+            copy(url, output_file, pooch_obj)
+
+        kwargs["downloader"] = from_mirror
     log.info("fetching %s", e.file)
     pooch.get_logger().setLevel(logging.WARNING)
     try:
@@ -187,7 +250,9 @@ def fetch(key: str) -> Path:
             f"{e.file}: SHA-256 mismatch for the copy from {origin}: expected {e.sha256}, got {found.group(1)}. "
             f"The file was not written to the cache. {fix}"
         ) from err
-    except OSError as err:  # requests' ConnectionError and HTTPError are OSErrors
+    except MirrorFileMissingError:
+        raise
+    except requests.exceptions.RequestException as err:  # network: ConnectionError, HTTPError, Timeout...
         status = getattr(getattr(err, "response", None), "status_code", None)
         if status is not None:
             raise DataUnavailableError(
@@ -199,4 +264,20 @@ def fetch(key: str) -> Path:
             f"Without network, set {MIRROR_ENV} to a folder holding the public-data mirror "
             f"(for example ../shared/data)."
         ) from err
-    return Path(path)
+    except OSError as err:  # local: disk full, permissions, a file where a folder should be
+        where = err.filename or target_dir
+        reading = mirror is not None and str(where).startswith(str(mirror))
+        raise CacheWriteError(
+            f"{e.file}: could not {'read the mirror copy' if reading else 'store the verified copy in the cache'} "
+            f"{where} ({err.__class__.__name__}: {err.strerror or err}). "
+            + (f"Check the permissions of {mirror}." if reading else
+               f"Free disk space, fix the folder's permissions, or point {CACHE_ENV} at a writable folder.")
+        ) from err
+    path = Path(path)
+    mode = file_mode()
+    if path.stat().st_mode & 0o777 != mode:
+        try:
+            os.chmod(path, mode)  # pooch's temporary files are 0o600: follow the umask instead
+        except OSError:
+            pass
+    return path

@@ -30,7 +30,8 @@ import pandas as pd
 from ..cache import parsed
 
 from ..validate import (CODE_COMMUNE, CODE_DEPARTEMENT, CODE_REGION, CODE_SIREN, CODE_ZONE_EMPLOI, SchemaError,
-                        check_codes, check_rows, check_unique, read_json_records, require_columns, to_number)
+                        check_codes, check_non_negative, check_rows, check_shares, check_sum_columns, check_total,
+                        check_unique, read_json_records, require_columns, to_number)
 from ..validate import source_name as _src
 
 # ---------------------------------------------------------------------------------------
@@ -133,6 +134,9 @@ def _parse_estel_ze2010(path: Path, key: str, by_sector: bool) -> pd.DataFrame:
     long["employment"] = to_number(long["employment"], source, "<year columns>")
     if long["employment"].isna().any():
         raise SchemaError(f"{source}: {int(long['employment'].isna().sum())} empty employment cell(s)")
+    check_non_negative(long, "employment", source, ids=["ze2010", "sector", "year"])
+    if by_sector:  # TT is the total of the five sectors (exactly, in the 2017 file)
+        check_total(long, ["ze2010", "year"], "sector", "TT", "employment", source, tolerance=0.5)
     long = long.sort_values(["ze2010", "sector", "year"], ignore_index=True)
     check_unique(long, ["ze2010", "sector", "year"], source)
     n_ze = long["ze2010"].nunique()
@@ -266,6 +270,11 @@ def _parse_census_functions_year(path: Path, year: int) -> pd.DataFrame:
             raise SchemaError(f"{source}: column {col!r} has non-numeric value(s) "
                               f"{raw.loc[bad, col].unique()[:5].tolist()}")
     raw = raw.rename(columns={"CODGEO": "commune", "LIBGEO": "commune_name", "REG": "reg", "DEP": "dep"})
+    for col in value_cols:
+        check_non_negative(raw, col, source, ids=["commune"])
+    # the 15 functions add up to ELTyy within the rounding of 15 weighted counts (at most 5 jobs seen)
+    parts = [c for c, stem in value_cols.items() if stem != "ELT" and CENSUS_FUNCTION_COLUMNS[stem][0] == "all"]
+    check_sum_columns(raw, f"ELT{yy}", parts, source, tolerance=8, ids=["commune"])
     check_codes(raw, "commune", RX_COMMUNE, source)
     check_codes(raw, "reg", RX_REG, source)
     check_codes(raw, "dep", RX_DEP, source)
@@ -412,6 +421,7 @@ def load_urssaf_commune_ape_rouen(path: Path) -> pd.DataFrame:
     base["year"] = np.concatenate([np.asarray(years)[year_idx]] * 2)
     base["variable"] = ["establishments"] * k + ["employment"] * k
     base["value"] = np.concatenate([est[row_idx, year_idx], emp[row_idx, year_idx]])
+    check_non_negative(base, "value", source, ids=["commune", "ape", "year", "variable"])
     out = base.sort_values(["commune", "ape", "year", "variable"], ignore_index=True)
     check_unique(out, ["commune", "ape", "year", "variable"], source)
     check_rows(out, source, 150_000, 250_000)
@@ -442,6 +452,7 @@ def _ze2020_a38_long(path: Path, ref_path: Path, source: str, eff_cols: dict[str
     check_codes(raw, "a5", r"AZ|BE|FZ|GU|OQ", source)
     out = _sector_years_long(raw, {"code_ze": "ze2020", "a38": "a38", "lib": "a38_label", "a21": "a21",
                                    "a5": "a5"}, eff_cols)
+    check_non_negative(out, "employment", source, ids=["ze2020", "a38", "year"])
     out = _add_ze2020_name(out, _ze2020_names(ref_path), source)
     out = out.sort_values(["ze2020", "a38", "year"], ignore_index=True)
     check_unique(out, ["ze2020", "a38", "year"], source)
@@ -503,6 +514,7 @@ def load_urssaf_france_a21(path: Path) -> pd.DataFrame:
         raise SchemaError(f"{source}: column 'code_ze' should only hold '00FR', got {sorted(set(raw['code_ze']))[:5]}")
     check_codes(raw, "a21", r"[A-Z]", source)
     out = _sector_years_long(raw, {"a21": "a21", "lib": "a21_label", "a5": "a5"}, eff_cols)
+    check_non_negative(out, "employment", source, ids=["a21", "year"])
     out = out.sort_values(["a21", "year"], ignore_index=True)
     check_unique(out, ["a21", "year"], source)
     check_rows(out, source, 60, 90)
@@ -593,6 +605,8 @@ def load_urssaf_totals_by_area(path: Path) -> pd.DataFrame:
         if part.empty:
             raise SchemaError(f"{source}: column 'echelon' has no {echelon!r} rows")
         check_codes(part, "code", rx, f"{source} ({echelon})")
+    check_non_negative(out, "employment", source, ids=["level", "code", "year"])
+    check_non_negative(out, "pct_of_france_2014", source, ids=["level", "code", "year"])
     out = out.sort_values(["level", "code", "year"], ignore_index=True)
     check_unique(out, ["level", "code", "year"], source)
     check_rows(out, source, 380_000, 430_000)
@@ -647,6 +661,10 @@ def load_estel_ze2020_total(path: Path, ref_path: Path) -> pd.DataFrame:
                           f"of one: {sorted(out.loc[is_part & ~out['ze2020'].isin(names.index), 'code'].unique())[:5]}")
     out = _add_ze2020_name(out, names, source)
     check_codes(out, "region_part", RX_REG, source, allow_na=True)
+    check_non_negative(out, "employment", source, ids=["code", "year"])
+    # the regional parts of an interregional zone add up to the zone within one job of rounding
+    check_total(out.assign(part=out["region_part"].fillna("zone")), ["ze2020", "year"], "part", "zone",
+                "employment", source, tolerance=1)
     out = out.sort_values(["ze2020", "code", "year"], ignore_index=True)
     check_unique(out, ["code", "year"], source)
     check_rows(out, source, 8_000, 9_500)
@@ -685,6 +703,8 @@ def load_estel_france_a5(path: Path) -> pd.DataFrame:
     out = out.sort_values(["sector", "year"], ignore_index=True)
     check_unique(out, ["sector", "year"], source)
     check_rows(out, source, 150, 180)
+    check_non_negative(out, "employment", source, ids=["sector", "year"])
+    check_total(out, ["year"], "sector", "TT", "employment", source, tolerance=0.5)
     return out
 
 
@@ -763,6 +783,8 @@ def _parse_indicators(path: Path, key: str, code_rx: str, attributes: list[str],
     long["unit"] = long["family"].map(INDICATOR_UNITS)
     long["value"] = pd.to_numeric(long["value"], errors="raise").astype(float)
     long = long[[*ids.columns, "indicator", "family", "year_start", "year_end", "unit", "value"]]
+    check_shares(long[long["family"].str.endswith("_pct")], "value", source, ids=["code", "indicator"])
+    check_non_negative(long[long["family"] == "population"], "value", source, ids=["code", "indicator"])
     check_unique(long, ["code", "indicator"], source)
     check_rows(long, source, *rows)
     return long.reset_index(drop=True)

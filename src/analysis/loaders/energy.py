@@ -19,7 +19,8 @@ import pandas as pd
 from ..cache import parsed
 from ..registry import DataError
 from ..validate import (CODE_COMMUNE, CODE_DEPARTEMENT, CODE_REGION, SchemaError, ascii_fold, check_codes,
-                        check_rows, check_unique, read_json_records, require_columns, to_number)
+                        check_non_negative, check_order, check_range, check_rows, check_shares, check_unique,
+                        read_json_records, require_columns, to_number)
 from ..validate import source_name as _src
 
 REG = CODE_REGION
@@ -606,10 +607,12 @@ def load_heat_networks_dpe(path) -> pd.DataFrame:
     year = df["reference"].where(df["reference"] != "Moyenne")
     df["reference_year"] = pd.to_numeric(year, errors="coerce").astype("Int64")
     for c in ["co2_kg_per_kwh", "co2_lca_kg_per_kwh"]:
-        if df[c].isna().any() or not df[c].between(0, 2).all():
-            raise SchemaError(f"{source}: column {c!r} has missing values or values outside 0-2 kgCO2/kWh")
-    if not df["renewable_recovered_pct"].dropna().between(0, 100).all():
-        raise SchemaError(f"{source}: column 'taux_enrr' has values outside 0-100 %")
+        check_range(df, c, source, 0, 2, allow_na=False, ids=["network_id"], unit="kgCO2/kWh")
+    check_shares(df, "renewable_recovered_pct", source, ids=["network_id"])
+    # Life-cycle content >= direct content on all but 39 networks (3.6 %) of the 2026 file:
+    # swapped columns (contenu_co2 <-> contenu_co2_acv) break it on most rows.
+    check_order(df, "co2_kg_per_kwh", "co2_lca_kg_per_kwh", source, ids=["network_id", "name"], max_share=0.1,
+                why="the life-cycle content contenu_co2_acv includes the direct one")
     check_unique(df, ["network_id"], source)
     check_rows(df, source, 1_000, 1_200)
     return df
@@ -688,6 +691,7 @@ def load_biomethane_injection_points(path) -> pd.DataFrame:
     })
     if df["is_open"].isna().any():
         raise SchemaError(f"{source}: field 'site_ouvert' has values other than 'True'/'False'")
+    check_non_negative(df, "capacity_gwh_per_year", source, ids=["project_id", "name"])
     check_codes(df, "com", COM, source, allow_na=True)
     check_codes(df, "com_current", COM, source)
     check_codes(df, "dep", DEP, source, allow_na=True)
@@ -773,6 +777,8 @@ def load_odre_consumption_region_naf(path) -> pd.DataFrame:
         raise SchemaError(f"{source}: column 'code_region' has value(s) {raw.loc[odd, 'code_region'].unique()[:5].tolist()}")
     check_codes(df, "naf2", r"\d{2}", source, allow_na=True)
     check_codes(df, "sector_group", r"[AITRX]", source, allow_na=True)
+    for c in ["consumption_mwh", "n_sites", "n_secret_meshes"]:
+        check_non_negative(df, c, source, ids=["year", "operator", "energy", "reg", "naf2"])
     check_unique(df, ["operator", "year", "energy", "category_code", "sector_group", "naf2", "reg", "reg_name"], source)
     check_rows(df, source, 17_000, 20_000)
     if not df["year"].between(2011, 2021).all():
@@ -821,8 +827,7 @@ def load_odre_wind_solar_capacity(path) -> pd.DataFrame:
     df = df.sort_values(["technology", "reg", "year"]).reset_index(drop=True)
     check_unique(df, ["year", "reg", "technology"], source)
     check_rows(df, source, 500, 540)
-    if (df["capacity_mw"].dropna() < 0).any():
-        raise SchemaError(f"{source}: negative capacity values")
+    check_non_negative(df, "capacity_mw", source, ids=["year", "reg", "technology"])
     return df
 
 

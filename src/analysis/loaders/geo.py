@@ -24,7 +24,8 @@ import pandas as pd
 from ..cache import geo, parsed
 
 from ..validate import (CODE_COMMUNE, CODE_DEPARTEMENT, CODE_REGION, CODE_SIREN, CODE_ZONE_EMPLOI, SchemaError,
-                        check_codes, check_rows, check_unique, require_columns, to_number)
+                        check_codes, check_fields, check_non_negative, check_order, check_rows, check_unique,
+                        require_columns, to_number)
 from ..validate import source_name as _src
 
 # Code formats (regex, full match).
@@ -569,9 +570,10 @@ def _etalab_epci(path) -> list[dict]:
         data = json.load(f)
     if not isinstance(data, list) or not data:
         raise SchemaError(f"{source}: expected a JSON list of EPCI")
-    for key in ("code", "nom", "type", "modeFinancement", "populationTotale", "populationMunicipale", "membres"):
-        if key not in data[0]:
-            raise SchemaError(f"{source}: missing field {key!r} in the EPCI records; they have {list(data[0])}")
+    check_fields(data, ("code", "nom", "type", "modeFinancement", "populationTotale", "populationMunicipale",
+                        "membres"), source)
+    check_fields([m for e in data for m in e["membres"]],
+                 ("code", "siren", "nom", "populationMunicipale", "populationTotale"), f"{source} [membres]")
     return data
 
 
@@ -612,6 +614,10 @@ def load_epci_communes(path) -> pd.DataFrame:
     for c in ("epci_population_municipale", "epci_population_totale", "population_municipale", "population_totale"):
         df[c] = to_number(df[c], source, c).astype("Int64")
     _nonempty(df, cols, source)
+    for c in ("population_municipale", "population_totale"):
+        check_non_negative(df, c, source, ids=["epci", "com"])
+    # population totale = municipale + comptés à part
+    check_order(df, "population_municipale", "population_totale", source, ids=["com", "com_name"])
     check_codes(df, "epci", SIREN, source)
     check_codes(df, "com", COM, source)
     check_codes(df, "com_siren", SIREN, source)

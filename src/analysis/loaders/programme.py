@@ -17,8 +17,8 @@ import pandas as pd
 
 from ..cache import parsed
 
-from ..validate import (SchemaError, ascii_fold, check_codes, check_rows, check_unique, read_json_records,
-                        require_columns, to_number)
+from ..validate import (SchemaError, ascii_fold, check_codes, check_non_negative, check_range,
+                        check_rows, check_shares, check_unique, read_json_records, require_columns, to_number)
 from ..validate import source_name as _src
 from .energy import COM, DEP, region_codes_from_names
 from .geo import read_appartenance_sheet
@@ -116,6 +116,10 @@ def load_metiers_2030(path) -> pd.DataFrame:
     for c in values.columns:
         values[c] = to_number(values[c], source, c)
     wide = pd.concat([ids, values], axis=1)
+    for c in ["effectifs_2019_milliers", "indice_specificite", "departs_fin_carriere_milliers"]:
+        check_non_negative(wide, c, source, ids=["fap", "reg"])
+    check_range(wide, "jeunes_debutants_milliers", source, high=0, ids=["fap", "reg"])  # written as negatives
+    check_shares(wide, "part_metier_region", source, scale=1, ids=["fap", "reg"])
     wide.insert(2, "fap_grouped", wide["fap"].str.contains(";"))
     df = wide.melt(id_vars=["fap", "fap_name", "fap_grouped", "reg", "reg_name"],
                    var_name="variable", value_name="value")
@@ -243,6 +247,7 @@ def load_fonds_friches(path) -> pd.DataFrame:
     }).reset_index(drop=True)
     check_codes(df, "dossier_id", r"\d{6,9}", source)
     check_unique(df, ["dossier_id"], source)
+    check_non_negative(df, "site_area_ha", source, ids=["dossier_id"])  # friche_area has 6 negative values: kept
     cost = costs[["num_dossier", *_FF_COSTS]].rename(columns={"num_dossier": "dossier_id", **_FF_COSTS})
     cost["dossier_id"] = cost["dossier_id"].astype("string").str.strip()
     check_unique(cost, ["dossier_id"], f"{source} [depense_t_amenagement_r]")
