@@ -43,11 +43,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import cells as _cells
 from . import geography
 from .paths import DATA_DIR
 
 __all__ = [
-    "CoverageError", "SOURCES", "SECTORS", "Source", "sector_codes", "employment_series", "employment_growth",
+    "CoverageError", "SOURCES", "SECTORS", "Source", "sector_codes", "employment_series", "employment_cells", "employment_growth",
     "growth_table", "annualised", "group_index", "areas_vs_rest_growth", "net_loss_shares", "loss_share_table",
     "quantile_states", "window_growth_states", "share_states", "transition_pairs", "transition_counts",
     "MarkovEstimate", "estimate_markov", "markov_homogeneity_test", "stay_difference_test",
@@ -139,8 +140,11 @@ SOURCES: dict[str, Source] = {s.key: s for s in [
 ]}
 
 
-def _load_source(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
-    """Tidy series ``zoning, code, year, employment`` of one source for one sector grouping."""
+def _load_cells(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
+    """Tidy cells ``zoning, code, sector, year, employment`` of one source for one sector grouping.
+
+    A cell is (unit, sector): the A38 (or NA38) sector for the sector-split sources, the
+    grouping itself ('total', 'BE') for the others. NaN = secret or missing."""
     from .loaders import employment as E
 
     years = sorted(set(int(y) for y in years))
@@ -149,48 +153,64 @@ def _load_source(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
         d = d[(d["variable"] == "employment") & d["year"].isin(years)]
         if sector != "total":
             d = d[d["na38"].isin(sector_codes(sector))]
-        out = (d.groupby(["commune", "year"], as_index=False)["value"].sum(min_count=1)
-               .rename(columns={"commune": "code", "value": "employment"}))
+        out = (d.groupby(["commune", "na38", "year"], as_index=False)["value"].sum(min_count=1)
+               .rename(columns={"commune": "code", "na38": "sector", "value": "employment"}))
         out.insert(0, "zoning", "commune")
     elif key == "urssaf_totals_by_area":
         d = E.load_urssaf_totals_by_area()
         level = {"commune": "commune", "epci": "epci", "ze2020": "ze2020", "departement": "dep", "region": "reg"}
         d = d[d["level"].isin(level) & d["year"].isin(years)]
-        out = pd.DataFrame({"zoning": d["level"].map(level), "code": d["code"], "year": d["year"],
+        out = pd.DataFrame({"zoning": d["level"].map(level), "code": d["code"], "sector": "total", "year": d["year"],
                             "employment": d["employment"]})
         # Paris, Lyon and Marseille come by arrondissement municipal: add them to their commune
         com = out["zoning"] == "commune"
         out.loc[com, "code"] = geography.commune_codes_2024(out.loc[com, "code"])
-        out = out.groupby(["zoning", "code", "year"], as_index=False)["employment"].sum(min_count=1)
+        out = out.groupby(["zoning", "code", "sector", "year"], as_index=False)["employment"].sum(min_count=1)
     elif key in ("urssaf_ze2020_a38", "flores_ze2020_a38"):
         d = E.load_urssaf_ze2020_a38() if key == "urssaf_ze2020_a38" else E.load_flores_ze2020_a38()
         d = d[d["year"].isin(years)]
         if sector != "total":
             d = d[d["a38"].isin(sector_codes(sector))]
-        out = (d.groupby(["ze2020", "year"], as_index=False)["employment"].sum(min_count=1)
-               .rename(columns={"ze2020": "code"}))
+        out = (d.groupby(["ze2020", "a38", "year"], as_index=False)["employment"].sum(min_count=1)
+               .rename(columns={"ze2020": "code", "a38": "sector"}))
         out.insert(0, "zoning", "ze2020")
     elif key == "estel_ze2010_salaried":
         d = E.load_estel_ze2010_salaried()
-        d = d[d["year"].isin(years) & (d["sector"] == ("BE" if sector == "industry" else "TT"))]
-        out = pd.DataFrame({"zoning": "ze2010", "code": d["ze2010"], "year": d["year"], "employment": d["employment"]})
+        code = "BE" if sector == "industry" else "TT"
+        d = d[d["year"].isin(years) & (d["sector"] == code)]
+        out = pd.DataFrame({"zoning": "ze2010", "code": d["ze2010"], "sector": code, "year": d["year"],
+                            "employment": d["employment"]})
     elif key == "estel_ze2020_total":
         d = E.load_estel_ze2020_total()
         d = d[d["region_part"].isna() & d["year"].isin(years)]
-        out = pd.DataFrame({"zoning": "ze2020", "code": d["ze2020"], "year": d["year"], "employment": d["employment"]})
+        out = pd.DataFrame({"zoning": "ze2020", "code": d["ze2020"], "sector": "total", "year": d["year"],
+                            "employment": d["employment"]})
     else:
         raise CoverageError(f"unknown source {key!r}; use one of {list(SOURCES)}")
     out["year"] = out["year"].astype(int)
+    return out.sort_values(["zoning", "code", "sector", "year"], ignore_index=True)
+
+
+def _load_source(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
+    """Tidy series ``zoning, code, year, employment`` of one source for one sector grouping
+    (cells summed by unit; a unit whose cells are all missing is NaN, a secret cell adds 0:
+    use :func:`employment_cells` and :mod:`analysis.cells` for growth rates)."""
+    c = _load_cells(key, sector, years)
+    out = c.groupby(["zoning", "code", "year"], as_index=False)["employment"].sum(min_count=1)
     return out.sort_values(["zoning", "code", "year"], ignore_index=True)
 
 
-def employment_series(source: str, sector: str = "total", years: Iterable[int] | None = None) -> pd.DataFrame:
-    """Employment of every unit of one source's zoning, for a sector grouping and years.
+def employment_cells(source: str, sector: str = "total", years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Employment of every (unit, sector) cell of one source: ``zoning``, ``code``, ``sector``
+    (A38 / NA38 code, or the grouping for unsplit sources), ``year``, ``employment`` (jobs, 31
+    December; NaN = secret/missing). Same checks as :func:`employment_series`; feed
+    :func:`analysis.cells.cell_table` to compute growth on cells present in both years."""
+    _check_request(source, sector, years)
+    s = SOURCES[source]
+    return _load_cells(source, sector, s.years if years is None else tuple(years))
 
-    Returns columns ``zoning`` ('commune', 'epci', 'ze2020', 'ze2010', 'dep', 'reg'),
-    ``code``, ``year``, ``employment`` (jobs, 31 December; NaN = missing/secret).
-    Raises :class:`CoverageError` if the source lacks that sector or those years.
-    """
+
+def _check_request(source: str, sector: str, years) -> None:
     if source not in SOURCES:
         raise CoverageError(f"unknown source {source!r}; use one of {list(SOURCES)}")
     s = SOURCES[source]
@@ -202,6 +222,20 @@ def employment_series(source: str, sector: str = "total", years: Iterable[int] |
     missing = sorted(set(years) - set(s.years))
     if missing:
         raise CoverageError(f"{s.label} does not cover year(s) {missing} (it has {s.years[0]}-{s.years[-1]})")
+
+
+def employment_series(source: str, sector: str = "total", years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Employment of every unit of one source's zoning, for a sector grouping and years.
+
+    Returns columns ``zoning`` ('commune', 'epci', 'ze2020', 'ze2010', 'dep', 'reg'),
+    ``code``, ``year``, ``employment`` (jobs, 31 December; NaN = every cell missing/secret).
+    A unit's secret sector cells add 0 here: for growth rates use :func:`employment_cells`
+    (or :func:`employment_growth`), which keep only the cells present in both years.
+    Raises :class:`CoverageError` if the source lacks that sector or those years.
+    """
+    _check_request(source, sector, years)
+    s = SOURCES[source]
+    years = s.years if years is None else tuple(years)
     return _load_source(source, sector, years)
 
 
@@ -262,34 +296,51 @@ def _candidates(level: str, sector: str, start: int, end: int, source: str | Non
     return [(s, mode) for _, _, s, mode in sorted(ok, key=lambda t: t[:2])], reasons
 
 
-def employment_growth(level: str, codes: str | Iterable[str] | None, start: int, end: int,
-                      sector: str = "total", *, wave: str = geography.WAVE_2023, source: str | None = None,
-                      combine: bool = False, ze_threshold: float = 0.5, allow_ze_proxy: bool = True,
-                      name: str | None = None) -> pd.DataFrame:
+def employment_growth(level, codes: str | Iterable[str] | None = None, start: int | None = None,
+                      end: int | None = None, sector: str = "total", *, wave: str | None = None,
+                      source: str | None = None, combine: bool = False, ze_threshold: float = 0.5,
+                      allow_ze_proxy: bool = True, name: str | None = None,
+                      threshold: float = _cells.UNRELIABLE_SHARE) -> pd.DataFrame:
     """Employment growth of a set of areas between two years, from the best mirrored series.
 
     Parameters
     ----------
-    level : 'commune', 'epci', 'ze2010', 'ze2020', 'dep', 'reg', 'ti' (Territoire
-        d'industrie, ids 'ti-RRNN' of ``wave``) or 'metropole' (SIREN of one of the 22).
-    codes : one code, a list, or None for every area of the level (every TI of the wave,
-        the 22 métropoles; for other levels None is refused).
+    level : a :class:`analysis.geography.Area` (then ``codes`` must be None), or a level:
+        'commune', 'epci', 'ze2010', 'ze2020', 'dep', 'reg', 'ti' (Territoire d'industrie,
+        ids 'ti-RRNN' of ``wave``) or 'metropole' (SIREN of one of the 22). The request is
+        resolved once into an Area (:func:`analysis.geography.resolve`): codes are
+        normalised (an int or a zero-less code is accepted), a bare string is one code,
+        an empty list is refused.
+    codes : one code, a list, or None for every TI of the wave / the 22 métropoles (for
+        other levels None is refused).
     start, end : years (employment at 31 December of each).
     sector : one of :data:`SECTORS`.
-    wave : TI wave, '2018-2022' or '2023-2027' (only used for ``level='ti'``).
+    wave : TI wave ('2018', '2023', '2018-2022', '2023-2027'; default 2023-2027), only
+        for ``level='ti'``: TI ids are reused between waves with other members.
     source : force one key of :data:`SOURCES`; default: the first source that covers the
-        request exactly (same zoning, or finer units that add up to the area), else, for a
-        TI or a métropole, zones d'emploi flagged by population share (``ze_threshold``).
+        request exactly (same zoning, or finer units that add up to the area), else zones
+        d'emploi with at least ``ze_threshold`` of their population in the area (any level:
+        TI, métropole, EPCI, commune list, département). No lower threshold is tried.
     combine : add all requested areas into one row (e.g. all TI together), named ``name``.
     allow_ze_proxy : set False to refuse the zone d'emploi approximation.
+    threshold : share of employment in cells present in one year only above which the
+        growth is flagged unreliable (default :data:`analysis.cells.UNRELIABLE_SHARE`, 5 %).
+
+    Growth is computed on the cells (unit x sector: zone x A38, commune x NA38, or the unit
+    for unsplit series) present in BOTH years (:mod:`analysis.cells`); a secret or absent
+    cell is never summed as 0. A zero start gives NaN with a reason, never inf.
 
     Returns
     -------
-    One row per area (or one row if ``combine``): ``level``, ``code``, ``start``, ``end``,
-    ``sector``, ``emp_start``, ``emp_end`` (jobs), ``change``, ``growth`` (fraction),
+    One row per area (or one row if ``combine``): ``level``, ``code``, ``name``, ``wave``
+    (TI wave, '' otherwise), ``start``, ``end``, ``sector``, ``emp_start``, ``emp_end``
+    (jobs, on cells present in both years), ``change``, ``growth`` (fraction),
     ``growth_pa`` (annual rate), ``source`` (label), ``concept`` (employment definition),
-    ``zoning`` (units the source counts in), ``n_units`` (units summed), ``method``
-    ('direct', 'aggregate of <zoning>', 'ZE2020 flagged by population share >= 0.5' ...),
+    ``zoning`` (units the source counts in), ``n_units`` (units summed), ``n_missing``
+    (units with no cell present in both years), ``n_cells_one_year``, ``share_one_year``
+    (share of start- or end-year employment in cells present in one year only, the larger),
+    ``unreliable`` (bool), ``reason`` ('' or why growth is NaN / unreliable), ``method``
+    ('direct', 'sum of <zoning> units', 'ZE2020 flagged by population share >= 0.5' ...),
     ``coverage`` (share of the area's population inside the units summed; 1 when exact).
 
     Raises
@@ -299,13 +350,37 @@ def employment_growth(level: str, codes: str | Iterable[str] | None, start: int,
     """
     if sector not in SECTORS:
         raise CoverageError(f"unknown sector grouping {sector!r}; use one of {SECTORS}")
-    level = geography.normalise_level(level)
+    if start is None or end is None:
+        raise ValueError("give the start and end years")
+    start, end = int(start), int(end)
+    if end <= start:
+        raise ValueError(f"end year {end} must be after start year {start}")
+    if isinstance(level, geography.Area):
+        if codes is not None:
+            raise ValueError("pass either an Area or a level and codes, not both")
+        area = level
+    else:
+        lv = geography.normalise_level(level)
+        if codes is None:
+            if lv == "ti":
+                codes = list(geography.ti_names(geography.normalise_wave(wave or geography.WAVE_2023)).index)
+            elif lv == "metropole":
+                codes = list(geography.metropoles()["siren"])
+            else:
+                raise geography.UnknownAreaError(
+                    f"give the {lv} codes (None = all is only for 'ti' and 'metropole')")
+        area = geography.resolve(lv, codes, wave=wave, name=name if not combine else None)
+    level, wave_used = area.level, area.wave or geography.WAVE_2023
+    code_list = list(area.codes)
+    names = dict(zip(area.codes, area.names))
     feasible, reasons = _candidates(level, sector, start, end, source, allow_ze_proxy)
     chosen = None
     for src, mode in feasible:
         zoning = geography.best_zoning(level, src.zonings)
+        if mode == "ze_proxy":
+            zoning = next(z for z in ("ze2020", "ze2010") if z in src.zonings)
         try:
-            members = geography.area_units(level, codes, zoning, wave=wave, ze_threshold=ze_threshold,
+            members = geography.area_units(level, code_list, zoning, wave=wave_used, ze_threshold=ze_threshold,
                                            combine=combine)
         except ValueError as err:  # e.g. no zone reaches the population-share threshold
             reasons.append(f"{src.label}: {err}")
@@ -323,27 +398,41 @@ def employment_growth(level: str, codes: str | Iterable[str] | None, start: int,
             f"no mirrored series covers {level} x {SECTOR_LABELS.get(sector, sector)} for {start}-{end}: "
             + "; ".join(reasons))
     src, mode, zoning, members = chosen
-    series = employment_series(src.key, sector, (start, end))
-    series = series[series["zoning"] == zoning]
-    per_unit = growth_table(series.rename(columns={"code": "unit"}), start, end, code="unit")
-    m = members.merge(per_unit[["unit", "emp_start", "emp_end"]], on="unit", how="left")
+    cells = employment_cells(src.key, sector, (start, end))
+    cells = cells[(cells["zoning"] == zoning) & cells["code"].isin(set(members["unit"]))]
+    table = _cells.cell_table(cells.rename(columns={"code": "unit"}), start, end, value="employment")
+    m = members.copy()
     if combine:
-        m["code"] = name or "+".join(sorted(set(m["code"])))[:60]
+        label = name or "+".join(sorted(set(m["code"])))[:60]
+        m["code"] = label
         m = m.drop_duplicates(["code", "unit"])
-    keys = ["code"]
-    agg = m.groupby(keys, sort=True).agg(
-        emp_start=("emp_start", lambda s: s.sum(min_count=1)), emp_end=("emp_end", lambda s: s.sum(min_count=1)),
-        n_units=("unit", "nunique"), n_missing=("emp_start", lambda s: int(s.isna().sum())),
-        coverage=("coverage", "first"))
+        names = {label: "; ".join(area.names) if name is None else name}
+    summ = _cells.summarise(table, groups=m[["unit", "code"]], threshold=threshold).set_index("code")
+    per_unit = _cells.summarise(table).set_index("unit")
+    both = per_unit["n_cells_both"].reindex(m["unit"]).fillna(0).to_numpy() > 0
+    n_missing = pd.Series(~both, index=m.index).groupby(m["code"]).sum()
+    agg = m.groupby("code", sort=True).agg(n_units=("unit", "nunique"), coverage=("coverage", "first"))
+    agg["emp_start"] = summ["value_start"]
+    agg["emp_end"] = summ["value_end"]
     agg["change"] = agg["emp_end"] - agg["emp_start"]
-    agg["growth"] = agg["emp_end"] / agg["emp_start"] - 1
+    agg["growth"] = summ["growth"]
     agg["growth_pa"] = annualised(agg["growth"], end - start)
+    agg["n_missing"] = n_missing.astype("int64")
+    agg["n_cells_one_year"] = summ["n_cells_one_year"]
+    agg["share_one_year"] = summ["share_one_year"]
+    agg["unreliable"] = summ["unreliable"]
+    agg["reason"] = summ["reason"]
+    missing_all = agg["n_missing"] == agg["n_units"]
+    agg.loc[missing_all, "reason"] = "no unit with data in both years"
     method = {"direct": "direct", "aggregate": f"sum of {zoning} units",
               "ze_proxy": f"{zoning.upper()} flagged by population share >= {ze_threshold:g}"}[mode]
     out = agg.reset_index().assign(level=level, start=start, end=end, sector=sector, source=src.label,
-                                   concept=src.concept, zoning=zoning, method=method)
-    cols = ["level", "code", "start", "end", "sector", "emp_start", "emp_end", "change", "growth", "growth_pa",
-            "source", "concept", "zoning", "n_units", "n_missing", "method", "coverage"]
+                                   concept=src.concept, zoning=zoning, method=method,
+                                   wave=area.wave or "")
+    out["name"] = out["code"].map(names).fillna("")
+    cols = ["level", "code", "name", "wave", "start", "end", "sector", "emp_start", "emp_end", "change", "growth",
+            "growth_pa", "source", "concept", "zoning", "n_units", "n_missing", "n_cells_one_year",
+            "share_one_year", "unreliable", "reason", "method", "coverage"]
     return out[cols]
 
 

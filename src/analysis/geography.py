@@ -36,6 +36,9 @@ commune that absorbed them (same ZE2010 in every case checked by the tests).
 
 from __future__ import annotations
 
+import numbers
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable
 
@@ -432,8 +435,9 @@ def zoning_mode(level: str, zonings: Iterable[str], allow_ze_proxy: bool = True)
     """How a source counted in ``zonings`` can express areas of ``level``.
 
     'direct' (the source has the level itself; a métropole is an EPCI), 'aggregate' (sum of
-    finer units that tile the area exactly), 'ze_proxy' (a TI or a métropole approximated by
-    zones d'emploi flagged by population share), or None (not expressible).
+    finer units that tile the area exactly), 'ze_proxy' (any area other than a zone d'emploi
+    -- TI, métropole, EPCI, communes, département, région -- approximated by zones d'emploi
+    flagged by population share), or None (not expressible).
     """
     level = normalise_level(level)
     zonings = set(zonings)
@@ -441,7 +445,7 @@ def zoning_mode(level: str, zonings: Iterable[str], allow_ze_proxy: bool = True)
         return "direct"
     if _EXACT[level] & zonings:
         return "aggregate"
-    if allow_ze_proxy and level in ("ti", "metropole") and zonings & {"ze2020", "ze2010"}:
+    if allow_ze_proxy and level not in ("ze2020", "ze2010") and zonings & {"ze2020", "ze2010"}:
         return "ze_proxy"
     return None
 
@@ -511,3 +515,269 @@ def area_units(level: str, codes: str | Iterable[str] | None, zoning: str, *, wa
         out["coverage"] = out["code"].map(cov)
         return out.sort_values(["code", "unit"], ignore_index=True)
     raise ValueError(f"{zoning} units cannot express {level}")
+
+
+# =============================================================================================
+# One resolved area: level, codes, wave, names, communes, EPCIs, population, zone proxies
+# =============================================================================================
+
+#: Code formats by level, used to normalise and to say what is expected.
+CODE_FORMATS = {
+    "commune": "5-character INSEE code, e.g. '63113' or '2A004'",
+    "epci": "9-digit SIREN, e.g. '244400644'",
+    "ze2010": "4-digit zone d'emploi 2010 code, e.g. '8315'",
+    "ze2020": "4-digit zone d'emploi 2020 code, e.g. '5219'",
+    "dep": "département code, e.g. '63', '2A', '974'",
+    "reg": "2-digit région code, e.g. '84', '04'",
+    "ti": "Territoire d'industrie id 'ti-RRNN', e.g. 'ti-8416'",
+    "metropole": "9-digit SIREN of one of the 22 métropoles, e.g. '244400404'",
+}
+_WIDTH = {"commune": 5, "epci": 9, "ze2010": 4, "ze2020": 4, "reg": 2, "metropole": 9}
+
+
+def normalise_wave(wave) -> str:
+    """'2018', 2018, '2018-2022' -> '2018-2022'; '2023', 2023, '2023-2027' -> '2023-2027'; else raise."""
+    w = str(wave).strip()
+    for full in WAVES:
+        if w == full or w == full[:4] or w == full[-4:]:
+            return full
+    raise UnknownAreaError(f"unknown Territoires d'industrie wave {wave!r}; use '2018' (2018-2022) or '2023' (2023-2027)")
+
+
+def normalise_code(level: str, code) -> str:
+    """One code in its canonical form: ints accepted, leading zeros restored, TI ids lower-cased.
+
+    Raises :class:`UnknownAreaError` naming the expected format for a value that cannot be a
+    code of ``level`` (a float, an empty string, letters in a numeric code...)."""
+    level = normalise_level(level)
+    if isinstance(code, bool) or not isinstance(code, (str, numbers.Integral)):
+        raise UnknownAreaError(f"{level} code {code!r} must be a string or an integer ({CODE_FORMATS[level]})")
+    c = str(code).strip()
+    if not c:
+        raise UnknownAreaError(f"empty {level} code ({CODE_FORMATS[level]})")
+    if level == "ti":
+        c = c.lower().replace("_", "-")
+        if c.isdigit() and len(c) <= 4:
+            c = f"ti-{c.zfill(4)}"
+        if not re.fullmatch(r"ti-\d{4}", c):
+            raise UnknownAreaError(f"{code!r} is not a Territoire d'industrie id ({CODE_FORMATS['ti']})")
+        return c
+    if level == "dep":
+        c = c.upper()
+        if c.isdigit() and len(c) == 1:
+            c = c.zfill(2)
+        if not (c in ("2A", "2B") or (c.isdigit() and len(c) in (2, 3))):
+            raise UnknownAreaError(f"{code!r} is not a département code ({CODE_FORMATS['dep']})")
+        return c
+    if level == "commune":
+        c = c.upper()
+        if c.isdigit() and len(c) < 5:
+            c = c.zfill(5)
+        if len(c) != 5 or not (c.isdigit() or (c[:2] in ("2A", "2B") and c[2:].isdigit())):
+            raise UnknownAreaError(f"{code!r} is not a commune code ({CODE_FORMATS['commune']})")
+        return c
+    width = _WIDTH[level]
+    if level in ("epci", "metropole") and c.isdigit() and len(c) != width:  # a SIREN is never zero-padded
+        raise UnknownAreaError(f"{code!r} is not a {level} code: a SIREN has 9 digits ({CODE_FORMATS[level]})")
+    if not c.isdigit() or len(c) > width:
+        raise UnknownAreaError(f"{code!r} is not a {level} code ({CODE_FORMATS[level]})")
+    return c.zfill(width)
+
+
+def normalise_codes(level: str, codes) -> list[str]:
+    """A bare string or int is ONE code; a list/tuple/set/Series is several. Empty is refused."""
+    level = normalise_level(level)
+    if codes is None:
+        raise UnknownAreaError(f"give at least one {level} code ({CODE_FORMATS[level]})")
+    if isinstance(codes, (str, numbers.Integral)):
+        items = [codes]
+    else:
+        try:
+            items = list(codes)
+        except TypeError:
+            raise UnknownAreaError(f"{level} codes must be a string, an integer or a list of them, not "
+                                   f"{type(codes).__name__}") from None
+    if not items:
+        raise UnknownAreaError(f"empty list of {level} codes: give at least one ({CODE_FORMATS[level]})")
+    out = list(dict.fromkeys(normalise_code(level, c) for c in items))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> dict[str, pd.Series]:
+    """Names of codes by level: 'reg', 'dep', 'epci' (incl. EPT), 'ze2020', 'ze2010', 'commune'."""
+    s = _geo.load_supra_communal_zones_2024()
+    out = {}
+    for lv, key in (("reg", "REG"), ("dep", "DEP"), ("ze2020", "ZE2020")):
+        out[lv] = s[s["level"] == key].drop_duplicates("code").set_index("code")["name"]
+    e = s[s["level"].isin(["EPCI", "EPT"]) & (s["code"] != "ZZZZZZZZZ")]
+    out["epci"] = e.drop_duplicates("code").set_index("code")["name"]
+    z10 = _employment.load_ze2010_composition()
+    out["ze2010"] = z10.drop_duplicates("ze2010").set_index("ze2010")["ze2010_name"]
+    out["commune"] = _communes().set_index("com")["name"]
+    out["metropole"] = _metropoles().set_index("siren")["name"]
+    return out
+
+
+def code_names(level: str) -> pd.Series:
+    """Names of every code of a level (Series indexed by code); for 'ti', both waves are not
+    mixed: use :func:`ti_names`."""
+    level = normalise_level(level)
+    if level == "ti":
+        return ti_names(WAVE_2023)
+    return _zone_names()[level].copy()
+
+
+def ti_names(wave: str = WAVE_2023) -> pd.Series:
+    """Names of the Territoires d'industrie of one wave, indexed by id."""
+    wave = normalise_wave(wave)
+    tm = _geo.load_ti_members()
+    tm = tm[tm["wave"] == wave]
+    return tm.drop_duplicates("ti_id").set_index("ti_id")["ti_name"].sort_index()
+
+
+@dataclass(frozen=True, eq=False)
+class Area:
+    """One territory resolved once: what it is, who lives there, and which zones stand for it.
+
+    ``level`` ('commune', 'epci', 'ze2010', 'ze2020', 'dep', 'reg', 'ti', 'metropole'),
+    ``codes`` (canonical codes, tuple), ``wave`` (TI wave '2018-2022' / '2023-2027' for level
+    'ti', else None), ``names`` (one per code, same order), ``communes`` (2024 communes of
+    the union of the codes, columns of :func:`communes`, each commune once), ``epcis``
+    (SIRENs of the EPCI/EPT members for a TI, else of the EPCIs the communes belong to).
+    Populations: municipal population, 2024 geography (inhabitants).
+
+    Zone-d'emploi proxy (:meth:`zone_proxy`): the zones with at least ``threshold`` (default
+    0.5) of THEIR population inside the area; ``coverage`` is the share of the AREA's
+    population living in those zones. If no zone reaches the threshold the proxy is empty
+    and :meth:`zone_proxy` says so (no silent fallback).
+    """
+
+    level: str
+    codes: tuple
+    wave: str | None
+    names: tuple
+    communes: pd.DataFrame
+    epcis: tuple
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """The label given, else the names joined ('; ')."""
+        return self.label or "; ".join(self.names)
+
+    @property
+    def population(self) -> int:
+        return int(self.communes["population"].sum())
+
+    @property
+    def region(self) -> str:
+        """Code of the région holding most of the area's population."""
+        return str(self.communes.groupby("reg")["population"].sum().sort_index().idxmax())
+
+    @property
+    def region_name(self) -> str:
+        return str(_zone_names()["reg"].get(self.region, self.region))
+
+    @property
+    def overseas(self) -> bool:
+        """True when the main région is overseas (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte)."""
+        return self.region in ("01", "02", "03", "04", "06")
+
+    def describe(self) -> str:
+        """'Territoire d'industrie ti-5214 Saint-Nazaire Loire Estuaire (2023-2027)' and the like."""
+        kind = {"ti": "Territoire d'industrie", "epci": "EPCI", "commune": "commune", "ze2020": "zone d'emploi 2020",
+                "ze2010": "zone d'emploi 2010", "dep": "département", "reg": "région", "metropole": "métropole"}
+        parts = [f"{c} {n}" for c, n in zip(self.codes, self.names)]
+        wave = f" ({self.wave} wave)" if self.wave else ""
+        head = f"{kind[self.level]} {'; '.join(parts[:5])}{' ...' if len(parts) > 5 else ''}"
+        return f"{self.label + ': ' if self.label else ''}{head}{wave}"
+
+    def zone_proxy(self, zoning: str = "ze2020", threshold: float = 0.5) -> pd.DataFrame:
+        """Zones of ``zoning`` with at least ``threshold`` of their population in the area.
+
+        Returns ``zone``, ``name``, ``population`` (zone), ``population_in``, ``share`` (of the
+        zone's population inside the area), ``area_share`` (of the area's population in the
+        zone), sorted by code; empty if no zone reaches the threshold."""
+        sh = zone_shares(self.communes[["com"]], zoning, threshold)
+        sh = sh[sh["flag"] & (sh["population_in"] > 0)].rename(columns={zoning: "zone"})
+        sh.insert(1, "name", sh["zone"].map(_zone_names()[zoning]).fillna(""))
+        return sh[["zone", "name", "population", "population_in", "share", "area_share"]].reset_index(drop=True)
+
+    def proxy_coverage(self, zoning: str = "ze2020", threshold: float = 0.5) -> float:
+        """Share of the area's population living in its proxy zones (0 when there are none)."""
+        return float(self.zone_proxy(zoning, threshold)["area_share"].sum())
+
+    def proxy_rule(self, zoning: str = "ze2020", threshold: float = 0.5) -> str:
+        """The rule applied, in words, with its coverage (for captions)."""
+        z = self.zone_proxy(zoning, threshold)
+        lab = zoning.upper().replace("ZE", "ZE ")
+        if z.empty:
+            return (f"no {lab} has at least {threshold:.0%} of its population in the area: no zone-d'emploi proxy")
+        return (f"{len(z)} {lab} zone(s) with at least {threshold:.0%} of their population in the area; "
+                f"they hold {z['area_share'].sum():.0%} of the area's population")
+
+
+def _suggest(level: str, code: str) -> str:
+    try:
+        from . import territories
+
+        hits = territories.lookup(code, limit=5)
+    except Exception:  # noqa: BLE001 - a suggestion must never hide the real error
+        return ""
+    if hits.empty:
+        return ""
+    return "; did you mean " + ", ".join(f"{r.level} {r.code} ({r.name})" for r in hits.itertuples()) + "?"
+
+
+def resolve(level, codes=None, *, wave=None, name: str | None = None) -> Area:
+    """Resolve a level and code(s) (and, for a TI, a wave; default 2023-2027) into an :class:`Area`.
+
+    ``level``: a level name or alias (see :func:`normalise_level`), or an :class:`Area`
+    (returned as is). ``codes``: one code (str or int; a bare string is one code) or a list;
+    codes are normalised (:func:`normalise_code`); an empty selection is refused. Unknown
+    codes raise :class:`UnknownAreaError` naming them, the expected format and the closest
+    names. ``name``: a label for the area (default: the names of its codes).
+    """
+    if isinstance(level, Area):
+        return level
+    level = normalise_level(level)
+    wave = normalise_wave(wave) if wave is not None else (WAVE_2023 if level == "ti" else None)
+    if level != "ti":
+        wave = None
+    wanted = normalise_codes(level, codes)
+    if level == "ti":
+        known = ti_names(wave)
+    elif level == "epci":
+        known = _zone_names()["epci"]
+    else:
+        known = _zone_names()[level]
+    unknown = [c for c in wanted if c not in known.index]
+    if unknown:
+        extra = ""
+        if level == "ti":
+            other = [w for w in WAVES if w != wave][0]
+            in_other = [c for c in unknown if c in ti_names(other).index]
+            if in_other:
+                extra = f"; {in_other} exist in the {other} wave (pass wave='{other[:4]}')"
+        raise UnknownAreaError(f"unknown {level} code(s) {unknown[:10]} ({CODE_FORMATS[level]}){extra}"
+                               f"{_suggest(level, unknown[0])}")
+    names = tuple(str(known[c]) for c in wanted)
+    c = _communes()
+    if level == "ti":
+        tc = ti_communes(wave, wanted)
+        coms = set(tc["com"])
+        epcis = tuple(sorted(tc["member_siren"].unique()))
+    elif level == "ze2010":
+        coms = set(c.loc[c["ze2010"].isin(wanted), "com"])
+        epcis = None
+    else:
+        coms = set(area_communes(level, wanted)["com"])
+        epcis = tuple(wanted) if level in ("epci", "metropole") else None
+    sub = c[c["com"].isin(coms)].sort_values("com", ignore_index=True)
+    if sub.empty:
+        raise UnknownAreaError(f"{level} {wanted} has no commune in the 2024 commune table")
+    if epcis is None:
+        epcis = tuple(sorted(set(sub["epci"]) - {"ZZZZZZZZZ"}))
+    return Area(level=level, codes=tuple(wanted), wave=wave, names=names, communes=sub, epcis=epcis,
+                label=name or "")
