@@ -61,9 +61,10 @@ lab: venv
 site: venv
 	$(BIN)/python -m analysis.site
 
+# One territory: TI=ti-0401 | TI=ti-5209 WAVE=2018 | EPCI=244400644 | ZE=5219 | DEP=63 (checked before any work).
 profile: venv
-	@test -n "$(TI)" || (echo "usage: make profile TI=<territory id, e.g. ti-8416>"; exit 2)
-	$(BIN)/python -m analysis.profile $(TI)
+	@$(BIN)/python -m analysis.profile $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") \
+	  $(if $(EPCI),--epci "$(EPCI)") $(if $(ZE),--ze "$(ZE)") $(if $(DEP),--dep "$(DEP)")
 
 clean-cache: venv
 	$(BIN)/python -c "import shutil, analysis.registry as r; shutil.rmtree(r.cache_dir(), ignore_errors=True); print('removed', r.cache_dir())"

@@ -52,7 +52,7 @@ __all__ = [
     "growth_table", "annualised", "group_index", "areas_vs_rest_growth", "net_loss_shares", "loss_share_table",
     "quantile_states", "window_growth_states", "share_states", "transition_pairs", "transition_counts",
     "MarkovEstimate", "estimate_markov", "markov_homogeneity_test", "stay_difference_test",
-    "mean_first_passage_times", "plot_transition_matrices", "plot_growth_map",
+    "mean_first_passage_times", "plot_transition_matrices", "plot_growth_map", "plot_growth_bars",
 ]
 
 
@@ -887,10 +887,11 @@ def plot_transition_matrices(estimates: Mapping[str, MarkovEstimate], titles: Ma
 
 
 def plot_growth_map(zones, outlines, *, column: str = "growth", cap: float = 0.2, legend_label: str, title: str,
-                    figsize: tuple[float, float] = (7.2, 6.4), simplify: float = 500.0):
+                    figsize: tuple[float, float] = (7.2, 6.4), simplify: float = 500.0, note: str = ""):
     """Choropleth of a growth rate by zone (diverging, capped at +/- ``cap``) with outlines on top.
 
-    ``zones``: GeoDataFrame with ``column`` (fraction; NaN drawn light grey); ``outlines``:
+    ``zones``: GeoDataFrame with ``column`` (fraction; NaN drawn light grey); ``note``: a caption
+    written under the map (say what grey means and which zones are left out); ``outlines``:
     GeoDataFrame of polygons whose boundaries are drawn in black (e.g. Territoires
     d'industrie). Both must share a projected CRS. Outlines are simplified to ``simplify``
     CRS units (500 m in Lambert-93, under a pixel at 300 dpi) to keep the SVG small.
@@ -912,4 +913,43 @@ def plot_growth_map(zones, outlines, *, column: str = "growth", cap: float = 0.2
     outlines.boundary.plot(ax=ax, color="black", linewidth=0.35)
     ax.set_axis_off()
     ax.set_title(title, fontsize=9)
+    if note:
+        import textwrap
+
+        fig.text(0.02, 0.045, textwrap.fill(note, 120), fontsize=6.5, style="italic", ha="left", va="bottom")
+    return fig
+
+
+def plot_growth_bars(table: pd.DataFrame, columns: Mapping[str, str], *, highlight: Mapping[str, str],
+                     suptitle: str, tick_step: float = 0.10, figsize: tuple[float, float] | None = None):
+    """Horizontal bars of growth rates, one panel per column of ``table`` (values in %, rows = areas).
+
+    ``columns``: column -> panel title; ``highlight``: row label -> colour (e.g. the aggregate
+    rows), the others in the first palette colour; a dashed line marks the row ``'Reste de la
+    France'`` if present. Ticks every ``tick_step`` (fraction; 10 points by default) so that
+    percent labels never run together. Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MultipleLocator
+
+    from . import figures
+
+    fig, axes = plt.subplots(1, len(columns), figsize=figsize or (figures.TWO_COLUMNS[0], 5.2), sharey=True,
+                             squeeze=False)
+    axes = axes[0]
+    order = table.index[::-1]
+    for ax, (col, title) in zip(axes, columns.items()):
+        vals = table.loc[order, col] / 100
+        colors = [highlight.get(n, figures.PALETTE[0]) for n in order]
+        _ = ax.barh(range(len(order)), vals, color=colors)
+        _ = ax.axvline(0, color="black", lw=0.6)
+        if "Reste de la France" in table.index:
+            _ = ax.axvline(table.loc["Reste de la France", col] / 100, color=figures.PALETTE[3], lw=0.8, ls="--")
+        _ = ax.set_title(title, fontsize=9)
+        figures.format_axis(ax, "x", 0, percent=True)
+        ax.xaxis.set_major_locator(MultipleLocator(tick_step))
+        ax.tick_params(axis="x", labelsize=7)
+    _ = axes[0].set_yticks(range(len(order)))
+    _ = axes[0].set_yticklabels(order, fontsize=7)
+    _ = fig.suptitle(suptitle, fontsize=10)
     return fig
