@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis import dynamics as d
+from analysis import dynamics, geography
 
 P_TRUE = np.array([
     [0.70, 0.20, 0.10],
@@ -236,3 +237,34 @@ def test_plot_functions_return_figures():
                              crs=2154)
     fig = d.plot_growth_map(zones, zones.iloc[:1], legend_label="g", title="map")
     assert fig.axes[0].get_title() == "map" and len(fig.axes) == 2
+
+
+def test_employment_growth_keeps_only_cells_in_both_years_digne():
+    """Digne-les-Bains (ZE2020 9307): pharmacy (CF) secret in 2019, 609 jobs in 2024 -- not job creation."""
+    r = dynamics.employment_growth("ze2020", 9307, 2019, 2024, "industry").iloc[0]  # an int code is accepted
+    assert r["emp_start"] == 2249 and r["emp_end"] == 2393 - 609
+    assert r["n_cells_one_year"] == 1 and r["unreliable"] and r["share_one_year"] == pytest.approx(609 / 2393)
+    assert r["name"] == "Digne-les-Bains" and r["wave"] == ""
+
+
+def test_employment_growth_missing_unit_is_not_zero():
+    r = dynamics.employment_growth("commune", ["01001", "01128"], 2019, 2024, "total", combine=True).iloc[0]
+    assert r["emp_start"] == 29 and r["emp_end"] == 24  # 01128 has no 2024 value: left out, not -89 %
+    assert r["n_missing"] == 1 and r["n_cells_one_year"] == 1 and r["unreliable"]
+
+
+def test_employment_growth_ti_is_wave_scoped_and_epci_uses_the_zone_proxy():
+    r23 = dynamics.employment_growth("ti", "ti-5214", 2019, 2024, "industry").iloc[0]
+    r18 = dynamics.employment_growth("ti", "ti-5214", 2019, 2024, "industry", wave="2018").iloc[0]
+    assert (r23["name"], r23["wave"]) == ("Saint-Nazaire Loire Estuaire", "2023-2027")
+    assert (r18["name"], r18["wave"]) == ("Vendée Est", "2018-2022")
+    e = dynamics.employment_growth("epci", "244400644", 2019, 2024, "industry").iloc[0]  # CARENE, no TI by itself
+    assert e["method"] == "ZE2020 flagged by population share >= 0.5" and e["coverage"] == pytest.approx(1.0)
+    assert e["emp_start"] == r23["emp_start"]  # same zone 5219
+
+
+def test_employment_growth_bad_codes():
+    with pytest.raises(geography.UnknownAreaError, match="empty"):
+        dynamics.employment_growth("epci", [], 2019, 2024)
+    with pytest.raises(geography.UnknownAreaError, match="9 digits"):
+        dynamics.employment_growth("epci", "20007107", 2019, 2024)
