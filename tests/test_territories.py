@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from analysis import geography, territories
@@ -39,18 +40,71 @@ def test_cli_one_query_and_usage():
 def test_every_ti_of_both_waves_resolves(wave):
     names = geography.ti_names(wave)
     assert len(names) > 140
-    for tid, name in names.items():
-        a = geography.resolve("ti", tid, wave=wave)
-        assert a.wave == wave and a.names == (name,) and a.population > 0 and len(a.communes)
+    areas = geography.resolve_many("ti", names.index, wave=wave)
+    tc = geography.ti_communes(wave)
+    pop = tc.drop_duplicates(["ti_id", "com"]).groupby("ti_id")["population"].sum()
+    shares = geography.resolver().zone_shares_by_code("ti", "ze2020", wave=wave)
+    cov = shares[shares["flag"]].groupby("code")["area_share"].sum()
+    with_proxy = 0
+    for a, (tid, name) in zip(areas, names.items()):
+        assert a.codes == (tid,) and a.wave == wave and a.names == (name,) and len(a.communes)
+        assert a.population == pop[tid] > 0 and a.communes["com"].is_unique
         assert a.describe().endswith(f"({wave} wave)")
+        c = a.proxy_coverage("ze2020")
+        assert 0 <= c <= 1 + 1e-12 and c == pytest.approx(cov.get(tid, 0.0))
+        with_proxy += c > 0
+    assert with_proxy >= 0.75 * len(areas)  # about 4 TIs in 5 hold half of at least one zone d'emploi 2020
 
 
 def test_every_epci_of_the_reference_resolves():
     names = geography.code_names("epci")
     assert len(names) >= 1255
-    for code in names.index:
-        a = geography.resolve("epci", code)
-        assert a.codes == (code,) and len(a.communes) > 0
+    areas = geography.resolve_many("epci", names.index)
+    c = geography.communes()
+    for a, code in zip(areas, names.index):
+        assert a.codes == (code,) and a.names == (names[code],) and a.epcis == (code,) and a.wave is None
+        assert len(a.communes) > 0 and a.population > 0
+        assert ((a.communes["epci"] == code) | (a.communes["ept"] == code)).all()
+    sample = names.index[::97]  # the fast path gives the communes of the general crosswalk
+    for code, a in zip(sample, geography.resolve_many("epci", sample)):
+        assert set(a.communes["com"]) == set(geography.area_communes("epci", [code])["com"])
+    shares = geography.resolver().zone_shares_by_code("epci", "ze2020")
+    cov = shares[shares["flag"]].groupby("code")["area_share"].sum()
+    assert ((cov > 0) & (cov <= 1 + 1e-12)).all() and 150 < len(cov) < len(names)
+    assert set(shares["code"]) == set(names.index) & set(c["epci"].unique().tolist() + c["ept"].unique().tolist())
+    for code in ("244400644", "200071074", sample[3]):
+        assert geography.resolve("epci", code).proxy_coverage("ze2020") == pytest.approx(cov.get(code, 0.0))
+
+
+def test_resolver_on_a_constructed_table_gives_known_answers():
+    communes = pd.DataFrame({
+        "com": ["00004", "00001", "00002", "00003"], "name": ["D", "A", "B", "C"],
+        "epci": ["200000002", "200000001", "200000001", "200000002"], "ept": ["ZZZZZZZZZ", "200000003", "ZZZZZZZZZ", "ZZZZZZZZZ"],
+        "ze2020": ["0001", "0001", "0001", "0002"], "ze2010": ["0101", "0101", None, "0101"],
+        "dep": ["01", "01", "01", "02"], "reg": ["84"] * 4, "population": [300, 100, 100, 500]})
+    names = {"commune": communes.set_index("com")["name"], "epci": pd.Series({"200000001": "e one", "200000002": "e two", "200000003": "t"}),
+             "ze2020": pd.Series({"0001": "z1", "0002": "z2"}), "ze2010": pd.Series({"0101": "y1"}),
+             "dep": pd.Series({"01": "d1", "02": "d2"}), "reg": pd.Series({"84": "r"}), "metropole": pd.Series(dtype=str)}
+    ti = pd.DataFrame({"ti_id": ["ti-8401", "ti-8401"], "member_siren": ["200000001", "200000009"], "com": ["00001", "00002"]})
+    r = geography.Resolver(communes, names, {geography.WAVE_2023: ti, geography.WAVE_2018: ti.iloc[:0]},
+                           {geography.WAVE_2023: pd.Series({"ti-8401": "T"}), geography.WAVE_2018: pd.Series(dtype=str)})
+    e1 = r.resolve("epci", "200000001")
+    assert list(e1.communes["com"]) == ["00001", "00002"] and e1.population == 200 and e1.names == ("e one",)
+    z = e1.zone_proxy("ze2020")  # zone 0001 has 500 inhabitants, 200 of them in the EPCI: 40 % < 50 %
+    assert z.empty and e1.proxy_coverage("ze2020") == 0.0
+    both = r.resolve("epci", ["200000001", "200000002"])  # both zones entirely inside
+    assert both.population == 1000 and both.proxy_coverage("ze2020") == pytest.approx(1.0)
+    z10 = both.zone_proxy("ze2010")  # commune 00002 has no ZE2010: shares are over the other 900 inhabitants
+    assert list(z10["zone"]) == ["0101"] and z10["area_share"].iloc[0] == pytest.approx(1.0)
+    assert list(r.resolve("epci", "200000003").communes["com"]) == ["00001"]  # an EPT is accepted at level 'epci'
+    t = r.resolve("ti", "ti-8401")
+    assert t.wave == geography.WAVE_2023 and t.epcis == ("200000001", "200000009") and t.population == 200
+    assert r.resolve("dep", 2).codes == ("02",) and r.resolve("dep", "01").population == 500
+    with pytest.raises(geography.UnknownAreaError, match="2023-2027 wave"):
+        r.resolve("ti", "ti-8401", wave="2018")
+    sh = r.zone_shares_by_code("epci", "ze2020").set_index(["code", "zone"])
+    assert sh.loc[("200000001", "0001"), "share"] == pytest.approx(0.4) and sh.loc[("200000002", "0002"), "area_share"] == pytest.approx(0.625)
+    assert [a.codes for a in r.resolve_many("epci", ["200000002", "200000001"])] == [("200000002",), ("200000001",)]
 
 
 def test_same_ti_id_differs_between_waves():

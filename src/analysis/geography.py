@@ -38,10 +38,11 @@ from __future__ import annotations
 
 import numbers
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from .loaders import employment as _employment
@@ -83,7 +84,8 @@ def _as_list(codes: str | Iterable[str] | None) -> list[str] | None:
 
 
 def _check_codes(level: str, requested: list[str], known: Iterable[str], hint: str = "") -> None:
-    known = set(known)
+    # unique() first: iterating a 35,000-row Arrow string column element by element is slow
+    known = set(known.unique().tolist()) if isinstance(known, (pd.Series, pd.Index)) else set(known)
     unknown = [c for c in requested if c not in known]
     if unknown:
         raise UnknownAreaError(
@@ -400,7 +402,8 @@ def area_communes(level: str, codes: str | Iterable[str] | None = None, *, wave:
     c = _communes()
     col = "com" if level == "commune" else level
     if level == "epci" and wanted is not None:
-        ept = [w for w in wanted if w in set(c["ept"]) and w != "ZZZZZZZZZ"]
+        epts = set(c["ept"].unique().tolist())
+        ept = [w for w in wanted if w in epts and w != "ZZZZZZZZZ"]
         if ept:
             parts = [area_communes("epci", [w for w in wanted if w not in ept])] if len(ept) < len(wanted) else []
             e = c[c["ept"].isin(ept)][["ept", "com", "population"]].rename(columns={"ept": "code"})
@@ -525,7 +528,7 @@ def area_units(level: str, codes: str | Iterable[str] | None, zoning: str, *, wa
 CODE_FORMATS = {
     "commune": "5-character INSEE code, e.g. '63113' or '2A004'",
     "epci": "9-digit SIREN, e.g. '244400644'",
-    "ze2010": "4-digit zone d'emploi 2010 code, e.g. '8315'",
+    "ze2010": "4-digit zone d'emploi 2010 code, e.g. '8310'",
     "ze2020": "4-digit zone d'emploi 2020 code, e.g. '5219'",
     "dep": "département code, e.g. '63', '2A', '974'",
     "reg": "2-digit région code, e.g. '84', '04'",
@@ -660,6 +663,8 @@ class Area:
     communes: pd.DataFrame
     epcis: tuple
     label: str = ""
+    #: Population of every zone of each zoning ('ze2020', 'ze2010'); filled by the :class:`Resolver`.
+    zone_population: dict | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -699,7 +704,20 @@ class Area:
         Returns ``zone``, ``name``, ``population`` (zone), ``population_in``, ``share`` (of the
         zone's population inside the area), ``area_share`` (of the area's population in the
         zone), sorted by code; empty if no zone reaches the threshold."""
-        sh = zone_shares(self.communes[["com"]], zoning, threshold)
+        if self.zone_population is None or zoning not in self.zone_population:
+            sh = zone_shares(self.communes[["com"]], zoning, threshold)
+        else:  # same result as zone_shares, from the area's own communes and the zone populations
+            keep = self.communes[zoning].notna().to_numpy()
+            zones = self.communes[zoning].to_numpy(dtype=object)[keep]
+            people = self.communes["population"].to_numpy(dtype="int64")[keep]
+            codes, inverse = np.unique(zones.astype(str), return_inverse=True)  # sorted zone codes
+            inside = np.bincount(inverse, weights=people, minlength=len(codes)).astype("int64")
+            pop = self.zone_population[zoning].reindex(codes).to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(pop > 0, inside / pop, np.nan)
+                area_share = inside / people.sum()
+            sh = pd.DataFrame({zoning: codes, "population": pop.astype("int64"), "population_in": inside,
+                               "share": share, "area_share": area_share, "flag": share >= threshold})
         sh = sh[sh["flag"] & (sh["population_in"] > 0)].rename(columns={zoning: "zone"})
         sh.insert(1, "name", sh["zone"].map(_zone_names()[zoning]).fillna(""))
         return sh[["zone", "name", "population", "population_in", "share", "area_share"]].reset_index(drop=True)
@@ -730,6 +748,143 @@ def _suggest(level: str, code: str) -> str:
     return "; did you mean " + ", ".join(f"{r.level} {r.code} ({r.name})" for r in hits.itertuples()) + "?"
 
 
+class Resolver:
+    """Resolves many areas fast: the crosswalks are built once from the loaded tables.
+
+    ``communes``: :func:`communes` (one row per 2024 commune with its zonings and population);
+    ``names``: level -> Series of names indexed by code ('reg', 'dep', 'ze2020', 'ze2010',
+    'epci' incl. Grand Paris EPT, 'commune', 'metropole'); ``ti_communes``: wave ->
+    :func:`ti_communes` of that wave; ``ti_names``: wave -> :func:`ti_names` of that wave;
+    ``metropole_epcis``: SIREN of each métropole (its communes are those of that EPCI).
+
+    At construction the resolver indexes the commune rows of every code of every level and of
+    every TI of both waves, and the population of every zone d'emploi (2010, 2020); after that,
+    :meth:`resolve` only selects rows (a few milliseconds). The resolver never changes after
+    construction: the same request always gives the same :class:`Area`. :func:`resolver`
+    returns the one built from the public tables (memoised per process); :func:`resolve` and
+    :func:`resolve_many` use it.
+    """
+
+    def __init__(self, communes: pd.DataFrame, names: dict, ti_communes: dict, ti_names: dict,
+                 metropole_epcis: Iterable[str] = ()):
+        c = communes.sort_values("com", ignore_index=True)
+        self._communes = c
+        self._names = {lv: s.copy() for lv, s in names.items()}
+        self._ti_names = {w: s.copy() for w, s in ti_names.items()}
+        rows: dict[str, dict[str, np.ndarray]] = {}
+        for lv, col in (("commune", "com"), ("epci", "epci"), ("ze2020", "ze2020"), ("ze2010", "ze2010"),
+                        ("dep", "dep"), ("reg", "reg")):
+            s = c[col].dropna()
+            s = s[s != "ZZZZZZZZZ"]
+            rows[lv] = {str(k): s.index[v].to_numpy() for k, v in s.groupby(s, sort=False).indices.items()}
+        ept = c["ept"][c["ept"] != "ZZZZZZZZZ"].dropna()
+        for k, v in ept.groupby(ept, sort=False).indices.items():  # an EPT SIREN is accepted at level 'epci'
+            rows["epci"].setdefault(str(k), ept.index[v].to_numpy())
+        rows["metropole"] = {m: rows["epci"][m] for m in metropole_epcis if m in rows["epci"]}
+        self._rows = rows
+        pos = pd.Series(np.arange(len(c)), index=c["com"])
+        self._ti: dict[str, dict[str, tuple[np.ndarray, tuple]]] = {}
+        for w, tc in ti_communes.items():
+            self._ti[w] = {tid: (np.unique(pos.loc[g["com"].unique()].to_numpy()), tuple(sorted(g["member_siren"].unique())))
+                           for tid, g in tc.groupby("ti_id", sort=True)}
+        self._zone_population = {z: c.dropna(subset=[z]).groupby(z)["population"].sum() for z in ("ze2020", "ze2010")}
+
+    @classmethod
+    def from_tables(cls) -> "Resolver":
+        """The resolver of the public tables (INSEE 2024 communes, Etalab populations, ANCT TI files)."""
+        return cls(_communes(), _zone_names(), {w: _ti_communes(w) for w in WAVES},
+                   {w: ti_names(w) for w in WAVES}, _metropoles()["siren"])
+
+    def known(self, level: str, wave: str | None = None) -> pd.Series:
+        """Names of every code of ``level`` (for 'ti', of ``wave``; default 2023-2027)."""
+        level = normalise_level(level)
+        if level == "ti":
+            return self._ti_names[normalise_wave(wave or WAVE_2023)]
+        return self._names[level]
+
+    def resolve(self, level, codes=None, *, wave=None, name: str | None = None) -> Area:
+        """See :func:`resolve` (same arguments, same result)."""
+        if isinstance(level, Area):
+            return level
+        level = normalise_level(level)
+        wave = normalise_wave(wave) if wave is not None else (WAVE_2023 if level == "ti" else None)
+        if level != "ti":
+            wave = None
+        wanted = normalise_codes(level, codes)
+        known = self.known(level, wave)
+        unknown = [c for c in wanted if c not in known.index]
+        if unknown:
+            extra = ""
+            if level == "ti":
+                other = [w for w in WAVES if w != wave][0]
+                in_other = [c for c in unknown if c in self._ti_names[other].index]
+                if in_other:
+                    extra = f"; {in_other} exist in the {other} wave (pass wave='{other[:4]}')"
+            raise UnknownAreaError(f"unknown {level} code(s) {unknown[:10]} ({CODE_FORMATS[level]}){extra}"
+                                   f"{_suggest(level, unknown[0])}")
+        names = tuple(str(known[c]) for c in wanted)
+        empty = np.array([], dtype=np.intp)
+        if level == "ti":
+            parts = [self._ti[wave].get(c, (empty, ())) for c in wanted]
+            idx = np.unique(np.concatenate([p[0] for p in parts]))
+            epcis = tuple(sorted({s for p in parts for s in p[1]}))
+        else:
+            idx = np.unique(np.concatenate([self._rows[level].get(c, empty) for c in wanted]))
+            epcis = tuple(wanted) if level in ("epci", "metropole") else None
+        if not len(idx):
+            raise UnknownAreaError(f"{level} {wanted} has no commune in the 2024 commune table")
+        sub = self._communes.iloc[idx].reset_index(drop=True)
+        if epcis is None:
+            epcis = tuple(sorted(set(sub["epci"]) - {"ZZZZZZZZZ"}))
+        return Area(level=level, codes=tuple(wanted), wave=wave, names=names, communes=sub, epcis=epcis,
+                    label=name or "", zone_population=self._zone_population)
+
+    def zone_shares_by_code(self, level, zoning: str = "ze2020", *, wave=None, threshold: float = 0.5) -> pd.DataFrame:
+        """Zone-d'emploi proxy shares of EVERY code of ``level`` at once (for a TI, of ``wave``).
+
+        One row per (``code``, ``zone``) sharing inhabitants: ``population`` (zone),
+        ``population_in`` (zone population inside the area), ``share`` (of the zone's population
+        inside the area), ``area_share`` (of the area's population in the zone), ``flag``
+        (share >= ``threshold``). For one code these rows are those of
+        :meth:`Area.zone_proxy` before its filter on ``flag``; the proxy coverage of a code is
+        the sum of ``area_share`` over its flagged rows."""
+        level = normalise_level(level)
+        if zoning not in self._zone_population:
+            raise ValueError(f"zoning {zoning!r}: use 'ze2020' or 'ze2010'")
+        if level == "ti":
+            units = self._ti[normalise_wave(wave or WAVE_2023)]
+            pairs = [(k, v[0]) for k, v in units.items()]
+        else:
+            pairs = list(self._rows[level].items())
+        code = np.repeat([k for k, _ in pairs], [len(v) for _, v in pairs])
+        row = np.concatenate([v for _, v in pairs]) if pairs else np.array([], dtype=np.intp)
+        c = self._communes
+        long = pd.DataFrame({"code": code, "zone": c[zoning].to_numpy(dtype=object)[row],
+                             "population_in": c["population"].to_numpy(dtype="int64")[row]}).dropna(subset=["zone"])
+        out = long.groupby(["code", "zone"], as_index=False)["population_in"].sum()
+        out["population"] = out["zone"].map(self._zone_population[zoning]).astype("int64")
+        out["share"] = out["population_in"] / out["population"].where(out["population"] > 0)
+        out["area_share"] = out["population_in"] / out.groupby("code")["population_in"].transform("sum")
+        out["flag"] = out["share"] >= threshold
+        cols = ["code", "zone", "population", "population_in", "share", "area_share", "flag"]
+        return out[cols].sort_values(["code", "zone"], ignore_index=True)
+
+    def resolve_many(self, level, codes, *, wave=None) -> list[Area]:
+        """One :class:`Area` per code of ``codes`` (an iterable of single codes), in order."""
+        return [self.resolve(level, c, wave=wave) for c in codes]
+
+
+@lru_cache(maxsize=1)
+def resolver() -> Resolver:
+    """The :class:`Resolver` of the public tables, built once per process."""
+    return Resolver.from_tables()
+
+
+def resolve_many(level, codes, *, wave=None) -> list[Area]:
+    """One :class:`Area` per code (see :func:`resolve`), with the shared :func:`resolver`."""
+    return resolver().resolve_many(level, codes, wave=wave)
+
+
 def resolve(level, codes=None, *, wave=None, name: str | None = None) -> Area:
     """Resolve a level and code(s) (and, for a TI, a wave; default 2023-2027) into an :class:`Area`.
 
@@ -738,46 +893,7 @@ def resolve(level, codes=None, *, wave=None, name: str | None = None) -> Area:
     codes are normalised (:func:`normalise_code`); an empty selection is refused. Unknown
     codes raise :class:`UnknownAreaError` naming them, the expected format and the closest
     names. ``name``: a label for the area (default: the names of its codes).
+    The first call builds the shared :func:`resolver` (about a second); later calls take
+    milliseconds.
     """
-    if isinstance(level, Area):
-        return level
-    level = normalise_level(level)
-    wave = normalise_wave(wave) if wave is not None else (WAVE_2023 if level == "ti" else None)
-    if level != "ti":
-        wave = None
-    wanted = normalise_codes(level, codes)
-    if level == "ti":
-        known = ti_names(wave)
-    elif level == "epci":
-        known = _zone_names()["epci"]
-    else:
-        known = _zone_names()[level]
-    unknown = [c for c in wanted if c not in known.index]
-    if unknown:
-        extra = ""
-        if level == "ti":
-            other = [w for w in WAVES if w != wave][0]
-            in_other = [c for c in unknown if c in ti_names(other).index]
-            if in_other:
-                extra = f"; {in_other} exist in the {other} wave (pass wave='{other[:4]}')"
-        raise UnknownAreaError(f"unknown {level} code(s) {unknown[:10]} ({CODE_FORMATS[level]}){extra}"
-                               f"{_suggest(level, unknown[0])}")
-    names = tuple(str(known[c]) for c in wanted)
-    c = _communes()
-    if level == "ti":
-        tc = ti_communes(wave, wanted)
-        coms = set(tc["com"])
-        epcis = tuple(sorted(tc["member_siren"].unique()))
-    elif level == "ze2010":
-        coms = set(c.loc[c["ze2010"].isin(wanted), "com"])
-        epcis = None
-    else:
-        coms = set(area_communes(level, wanted)["com"])
-        epcis = tuple(wanted) if level in ("epci", "metropole") else None
-    sub = c[c["com"].isin(coms)].sort_values("com", ignore_index=True)
-    if sub.empty:
-        raise UnknownAreaError(f"{level} {wanted} has no commune in the 2024 commune table")
-    if epcis is None:
-        epcis = tuple(sorted(set(sub["epci"]) - {"ZZZZZZZZZ"}))
-    return Area(level=level, codes=tuple(wanted), wave=wave, names=names, communes=sub, epcis=epcis,
-                label=name or "")
+    return resolver().resolve(level, codes, wave=wave, name=name)
