@@ -61,9 +61,10 @@ lab: venv
 site: venv
 	$(BIN)/python -m analysis.site
 
-# One territory: TI=ti-0401 | TI=ti-5209 WAVE=2018 | EPCI=244400644 | ZE=5219 | DEP=63 (checked before any work).
+# One territory: TI=ti-0401 | TI=ti-5209 WAVE=2018 | EPCI=244400644 | ZE=5219 | DEP=63 (checked before any work,
+# by a light module that imports no plotting code, so that a refused request fails in about a second).
 profile: venv
-	@$(BIN)/python -m analysis.profile $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") \
+	@$(BIN)/python -m analysis.profile_request $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") \
 	  $(if $(EPCI),--epci "$(EPCI)") $(if $(ZE),--ze "$(ZE)") $(if $(DEP),--dep "$(DEP)")
 
 clean-cache: venv

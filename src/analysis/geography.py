@@ -748,6 +748,14 @@ def _suggest(level: str, code: str) -> str:
     return "; did you mean " + ", ".join(f"{r.level} {r.code} ({r.name})" for r in hits.itertuples()) + "?"
 
 
+def _row_groups(values: pd.Series) -> dict[str, np.ndarray]:
+    """Positions of the rows holding each code of ``values`` (missing and 'ZZZZZZZZZ' left out)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {str(u): order[bounds[k]:bounds[k + 1]] for k, u in enumerate(uniques) if u != "ZZZZZZZZZ"}
+
+
 class Resolver:
     """Resolves many areas fast: the crosswalks are built once from the loaded tables.
 
@@ -774,19 +782,21 @@ class Resolver:
         rows: dict[str, dict[str, np.ndarray]] = {}
         for lv, col in (("commune", "com"), ("epci", "epci"), ("ze2020", "ze2020"), ("ze2010", "ze2010"),
                         ("dep", "dep"), ("reg", "reg")):
-            s = c[col].dropna()
-            s = s[s != "ZZZZZZZZZ"]
-            rows[lv] = {str(k): s.index[v].to_numpy() for k, v in s.groupby(s, sort=False).indices.items()}
-        ept = c["ept"][c["ept"] != "ZZZZZZZZZ"].dropna()
-        for k, v in ept.groupby(ept, sort=False).indices.items():  # an EPT SIREN is accepted at level 'epci'
-            rows["epci"].setdefault(str(k), ept.index[v].to_numpy())
+            rows[lv] = _row_groups(c[col])
+        for k, v in _row_groups(c["ept"]).items():  # an EPT SIREN is accepted at level 'epci'
+            rows["epci"].setdefault(k, v)
         rows["metropole"] = {m: rows["epci"][m] for m in metropole_epcis if m in rows["epci"]}
         self._rows = rows
-        pos = pd.Series(np.arange(len(c)), index=c["com"])
+        com_index = pd.Index(c["com"])
         self._ti: dict[str, dict[str, tuple[np.ndarray, tuple]]] = {}
         for w, tc in ti_communes.items():
-            self._ti[w] = {tid: (np.unique(pos.loc[g["com"].unique()].to_numpy()), tuple(sorted(g["member_siren"].unique())))
-                           for tid, g in tc.groupby("ti_id", sort=True)}
+            pos = com_index.get_indexer(tc["com"])
+            if (pos < 0).any():
+                raise UnknownAreaError(f"TI communes of wave {w} not in the commune table: "
+                                       f"{sorted(set(tc['com'][pos < 0]))[:10]}")
+            members = tc.groupby("ti_id")["member_siren"].unique()
+            self._ti[w] = {tid: (np.unique(pos[r]), tuple(sorted(members[tid])))
+                           for tid, r in _row_groups(tc["ti_id"]).items()}
         self._zone_population = {z: c.dropna(subset=[z]).groupby(z)["population"].sum() for z in ("ze2020", "ze2010")}
 
     @classmethod

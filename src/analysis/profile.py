@@ -31,7 +31,8 @@ populations of the Etalab EPCI file); the other functions describe it:
 ``--epci 244400644``, ``--ze 5219``, ``--dep 63`` (``make profile TI=... | EPCI=... | ZE=... |
 DEP=...``) renders the neutral notebook 06 (papermill) for that territory into
 ``profiles/<slug>.ipynb`` and ``.html`` (code hidden), its figures into
-``profiles/<slug>_figures/``; an invalid request is refused in one line before any work.
+``profiles/<slug>_figures/``; an invalid request is refused in one line before any work
+(:mod:`analysis.profile_request`, which ``make profile`` runs, checks it without importing this module).
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ from matplotlib.ticker import MaxNLocator
 from . import dynamics, figures, geography
 from .loaders import geo as _geo
 from .paths import NOTEBOOKS_DIR, REPO_ROOT
+# The request (parsing, checking, file names) lives in the light module analysis.profile_request, so that
+# `make profile` refuses a bad request before importing the plotting stack.
+from .profile_request import EXAMPLES, REQUEST_LEVELS, _parse, check_request, profile_slug  # noqa: F401
 
 __all__ = [
     "Territory", "territory", "epci_membership", "wave_changes", "ti_overview", "lists_near_population",
@@ -604,29 +608,6 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
 # =============================================================================================
 
 
-#: Command-line options of ``python -m analysis.profile`` -> area level.
-REQUEST_LEVELS = {"ti": "ti", "epci": "epci", "ze": "ze2020", "dep": "dep", "reg": "reg", "commune": "commune"}
-EXAMPLES = "TI=ti-0401, TI=ti-5209 WAVE=2018, EPCI=244400644, ZE=5219, DEP=63"
-
-
-def profile_slug(area: geography.Area) -> str:
-    """File stem of a rendered profile: 'ti-5214_2023-2027', 'epci-244400644', 'ze2020-5219', 'dep-63'."""
-    code = "+".join(area.codes) if len(area.codes) <= 3 else f"{area.codes[0]}+{len(area.codes) - 1}"
-    if area.level == "ti":
-        return f"{code}_{area.wave}"
-    return f"{area.level}-{code}"
-
-
-def check_request(level: str, codes, wave=None) -> geography.Area:
-    """Resolve a profile request, refusing what the profile cannot render (before any work).
-
-    Raises :class:`analysis.geography.UnknownAreaError` (unknown level, code or wave, empty
-    request) with the valid forms."""
-    if wave is not None and geography.normalise_level(level) != "ti":
-        raise geography.UnknownAreaError(f"WAVE applies only to a Territoire d'industrie (TI=...); examples: {EXAMPLES}")
-    return geography.resolve(level, codes, wave=wave)
-
-
 def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, timeout: int = 600) -> dict:
     """Render the neutral profile notebook (06) for any territory into ``out_dir``.
 
@@ -690,44 +671,11 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
     return written
 
 
-def _parse(argv: list[str]) -> tuple[str, list[str], str | None]:
-    """``--ti ID [--wave 2018]`` | ``--epci SIREN`` | ``--ze CODE`` | ``--dep CODE`` | ``--reg`` |
-    ``--commune``; several codes comma-separated; a bare 'ti-RRNN' is accepted too."""
-    opts, wave = {}, None
-    args = list(argv)
-    while args:
-        a = args.pop(0)
-        if a.startswith("--") and a[2:].lower() in REQUEST_LEVELS | {"wave": "wave"}:
-            if not args:
-                raise geography.UnknownAreaError(f"{a} needs a value; examples: {EXAMPLES}")
-            v = args.pop(0).strip()
-            if a[2:].lower() == "wave":
-                wave = v or None
-            elif v:
-                opts[REQUEST_LEVELS[a[2:].lower()]] = v
-        elif a.lower().startswith("ti-"):
-            opts["ti"] = a
-        else:
-            raise geography.UnknownAreaError(f"unknown argument {a!r}; give one of TI=, EPCI=, ZE=, DEP=; examples: {EXAMPLES}")
-    if len(opts) != 1:
-        raise geography.UnknownAreaError(
-            f"give exactly one territory ({'none' if not opts else 'got ' + ', '.join(opts)}); examples: make profile {EXAMPLES}")
-    (level, value), = opts.items()
-    return level, [c for c in value.split(",") if c.strip()], wave
-
-
 def main(argv: list[str]) -> int:
-    try:
-        level, codes, wave = _parse(argv)
-        area = check_request(level, codes, wave)
-    except geography.UnknownAreaError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"rendering the profile of {area.describe()} ...", flush=True)
-    written = render(area)
-    for kind, path in written.items():
-        print(f"{kind}: {path}")
-    return 0
+    """``python -m analysis.profile ...``: same as :func:`analysis.profile_request.main`."""
+    from . import profile_request
+
+    return profile_request.main(argv)
 
 
 if __name__ == "__main__":
