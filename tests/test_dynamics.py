@@ -118,6 +118,38 @@ def test_group_index_balanced_panel_and_net_loss_shares():
     assert s["group_change"] == 20 and s["total_change"] == 10
 
 
+def test_group_index_on_cells_drops_secret_cells_and_reports_them():
+    # zone a: sector X published both years, sector Y secret in year 2 (40 jobs in year 1);
+    # zone b: two cells published both years. Summing units would count Y's 40 jobs as a loss.
+    cells = pd.DataFrame({"code": ["a", "a", "a", "a", "b", "b", "b", "b"], "sector": list("XXYYXXZZ"),
+                          "year": [1, 2] * 4, "employment": [100, 110, 40, np.nan, 50, 55, 50, 45]})
+    groups = pd.DataFrame({"code": ["a", "b"], "group": ["TI", "other"]})
+    idx = d.group_index(cells, groups, base_year=1).set_index(["group", "year"])
+    assert idx.loc[("TI", 2), "index"] == pytest.approx(110.0)  # on cell X only, not (110 + 0) / 140
+    assert idx.loc[("TI", 1), "n_cells_dropped"] == 1 and idx.loc[("TI", 1), "n_cells"] == 1
+    assert idx.loc[("TI", 1), "share_dropped"] == pytest.approx(40 / 140) and idx.loc[("TI", 1), "unreliable"]
+    assert idx.loc[("TI", 2), "share_dropped"] == 0 and not idx.loc[("TI", 2), "unreliable"]
+    assert idx.loc[("other", 2), "index"] == pytest.approx(100.0) and idx.loc[("other", 2), "n_cells_dropped"] == 0
+    # the unit series of the same cells reports the secret cell instead of hiding it
+    units = cells.assign(zoning="ze").groupby(["code", "year"], as_index=False)["employment"].sum(min_count=1)
+    units["n_cells_missing"] = [0, 1, 0, 0]
+    u = d.group_index(units, groups, base_year=1).set_index(["group", "year"])
+    assert u.loc[("TI", 2), "n_cells_missing"] == 1 and u.loc[("TI", 1), "n_cells_missing"] == 0
+
+
+def test_employment_series_counts_the_secret_cells_of_each_unit():
+    s = d.employment_series("urssaf_ze2020_a38", "industry", [2019, 2024])
+    c = d.employment_cells("urssaf_ze2020_a38", "industry", [2019, 2024])
+    row = s.set_index(["code", "year"]).loc[("9307", 2019)]  # the pharmacy cell CF is secret in 2019
+    cf = c[(c["code"] == "9307") & (c["sector"] == "CF")].set_index("year")["employment"]
+    assert np.isnan(cf[2019]) and cf[2024] > 0 and row["n_cells_missing"] >= 1
+    assert row["n_cells"] == c[c["code"] == "9307"]["sector"].nunique()
+    pub = c.dropna(subset=["employment"]).groupby(["code", "year"]).size()
+    chk = s.set_index(["code", "year"])
+    assert ((chk["n_cells"] - chk["n_cells_missing"]) == pub.reindex(chk.index).fillna(0)).all()
+    assert (s["n_cells_missing"] > 0).sum() >= 50
+
+
 def test_sector_codes():
     assert "CL" in d.sector_codes("manufacturing") and "DZ" not in d.sector_codes("manufacturing")
     assert set(d.sector_codes("manufacturing")) < set(d.sector_codes("industry"))

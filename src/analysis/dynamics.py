@@ -192,12 +192,19 @@ def _load_cells(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
 
 
 def _load_source(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
-    """Tidy series ``zoning, code, year, employment`` of one source for one sector grouping
-    (cells summed by unit; a unit whose cells are all missing is NaN, a secret cell adds 0:
-    use :func:`employment_cells` and :mod:`analysis.cells` for growth rates)."""
+    """Tidy series ``zoning, code, year, employment, n_cells, n_cells_missing`` of one source for
+    one sector grouping: the published cells summed by unit, with the count of the unit's cells
+    and of those secret or absent that year (see :func:`employment_series`)."""
     c = _load_cells(key, sector, years)
-    out = c.groupby(["zoning", "code", "year"], as_index=False)["employment"].sum(min_count=1)
-    return out.sort_values(["zoning", "code", "year"], ignore_index=True)
+    keys = ["zoning", "code", "year"]
+    out = c.groupby(keys, as_index=False)["employment"].sum(min_count=1)
+    n_cells = c.groupby(["zoning", "code"])["sector"].nunique().rename("n_cells")
+    published = c.dropna(subset=["employment"]).groupby(keys).size().rename("_published")
+    out = out.merge(n_cells.reset_index(), on=["zoning", "code"], how="left")
+    out = out.merge(published.reset_index(), on=keys, how="left")
+    out["n_cells"] = out["n_cells"].astype("int64")
+    out["n_cells_missing"] = (out["n_cells"] - out["_published"].fillna(0)).astype("int64")
+    return out.drop(columns="_published").sort_values(keys, ignore_index=True)
 
 
 def employment_cells(source: str, sector: str = "total", years: Iterable[int] | None = None) -> pd.DataFrame:
@@ -228,9 +235,12 @@ def employment_series(source: str, sector: str = "total", years: Iterable[int] |
     """Employment of every unit of one source's zoning, for a sector grouping and years.
 
     Returns columns ``zoning`` ('commune', 'epci', 'ze2020', 'ze2010', 'dep', 'reg'),
-    ``code``, ``year``, ``employment`` (jobs, 31 December; NaN = every cell missing/secret).
-    A unit's secret sector cells add 0 here: for growth rates use :func:`employment_cells`
-    (or :func:`employment_growth`), which keep only the cells present in both years.
+    ``code``, ``year``, ``employment`` (jobs, 31 December: the sum of the unit's PUBLISHED
+    cells; NaN = every cell missing/secret), ``n_cells`` (the unit's cells -- sectors of the
+    grouping -- seen in any of the years asked for) and ``n_cells_missing`` (those secret or
+    absent that year). Where ``n_cells_missing > 0`` the employment is a partial sum, not the
+    unit's total: for growth rates use :func:`employment_cells` (or :func:`employment_growth`),
+    which keep only the cells present in both years, and give :func:`group_index` the cells.
     Raises :class:`CoverageError` if the source lacks that sector or those years.
     """
     _check_request(source, sector, years)
@@ -442,24 +452,63 @@ def employment_growth(level, codes: str | Iterable[str] | None = None, start: in
 
 
 def group_index(series: pd.DataFrame, groups: pd.DataFrame, base_year: int, *, code: str = "code",
-                group: str = "group", year: str = "year", value: str = "employment") -> pd.DataFrame:
+                group: str = "group", year: str = "year", value: str = "employment",
+                threshold: float = _cells.UNRELIABLE_SHARE) -> pd.DataFrame:
     """Employment of groups of units by year, and as an index (``base_year`` = 100).
 
-    ``series``: (code, year, value) rows; ``groups``: (code, group) rows -- a unit may
-    belong to several groups (e.g. 'TI' and 'all'). Units with a missing value in any year
-    are dropped from every year (balanced panel) so that the index is not moved by
-    entries and exits. Returns ``group``, ``year``, ``employment``, ``index``, ``n_units``.
+    ``series``: (code, year, value) rows of units, or CELLS (:func:`employment_cells`: with a
+    ``sector`` column); ``groups``: (code, group) rows -- a unit may belong to several groups
+    (e.g. 'TI' and 'all'). The panel is balanced so that the index is not moved by entries,
+    exits or secrecy:
+
+    - on cells (recommended for sector-split sources): a cell (unit x sector) missing or secret
+      in any year of ``series`` is dropped from every year; ``n_cells_dropped`` counts the
+      group's dropped cells and ``share_dropped`` is the part of the group's published
+      employment that year they hold; ``unreliable`` flags rows where it exceeds
+      ``threshold`` (5 %, :data:`analysis.cells.UNRELIABLE_SHARE`);
+    - on units: a unit with a missing value in any year is dropped from every year; if the
+      series carries ``n_cells_missing`` (:func:`employment_series`), the secret cells of the
+      kept units are NOT in their sums and ``n_cells_missing`` reports them per group and year
+      (pass the cells to drop them instead).
+
+    Returns ``group``, ``year``, ``employment``, ``n_units``, ``index`` and, per the input,
+    ``n_cells``, ``n_cells_dropped``, ``share_dropped``, ``unreliable`` (cells) or
+    ``n_cells_missing`` (units with cell counts).
     """
-    wide = series.groupby([code, year])[value].sum(min_count=1).unstack(year)
-    wide = wide.dropna(how="any")
-    long = wide.stack().rename(value).reset_index()
-    m = long.merge(groups[[code, group]], on=code, how="inner")
-    out = m.groupby([group, year], as_index=False).agg(employment=(value, "sum"), n_units=(code, "nunique"))
+    if "sector" in series.columns:
+        wide = series.groupby([code, "sector", year])[value].sum(min_count=1).unstack(year)
+        complete = wide.notna().all(axis=1)
+        long = wide.stack().rename(value).reset_index()  # published values only (stack drops NaN)
+        long["_kept"] = long.set_index([code, "sector"]).index.isin(wide.index[complete])
+        m = long.merge(groups[[code, group]], on=code, how="inner")
+        kept = m[m["_kept"]]
+        out = kept.groupby([group, year], as_index=False).agg(employment=(value, "sum"), n_units=(code, "nunique"),
+                                                              n_cells=("sector", "size"))
+        cells = wide.reset_index()[[code, "sector"]].assign(_dropped=~complete.to_numpy())
+        dropped = cells.merge(groups[[code, group]], on=code).groupby(group)["_dropped"].sum()
+        pub = m.groupby([group, year])[value].sum()
+        pub_dropped = m[~m["_kept"]].groupby([group, year])[value].sum()
+        idx = pd.MultiIndex.from_frame(out[[group, year]])
+        out["n_cells_dropped"] = out[group].map(dropped).fillna(0).astype("int64")
+        out["share_dropped"] = (pub_dropped.reindex(idx).fillna(0.0) / pub.reindex(idx)).to_numpy()
+        out["unreliable"] = out["share_dropped"] > threshold
+    else:
+        wide = series.groupby([code, year])[value].sum(min_count=1).unstack(year)
+        wide = wide.dropna(how="any")
+        long = wide.stack().rename(value).reset_index()
+        agg = {"employment": (value, "sum"), "n_units": (code, "nunique")}
+        if "n_cells_missing" in series.columns:
+            miss = series.groupby([code, year])["n_cells_missing"].sum()
+            long["n_cells_missing"] = miss.reindex(pd.MultiIndex.from_frame(long[[code, year]])).to_numpy()
+            agg["n_cells_missing"] = ("n_cells_missing", "sum")
+        m = long.merge(groups[[code, group]], on=code, how="inner")
+        out = m.groupby([group, year], as_index=False).agg(**agg)
     base = out[out[year] == base_year].set_index(group)["employment"]
     if base.empty:
         raise ValueError(f"base year {base_year} not in the series")
     out["index"] = 100 * out["employment"] / out[group].map(base)
-    return out.sort_values([group, year], ignore_index=True)
+    first = [group, year, "employment", "n_units", "index"]
+    return out[first + [c for c in out.columns if c not in first]].sort_values([group, year], ignore_index=True)
 
 
 def net_loss_shares(changes: pd.DataFrame, in_group: str = "in_group", change: str = "change",
