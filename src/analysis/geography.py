@@ -24,7 +24,12 @@ Public functions (all return DataFrames with codes as strings):
   series on the 2010 zoning over to the 2020 one (:func:`ze2010_to_ze2020`);
 - :func:`area_units` -- the statistical units (communes, EPCI, zones) that make up an
   area in a given zoning, exactly or by population-share flagging (used by
-  :func:`analysis.dynamics.employment_growth`).
+  :func:`analysis.dynamics.employment_growth`);
+- :func:`resolve` / :func:`resolve_many` -- one :class:`Area` per request (names, wave,
+  communes, EPCIs, population, zone-d'emploi proxies with their coverage), through the
+  shared :class:`Resolver` (:func:`resolver`), which indexes the tables once per process so
+  that a resolution takes milliseconds; :meth:`Resolver.zone_shares_by_code` gives the proxy
+  shares of every code of a level at once.
 
 Unknown codes raise :class:`UnknownAreaError`, which names the code and the level.
 Caveats: the 2018-2022 TI file expresses its members in 2025 EPCIs (mergers since 2018 blur
