@@ -78,9 +78,11 @@ lab: venv
 site: venv
 	$(BIN)/python -m analysis.site
 
+# One territory: TI=ti-0401 | TI=ti-5209 WAVE=2018 | EPCI=244400644 | ZE=5219 | DEP=63 (checked before any work,
+# by a light module that imports no plotting code, so that a refused request fails in about a second).
 profile: venv
-	@test -n "$(TI)" || (echo "usage: make profile TI=<territory id, e.g. ti-8416>"; exit 2)
-	$(BIN)/python -m analysis.profile $(TI)
+	@$(BIN)/python -m analysis.profile_request $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") \
+	  $(if $(EPCI),--epci "$(EPCI)") $(if $(ZE),--ze "$(ZE)") $(if $(DEP),--dep "$(DEP)")
 
 # Remove the whole data cache (verified raw files and parsed tables); the next run rebuilds it.
 clean-cache: venv

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis import dynamics as d
+from analysis import dynamics, geography
 
 P_TRUE = np.array([
     [0.70, 0.20, 0.10],
@@ -115,6 +116,38 @@ def test_group_index_balanced_panel_and_net_loss_shares():
     s = d.net_loss_shares(changes)
     assert s["share_of_losses"] == pytest.approx(0.75)
     assert s["group_change"] == 20 and s["total_change"] == 10
+
+
+def test_group_index_on_cells_drops_secret_cells_and_reports_them():
+    # zone a: sector X published both years, sector Y secret in year 2 (40 jobs in year 1);
+    # zone b: two cells published both years. Summing units would count Y's 40 jobs as a loss.
+    cells = pd.DataFrame({"code": ["a", "a", "a", "a", "b", "b", "b", "b"], "sector": list("XXYYXXZZ"),
+                          "year": [1, 2] * 4, "employment": [100, 110, 40, np.nan, 50, 55, 50, 45]})
+    groups = pd.DataFrame({"code": ["a", "b"], "group": ["TI", "other"]})
+    idx = d.group_index(cells, groups, base_year=1).set_index(["group", "year"])
+    assert idx.loc[("TI", 2), "index"] == pytest.approx(110.0)  # on cell X only, not (110 + 0) / 140
+    assert idx.loc[("TI", 1), "n_cells_dropped"] == 1 and idx.loc[("TI", 1), "n_cells"] == 1
+    assert idx.loc[("TI", 1), "share_dropped"] == pytest.approx(40 / 140) and idx.loc[("TI", 1), "unreliable"]
+    assert idx.loc[("TI", 2), "share_dropped"] == 0 and not idx.loc[("TI", 2), "unreliable"]
+    assert idx.loc[("other", 2), "index"] == pytest.approx(100.0) and idx.loc[("other", 2), "n_cells_dropped"] == 0
+    # the unit series of the same cells reports the secret cell instead of hiding it
+    units = cells.assign(zoning="ze").groupby(["code", "year"], as_index=False)["employment"].sum(min_count=1)
+    units["n_cells_missing"] = [0, 1, 0, 0]
+    u = d.group_index(units, groups, base_year=1).set_index(["group", "year"])
+    assert u.loc[("TI", 2), "n_cells_missing"] == 1 and u.loc[("TI", 1), "n_cells_missing"] == 0
+
+
+def test_employment_series_counts_the_secret_cells_of_each_unit():
+    s = d.employment_series("urssaf_ze2020_a38", "industry", [2019, 2024])
+    c = d.employment_cells("urssaf_ze2020_a38", "industry", [2019, 2024])
+    row = s.set_index(["code", "year"]).loc[("9307", 2019)]  # the pharmacy cell CF is secret in 2019
+    cf = c[(c["code"] == "9307") & (c["sector"] == "CF")].set_index("year")["employment"]
+    assert np.isnan(cf[2019]) and cf[2024] > 0 and row["n_cells_missing"] >= 1
+    assert row["n_cells"] == c[c["code"] == "9307"]["sector"].nunique()
+    pub = c.dropna(subset=["employment"]).groupby(["code", "year"]).size()
+    chk = s.set_index(["code", "year"])
+    assert ((chk["n_cells"] - chk["n_cells_missing"]) == pub.reindex(chk.index).fillna(0)).all()
+    assert (s["n_cells_missing"] > 0).sum() >= 50
 
 
 def test_sector_codes():
@@ -236,3 +269,34 @@ def test_plot_functions_return_figures():
                              crs=2154)
     fig = d.plot_growth_map(zones, zones.iloc[:1], legend_label="g", title="map")
     assert fig.axes[0].get_title() == "map" and len(fig.axes) == 2
+
+
+def test_employment_growth_keeps_only_cells_in_both_years_digne():
+    """Digne-les-Bains (ZE2020 9307): pharmacy (CF) secret in 2019, 609 jobs in 2024 -- not job creation."""
+    r = dynamics.employment_growth("ze2020", 9307, 2019, 2024, "industry").iloc[0]  # an int code is accepted
+    assert r["emp_start"] == 2249 and r["emp_end"] == 2393 - 609
+    assert r["n_cells_one_year"] == 1 and r["unreliable"] and r["share_one_year"] == pytest.approx(609 / 2393)
+    assert r["name"] == "Digne-les-Bains" and r["wave"] == ""
+
+
+def test_employment_growth_missing_unit_is_not_zero():
+    r = dynamics.employment_growth("commune", ["01001", "01128"], 2019, 2024, "total", combine=True).iloc[0]
+    assert r["emp_start"] == 29 and r["emp_end"] == 24  # 01128 has no 2024 value: left out, not -89 %
+    assert r["n_missing"] == 1 and r["n_cells_one_year"] == 1 and r["unreliable"]
+
+
+def test_employment_growth_ti_is_wave_scoped_and_epci_uses_the_zone_proxy():
+    r23 = dynamics.employment_growth("ti", "ti-5214", 2019, 2024, "industry").iloc[0]
+    r18 = dynamics.employment_growth("ti", "ti-5214", 2019, 2024, "industry", wave="2018").iloc[0]
+    assert (r23["name"], r23["wave"]) == ("Saint-Nazaire Loire Estuaire", "2023-2027")
+    assert (r18["name"], r18["wave"]) == ("Vendée Est", "2018-2022")
+    e = dynamics.employment_growth("epci", "244400644", 2019, 2024, "industry").iloc[0]  # CARENE, no TI by itself
+    assert e["method"] == "ZE2020 flagged by population share >= 0.5" and e["coverage"] == pytest.approx(1.0)
+    assert e["emp_start"] == r23["emp_start"]  # same zone 5219
+
+
+def test_employment_growth_bad_codes():
+    with pytest.raises(geography.UnknownAreaError, match="empty"):
+        dynamics.employment_growth("epci", [], 2019, 2024)
+    with pytest.raises(geography.UnknownAreaError, match="9 digits"):
+        dynamics.employment_growth("epci", "20007107", 2019, 2024)

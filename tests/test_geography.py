@@ -74,7 +74,9 @@ def test_area_units_exact_and_proxy():
     assert len(coms) == 31  # Montpellier Méditerranée Métropole
     ze = g.area_units("metropole", "243400017", "ze2020")
     assert ze["unit"].tolist() == ["7616"] and ze["coverage"].iloc[0] == pytest.approx(1.0)  # ZE Montpellier
-    assert g.zoning_mode("epci", ["ze2020"]) is None
+    assert g.zoning_mode("epci", ["ze2020"]) == "ze_proxy"  # any EPCI through the zone-proxy rule (issue 10)
+    assert g.zoning_mode("epci", ["ze2020"], allow_ze_proxy=False) is None
+    assert g.zoning_mode("ze2010", ["ze2020"]) is None
     assert g.zoning_mode("ti", ["ze2020"]) == "ze_proxy"
     assert g.zoning_mode("reg", ["dep"]) == "aggregate"
 

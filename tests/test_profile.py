@@ -142,7 +142,9 @@ def test_plot_industry_share_path_labels_each_panel_with_its_coverage():
 # Rendering two territories and checking their numbers against the general functions
 # ---------------------------------------------------------------------------------------------
 
-TERRITORIES = ["ti-2704", "ti-8413"]  # Grand Chalon; Plastics Vallée – Oyonnax
+# Smoke tests: an overseas TI, a first-wave id, an EPCI that is no TI, a département (notebook 06, papermill)
+REQUESTS = {"ti-0401_2023-2027": ("ti", "ti-0401", None), "ti-5209_2018-2022": ("ti", "ti-5209", "2018"),
+            "epci-244400644": ("epci", "244400644", None), "dep-63": ("dep", "63", None)}
 
 
 def _key_figures(nb) -> dict:
@@ -151,7 +153,7 @@ def _key_figures(nb) -> dict:
     text = "".join(o["text"] for o in cell.outputs if o.get("output_type") == "stream")
     out = {}
     for line in text.splitlines()[1:]:
-        m = re.match(r"\s*(\S+)\s+(\S+)\s*$", line)
+        m = re.match(r"\s*(\S+)\s+(.+?)\s*$", line)
         if m:
             v = m.group(2).replace(",", "")
             out[m.group(1)] = float(v) if re.fullmatch(r"-?\d+(\.\d+)?", v) else v
@@ -166,49 +168,55 @@ def rendered(tmp_path_factory):
     path = os.environ.get("ANALYSIS_DATA_MIRROR")
     assert path and Path(path, "MANIFEST.csv").is_file(), "set ANALYSIS_DATA_MIRROR to the public-data mirror"
     out = tmp_path_factory.mktemp("profiles")
-    start = time.perf_counter()
-    paths = {t: P.render(t, out, html=(t == TERRITORIES[0])) for t in TERRITORIES}
-    return out, paths, time.perf_counter() - start
+    paths = {slug: P.render(level, code, out, wave=wave) for slug, (level, code, wave) in REQUESTS.items()}
+    return out, paths
 
 
-def test_render_writes_notebook_html_and_figures(rendered):
-    out, paths, seconds = rendered
-    assert seconds < 60, f"rendering two profiles took {seconds:.0f} s"
-    first = paths[TERRITORIES[0]]
-    assert first["html"].exists() and "Grand Chalon" in first["html"].read_text(encoding="utf-8")
-    for t in TERRITORIES:
-        nb = nbformat.read(paths[t]["notebook"], as_version=4)
-        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-        assert any("injected-parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
-        figs = sorted(p.name for p in paths[t]["figures"].glob("04_*.png"))
-        assert figs == ["04_area_map.png", "04_france_ti_waves.png", "04_industry_mix.png", "04_industry_share_path.png"]
-
-
-@pytest.mark.parametrize("ti_id", TERRITORIES)
-def test_rendered_numbers_match_general_functions(rendered, ti_id):
-    from analysis import dynamics, geography
-    from analysis.loaders import employment
-
-    _, paths, _ = rendered
-    key = _key_figures(nbformat.read(paths[ti_id]["notebook"], as_version=4))
-    tc = geography.ti_communes(geography.WAVE_2023, ti_id).drop_duplicates("com")
-    assert key["population"] == tc["population"].sum()
-    ind = dynamics.employment_growth("ti", ti_id, 2019, 2024, "industry").iloc[0]
-    assert key["industry_jobs_urssaf_2024"] == pytest.approx(ind["emp_end"], abs=0.5)
-    tot = dynamics.employment_growth("ti", ti_id, 2019, 2024, "total", source="urssaf_ze2020_a38").iloc[0]
-    assert key["industry_share_urssaf_2019_pct"] == pytest.approx(100 * ind["emp_start"] / tot["emp_start"], abs=0.05)
-    ind10 = dynamics.employment_growth("ti", ti_id, 1998, 2017, "industry").iloc[0]
-    tot10 = dynamics.employment_growth("ti", ti_id, 1998, 2017, "total", source="estel_ze2010_salaried").iloc[0]
-    assert key["industry_share_estel_1998_pct"] == pytest.approx(100 * ind10["emp_start"] / tot10["emp_start"], abs=0.05)
-    assert key["industry_share_estel_2017_pct"] == pytest.approx(100 * ind10["emp_end"] / tot10["emp_end"], abs=0.05)
-    units = geography.area_units("ti", ti_id, "ze2020")["unit"]
-    a38 = employment.load_urssaf_ze2020_a38()
-    a = a38[(a38["year"] == 2024) & a38["ze2020"].isin(set(units)) & a38["a38"].isin(dynamics.sector_codes("industry"))]
-    assert key["largest_industry_a38"] == a.groupby("a38")["employment"].sum().idxmax()
-
-
-def test_render_refuses_unknown_territory(tmp_path):
+@pytest.mark.parametrize("slug", list(REQUESTS))
+def test_profiles_render_fully_with_names_and_no_code(rendered, slug):
     from analysis import geography
 
-    with pytest.raises(geography.UnknownAreaError):
-        P.render("ti-9999", tmp_path)
+    _, paths = rendered
+    level, code, wave = REQUESTS[slug]
+    area = geography.resolve(level, code, wave=wave)
+    nb = nbformat.read(paths[slug]["notebook"], as_version=4)
+    assert paths[slug]["notebook"].name == f"{slug}.ipynb"
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    html = paths[slug]["html"].read_text(encoding="utf-8")
+    assert area.names[0] in html and area.region_name in html
+    assert "Clermont" not in html or slug == "dep-63"  # no text about another territory
+    assert "geography.resolve(" not in html  # code cells hidden
+    assert f"<title>Profil : {area.name}</title>" in html
+    key = _key_figures(nb)
+    assert key["population"] == area.population
+    if area.level == "ti":
+        assert key["wave"] == area.wave
+
+
+def test_overseas_profile_says_why_there_is_no_map(rendered):
+    _, paths = rendered
+    nb = nbformat.read(paths["ti-0401_2023-2027"]["notebook"], as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "No map: the mirror has no EPCI outlines for La Réunion" in text
+    assert "also exists in the 2018-2022 wave, for another territory: Le Port" in text
+
+
+def test_profile_numbers_match_the_general_functions(rendered):
+    from analysis import dynamics, geography
+
+    _, paths = rendered
+    key = _key_figures(nbformat.read(paths["epci-244400644"]["notebook"], as_version=4))
+    ind = dynamics.employment_growth(geography.resolve("epci", "244400644"), None, 2019, 2024, "industry").iloc[0]
+    assert key["industry_jobs_urssaf_2024"] == pytest.approx(ind["emp_end"], abs=0.5)
+    assert key["ze2020_coverage_pct"] == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("argv, msg", [(["--ti", "ti-9999"], "unknown ti"), (["--epci", "2444"], "9 digits"),
+                                       ([], "exactly one territory"), (["--dep", "63", "--wave", "2018"], "WAVE"),
+                                       (["--ti", "ti-0101", "--wave", "2019"], "wave"), (["--ze", ""], "exactly one")])
+def test_bad_requests_are_refused_in_one_line_before_any_work(tmp_path, capsys, monkeypatch, argv, msg):
+    monkeypatch.setattr(P, "PROFILES_DIR", tmp_path / "profiles")
+    assert P.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert msg in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "profiles").exists()

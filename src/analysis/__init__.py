@@ -10,3 +10,9 @@ Layers (dependencies run one way, top to bottom):
 """
 
 __version__ = "0.1.0"
+
+import warnings as _warnings
+
+# papermill (profiles) brings tqdm, which pooch then imports as tqdm.auto: in a Jupyter kernel without
+# ipywidgets that prints a TqdmWarning into the first cell of every notebook. Downloads need no progress bar.
+_warnings.filterwarnings("ignore", message="IProgress not found", module="tqdm")

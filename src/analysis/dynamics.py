@@ -43,15 +43,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import cells as _cells
 from . import geography
 from .paths import DATA_DIR
 
 __all__ = [
-    "CoverageError", "SOURCES", "SECTORS", "Source", "sector_codes", "employment_series", "employment_growth",
+    "CoverageError", "SOURCES", "SECTORS", "Source", "sector_codes", "employment_series", "employment_cells", "employment_growth",
     "growth_table", "annualised", "group_index", "areas_vs_rest_growth", "net_loss_shares", "loss_share_table",
     "quantile_states", "window_growth_states", "share_states", "transition_pairs", "transition_counts",
     "MarkovEstimate", "estimate_markov", "markov_homogeneity_test", "stay_difference_test",
-    "mean_first_passage_times", "plot_transition_matrices", "plot_growth_map",
+    "mean_first_passage_times", "plot_transition_matrices", "plot_growth_map", "plot_growth_bars",
 ]
 
 
@@ -139,8 +140,11 @@ SOURCES: dict[str, Source] = {s.key: s for s in [
 ]}
 
 
-def _load_source(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
-    """Tidy series ``zoning, code, year, employment`` of one source for one sector grouping."""
+def _load_cells(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
+    """Tidy cells ``zoning, code, sector, year, employment`` of one source for one sector grouping.
+
+    A cell is (unit, sector): the A38 (or NA38) sector for the sector-split sources, the
+    grouping itself ('total', 'BE') for the others. NaN = secret or missing."""
     from .loaders import employment as E
 
     years = sorted(set(int(y) for y in years))
@@ -149,48 +153,71 @@ def _load_source(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
         d = d[(d["variable"] == "employment") & d["year"].isin(years)]
         if sector != "total":
             d = d[d["na38"].isin(sector_codes(sector))]
-        out = (d.groupby(["commune", "year"], as_index=False)["value"].sum(min_count=1)
-               .rename(columns={"commune": "code", "value": "employment"}))
+        out = (d.groupby(["commune", "na38", "year"], as_index=False)["value"].sum(min_count=1)
+               .rename(columns={"commune": "code", "na38": "sector", "value": "employment"}))
         out.insert(0, "zoning", "commune")
     elif key == "urssaf_totals_by_area":
         d = E.load_urssaf_totals_by_area()
         level = {"commune": "commune", "epci": "epci", "ze2020": "ze2020", "departement": "dep", "region": "reg"}
         d = d[d["level"].isin(level) & d["year"].isin(years)]
-        out = pd.DataFrame({"zoning": d["level"].map(level), "code": d["code"], "year": d["year"],
+        out = pd.DataFrame({"zoning": d["level"].map(level), "code": d["code"], "sector": "total", "year": d["year"],
                             "employment": d["employment"]})
         # Paris, Lyon and Marseille come by arrondissement municipal: add them to their commune
         com = out["zoning"] == "commune"
         out.loc[com, "code"] = geography.commune_codes_2024(out.loc[com, "code"])
-        out = out.groupby(["zoning", "code", "year"], as_index=False)["employment"].sum(min_count=1)
+        out = out.groupby(["zoning", "code", "sector", "year"], as_index=False)["employment"].sum(min_count=1)
     elif key in ("urssaf_ze2020_a38", "flores_ze2020_a38"):
         d = E.load_urssaf_ze2020_a38() if key == "urssaf_ze2020_a38" else E.load_flores_ze2020_a38()
         d = d[d["year"].isin(years)]
         if sector != "total":
             d = d[d["a38"].isin(sector_codes(sector))]
-        out = (d.groupby(["ze2020", "year"], as_index=False)["employment"].sum(min_count=1)
-               .rename(columns={"ze2020": "code"}))
+        out = (d.groupby(["ze2020", "a38", "year"], as_index=False)["employment"].sum(min_count=1)
+               .rename(columns={"ze2020": "code", "a38": "sector"}))
         out.insert(0, "zoning", "ze2020")
     elif key == "estel_ze2010_salaried":
         d = E.load_estel_ze2010_salaried()
-        d = d[d["year"].isin(years) & (d["sector"] == ("BE" if sector == "industry" else "TT"))]
-        out = pd.DataFrame({"zoning": "ze2010", "code": d["ze2010"], "year": d["year"], "employment": d["employment"]})
+        code = "BE" if sector == "industry" else "TT"
+        d = d[d["year"].isin(years) & (d["sector"] == code)]
+        out = pd.DataFrame({"zoning": "ze2010", "code": d["ze2010"], "sector": code, "year": d["year"],
+                            "employment": d["employment"]})
     elif key == "estel_ze2020_total":
         d = E.load_estel_ze2020_total()
         d = d[d["region_part"].isna() & d["year"].isin(years)]
-        out = pd.DataFrame({"zoning": "ze2020", "code": d["ze2020"], "year": d["year"], "employment": d["employment"]})
+        out = pd.DataFrame({"zoning": "ze2020", "code": d["ze2020"], "sector": "total", "year": d["year"],
+                            "employment": d["employment"]})
     else:
         raise CoverageError(f"unknown source {key!r}; use one of {list(SOURCES)}")
     out["year"] = out["year"].astype(int)
-    return out.sort_values(["zoning", "code", "year"], ignore_index=True)
+    return out.sort_values(["zoning", "code", "sector", "year"], ignore_index=True)
 
 
-def employment_series(source: str, sector: str = "total", years: Iterable[int] | None = None) -> pd.DataFrame:
-    """Employment of every unit of one source's zoning, for a sector grouping and years.
+def _load_source(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
+    """Tidy series ``zoning, code, year, employment, n_cells, n_cells_missing`` of one source for
+    one sector grouping: the published cells summed by unit, with the count of the unit's cells
+    and of those secret or absent that year (see :func:`employment_series`)."""
+    c = _load_cells(key, sector, years)
+    keys = ["zoning", "code", "year"]
+    out = c.groupby(keys, as_index=False)["employment"].sum(min_count=1)
+    n_cells = c.groupby(["zoning", "code"])["sector"].nunique().rename("n_cells")
+    published = c.dropna(subset=["employment"]).groupby(keys).size().rename("_published")
+    out = out.merge(n_cells.reset_index(), on=["zoning", "code"], how="left")
+    out = out.merge(published.reset_index(), on=keys, how="left")
+    out["n_cells"] = out["n_cells"].astype("int64")
+    out["n_cells_missing"] = (out["n_cells"] - out["_published"].fillna(0)).astype("int64")
+    return out.drop(columns="_published").sort_values(keys, ignore_index=True)
 
-    Returns columns ``zoning`` ('commune', 'epci', 'ze2020', 'ze2010', 'dep', 'reg'),
-    ``code``, ``year``, ``employment`` (jobs, 31 December; NaN = missing/secret).
-    Raises :class:`CoverageError` if the source lacks that sector or those years.
-    """
+
+def employment_cells(source: str, sector: str = "total", years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Employment of every (unit, sector) cell of one source: ``zoning``, ``code``, ``sector``
+    (A38 / NA38 code, or the grouping for unsplit sources), ``year``, ``employment`` (jobs, 31
+    December; NaN = secret/missing). Same checks as :func:`employment_series`; feed
+    :func:`analysis.cells.cell_table` to compute growth on cells present in both years."""
+    _check_request(source, sector, years)
+    s = SOURCES[source]
+    return _load_cells(source, sector, s.years if years is None else tuple(years))
+
+
+def _check_request(source: str, sector: str, years) -> None:
     if source not in SOURCES:
         raise CoverageError(f"unknown source {source!r}; use one of {list(SOURCES)}")
     s = SOURCES[source]
@@ -202,6 +229,23 @@ def employment_series(source: str, sector: str = "total", years: Iterable[int] |
     missing = sorted(set(years) - set(s.years))
     if missing:
         raise CoverageError(f"{s.label} does not cover year(s) {missing} (it has {s.years[0]}-{s.years[-1]})")
+
+
+def employment_series(source: str, sector: str = "total", years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Employment of every unit of one source's zoning, for a sector grouping and years.
+
+    Returns columns ``zoning`` ('commune', 'epci', 'ze2020', 'ze2010', 'dep', 'reg'),
+    ``code``, ``year``, ``employment`` (jobs, 31 December: the sum of the unit's PUBLISHED
+    cells; NaN = every cell missing/secret), ``n_cells`` (the unit's cells -- sectors of the
+    grouping -- seen in any of the years asked for) and ``n_cells_missing`` (those secret or
+    absent that year). Where ``n_cells_missing > 0`` the employment is a partial sum, not the
+    unit's total: for growth rates use :func:`employment_cells` (or :func:`employment_growth`),
+    which keep only the cells present in both years, and give :func:`group_index` the cells.
+    Raises :class:`CoverageError` if the source lacks that sector or those years.
+    """
+    _check_request(source, sector, years)
+    s = SOURCES[source]
+    years = s.years if years is None else tuple(years)
     return _load_source(source, sector, years)
 
 
@@ -262,34 +306,51 @@ def _candidates(level: str, sector: str, start: int, end: int, source: str | Non
     return [(s, mode) for _, _, s, mode in sorted(ok, key=lambda t: t[:2])], reasons
 
 
-def employment_growth(level: str, codes: str | Iterable[str] | None, start: int, end: int,
-                      sector: str = "total", *, wave: str = geography.WAVE_2023, source: str | None = None,
-                      combine: bool = False, ze_threshold: float = 0.5, allow_ze_proxy: bool = True,
-                      name: str | None = None) -> pd.DataFrame:
+def employment_growth(level, codes: str | Iterable[str] | None = None, start: int | None = None,
+                      end: int | None = None, sector: str = "total", *, wave: str | None = None,
+                      source: str | None = None, combine: bool = False, ze_threshold: float = 0.5,
+                      allow_ze_proxy: bool = True, name: str | None = None,
+                      threshold: float = _cells.UNRELIABLE_SHARE) -> pd.DataFrame:
     """Employment growth of a set of areas between two years, from the best mirrored series.
 
     Parameters
     ----------
-    level : 'commune', 'epci', 'ze2010', 'ze2020', 'dep', 'reg', 'ti' (Territoire
-        d'industrie, ids 'ti-RRNN' of ``wave``) or 'metropole' (SIREN of one of the 22).
-    codes : one code, a list, or None for every area of the level (every TI of the wave,
-        the 22 métropoles; for other levels None is refused).
+    level : a :class:`analysis.geography.Area` (then ``codes`` must be None), or a level:
+        'commune', 'epci', 'ze2010', 'ze2020', 'dep', 'reg', 'ti' (Territoire d'industrie,
+        ids 'ti-RRNN' of ``wave``) or 'metropole' (SIREN of one of the 22). The request is
+        resolved once into an Area (:func:`analysis.geography.resolve`): codes are
+        normalised (an int or a zero-less code is accepted), a bare string is one code,
+        an empty list is refused.
+    codes : one code, a list, or None for every TI of the wave / the 22 métropoles (for
+        other levels None is refused).
     start, end : years (employment at 31 December of each).
     sector : one of :data:`SECTORS`.
-    wave : TI wave, '2018-2022' or '2023-2027' (only used for ``level='ti'``).
+    wave : TI wave ('2018', '2023', '2018-2022', '2023-2027'; default 2023-2027), only
+        for ``level='ti'``: TI ids are reused between waves with other members.
     source : force one key of :data:`SOURCES`; default: the first source that covers the
-        request exactly (same zoning, or finer units that add up to the area), else, for a
-        TI or a métropole, zones d'emploi flagged by population share (``ze_threshold``).
+        request exactly (same zoning, or finer units that add up to the area), else zones
+        d'emploi with at least ``ze_threshold`` of their population in the area (any level:
+        TI, métropole, EPCI, commune list, département). No lower threshold is tried.
     combine : add all requested areas into one row (e.g. all TI together), named ``name``.
     allow_ze_proxy : set False to refuse the zone d'emploi approximation.
+    threshold : share of employment in cells present in one year only above which the
+        growth is flagged unreliable (default :data:`analysis.cells.UNRELIABLE_SHARE`, 5 %).
+
+    Growth is computed on the cells (unit x sector: zone x A38, commune x NA38, or the unit
+    for unsplit series) present in BOTH years (:mod:`analysis.cells`); a secret or absent
+    cell is never summed as 0. A zero start gives NaN with a reason, never inf.
 
     Returns
     -------
-    One row per area (or one row if ``combine``): ``level``, ``code``, ``start``, ``end``,
-    ``sector``, ``emp_start``, ``emp_end`` (jobs), ``change``, ``growth`` (fraction),
+    One row per area (or one row if ``combine``): ``level``, ``code``, ``name``, ``wave``
+    (TI wave, '' otherwise), ``start``, ``end``, ``sector``, ``emp_start``, ``emp_end``
+    (jobs, on cells present in both years), ``change``, ``growth`` (fraction),
     ``growth_pa`` (annual rate), ``source`` (label), ``concept`` (employment definition),
-    ``zoning`` (units the source counts in), ``n_units`` (units summed), ``method``
-    ('direct', 'aggregate of <zoning>', 'ZE2020 flagged by population share >= 0.5' ...),
+    ``zoning`` (units the source counts in), ``n_units`` (units summed), ``n_missing``
+    (units with no cell present in both years), ``n_cells_one_year``, ``share_one_year``
+    (share of start- or end-year employment in cells present in one year only, the larger),
+    ``unreliable`` (bool), ``reason`` ('' or why growth is NaN / unreliable), ``method``
+    ('direct', 'sum of <zoning> units', 'ZE2020 flagged by population share >= 0.5' ...),
     ``coverage`` (share of the area's population inside the units summed; 1 when exact).
 
     Raises
@@ -299,13 +360,37 @@ def employment_growth(level: str, codes: str | Iterable[str] | None, start: int,
     """
     if sector not in SECTORS:
         raise CoverageError(f"unknown sector grouping {sector!r}; use one of {SECTORS}")
-    level = geography.normalise_level(level)
+    if start is None or end is None:
+        raise ValueError("give the start and end years")
+    start, end = int(start), int(end)
+    if end <= start:
+        raise ValueError(f"end year {end} must be after start year {start}")
+    if isinstance(level, geography.Area):
+        if codes is not None:
+            raise ValueError("pass either an Area or a level and codes, not both")
+        area = level
+    else:
+        lv = geography.normalise_level(level)
+        if codes is None:
+            if lv == "ti":
+                codes = list(geography.ti_names(geography.normalise_wave(wave or geography.WAVE_2023)).index)
+            elif lv == "metropole":
+                codes = list(geography.metropoles()["siren"])
+            else:
+                raise geography.UnknownAreaError(
+                    f"give the {lv} codes (None = all is only for 'ti' and 'metropole')")
+        area = geography.resolve(lv, codes, wave=wave, name=name if not combine else None)
+    level, wave_used = area.level, area.wave or geography.WAVE_2023
+    code_list = list(area.codes)
+    names = dict(zip(area.codes, area.names))
     feasible, reasons = _candidates(level, sector, start, end, source, allow_ze_proxy)
     chosen = None
     for src, mode in feasible:
         zoning = geography.best_zoning(level, src.zonings)
+        if mode == "ze_proxy":
+            zoning = next(z for z in ("ze2020", "ze2010") if z in src.zonings)
         try:
-            members = geography.area_units(level, codes, zoning, wave=wave, ze_threshold=ze_threshold,
+            members = geography.area_units(level, code_list, zoning, wave=wave_used, ze_threshold=ze_threshold,
                                            combine=combine)
         except ValueError as err:  # e.g. no zone reaches the population-share threshold
             reasons.append(f"{src.label}: {err}")
@@ -323,27 +408,41 @@ def employment_growth(level: str, codes: str | Iterable[str] | None, start: int,
             f"no mirrored series covers {level} x {SECTOR_LABELS.get(sector, sector)} for {start}-{end}: "
             + "; ".join(reasons))
     src, mode, zoning, members = chosen
-    series = employment_series(src.key, sector, (start, end))
-    series = series[series["zoning"] == zoning]
-    per_unit = growth_table(series.rename(columns={"code": "unit"}), start, end, code="unit")
-    m = members.merge(per_unit[["unit", "emp_start", "emp_end"]], on="unit", how="left")
+    cells = employment_cells(src.key, sector, (start, end))
+    cells = cells[(cells["zoning"] == zoning) & cells["code"].isin(set(members["unit"]))]
+    table = _cells.cell_table(cells.rename(columns={"code": "unit"}), start, end, value="employment")
+    m = members.copy()
     if combine:
-        m["code"] = name or "+".join(sorted(set(m["code"])))[:60]
+        label = name or "+".join(sorted(set(m["code"])))[:60]
+        m["code"] = label
         m = m.drop_duplicates(["code", "unit"])
-    keys = ["code"]
-    agg = m.groupby(keys, sort=True).agg(
-        emp_start=("emp_start", lambda s: s.sum(min_count=1)), emp_end=("emp_end", lambda s: s.sum(min_count=1)),
-        n_units=("unit", "nunique"), n_missing=("emp_start", lambda s: int(s.isna().sum())),
-        coverage=("coverage", "first"))
+        names = {label: "; ".join(area.names) if name is None else name}
+    summ = _cells.summarise(table, groups=m[["unit", "code"]], threshold=threshold).set_index("code")
+    per_unit = _cells.summarise(table).set_index("unit")
+    both = per_unit["n_cells_both"].reindex(m["unit"]).fillna(0).to_numpy() > 0
+    n_missing = pd.Series(~both, index=m.index).groupby(m["code"]).sum()
+    agg = m.groupby("code", sort=True).agg(n_units=("unit", "nunique"), coverage=("coverage", "first"))
+    agg["emp_start"] = summ["value_start"]
+    agg["emp_end"] = summ["value_end"]
     agg["change"] = agg["emp_end"] - agg["emp_start"]
-    agg["growth"] = agg["emp_end"] / agg["emp_start"] - 1
+    agg["growth"] = summ["growth"]
     agg["growth_pa"] = annualised(agg["growth"], end - start)
+    agg["n_missing"] = n_missing.astype("int64")
+    agg["n_cells_one_year"] = summ["n_cells_one_year"]
+    agg["share_one_year"] = summ["share_one_year"]
+    agg["unreliable"] = summ["unreliable"]
+    agg["reason"] = summ["reason"]
+    missing_all = agg["n_missing"] == agg["n_units"]
+    agg.loc[missing_all, "reason"] = "no unit with data in both years"
     method = {"direct": "direct", "aggregate": f"sum of {zoning} units",
               "ze_proxy": f"{zoning.upper()} flagged by population share >= {ze_threshold:g}"}[mode]
     out = agg.reset_index().assign(level=level, start=start, end=end, sector=sector, source=src.label,
-                                   concept=src.concept, zoning=zoning, method=method)
-    cols = ["level", "code", "start", "end", "sector", "emp_start", "emp_end", "change", "growth", "growth_pa",
-            "source", "concept", "zoning", "n_units", "n_missing", "method", "coverage"]
+                                   concept=src.concept, zoning=zoning, method=method,
+                                   wave=area.wave or "")
+    out["name"] = out["code"].map(names).fillna("")
+    cols = ["level", "code", "name", "wave", "start", "end", "sector", "emp_start", "emp_end", "change", "growth",
+            "growth_pa", "source", "concept", "zoning", "n_units", "n_missing", "n_cells_one_year",
+            "share_one_year", "unreliable", "reason", "method", "coverage"]
     return out[cols]
 
 
@@ -353,24 +452,63 @@ def employment_growth(level: str, codes: str | Iterable[str] | None, start: int,
 
 
 def group_index(series: pd.DataFrame, groups: pd.DataFrame, base_year: int, *, code: str = "code",
-                group: str = "group", year: str = "year", value: str = "employment") -> pd.DataFrame:
+                group: str = "group", year: str = "year", value: str = "employment",
+                threshold: float = _cells.UNRELIABLE_SHARE) -> pd.DataFrame:
     """Employment of groups of units by year, and as an index (``base_year`` = 100).
 
-    ``series``: (code, year, value) rows; ``groups``: (code, group) rows -- a unit may
-    belong to several groups (e.g. 'TI' and 'all'). Units with a missing value in any year
-    are dropped from every year (balanced panel) so that the index is not moved by
-    entries and exits. Returns ``group``, ``year``, ``employment``, ``index``, ``n_units``.
+    ``series``: (code, year, value) rows of units, or CELLS (:func:`employment_cells`: with a
+    ``sector`` column); ``groups``: (code, group) rows -- a unit may belong to several groups
+    (e.g. 'TI' and 'all'). The panel is balanced so that the index is not moved by entries,
+    exits or secrecy:
+
+    - on cells (recommended for sector-split sources): a cell (unit x sector) missing or secret
+      in any year of ``series`` is dropped from every year; ``n_cells_dropped`` counts the
+      group's dropped cells and ``share_dropped`` is the part of the group's published
+      employment that year they hold; ``unreliable`` flags rows where it exceeds
+      ``threshold`` (5 %, :data:`analysis.cells.UNRELIABLE_SHARE`);
+    - on units: a unit with a missing value in any year is dropped from every year; if the
+      series carries ``n_cells_missing`` (:func:`employment_series`), the secret cells of the
+      kept units are NOT in their sums and ``n_cells_missing`` reports them per group and year
+      (pass the cells to drop them instead).
+
+    Returns ``group``, ``year``, ``employment``, ``n_units``, ``index`` and, per the input,
+    ``n_cells``, ``n_cells_dropped``, ``share_dropped``, ``unreliable`` (cells) or
+    ``n_cells_missing`` (units with cell counts).
     """
-    wide = series.groupby([code, year])[value].sum(min_count=1).unstack(year)
-    wide = wide.dropna(how="any")
-    long = wide.stack().rename(value).reset_index()
-    m = long.merge(groups[[code, group]], on=code, how="inner")
-    out = m.groupby([group, year], as_index=False).agg(employment=(value, "sum"), n_units=(code, "nunique"))
+    if "sector" in series.columns:
+        wide = series.groupby([code, "sector", year])[value].sum(min_count=1).unstack(year)
+        complete = wide.notna().all(axis=1)
+        long = wide.stack().rename(value).reset_index()  # published values only (stack drops NaN)
+        long["_kept"] = long.set_index([code, "sector"]).index.isin(wide.index[complete])
+        m = long.merge(groups[[code, group]], on=code, how="inner")
+        kept = m[m["_kept"]]
+        out = kept.groupby([group, year], as_index=False).agg(employment=(value, "sum"), n_units=(code, "nunique"),
+                                                              n_cells=("sector", "size"))
+        cells = wide.reset_index()[[code, "sector"]].assign(_dropped=~complete.to_numpy())
+        dropped = cells.merge(groups[[code, group]], on=code).groupby(group)["_dropped"].sum()
+        pub = m.groupby([group, year])[value].sum()
+        pub_dropped = m[~m["_kept"]].groupby([group, year])[value].sum()
+        idx = pd.MultiIndex.from_frame(out[[group, year]])
+        out["n_cells_dropped"] = out[group].map(dropped).fillna(0).astype("int64")
+        out["share_dropped"] = (pub_dropped.reindex(idx).fillna(0.0) / pub.reindex(idx)).to_numpy()
+        out["unreliable"] = out["share_dropped"] > threshold
+    else:
+        wide = series.groupby([code, year])[value].sum(min_count=1).unstack(year)
+        wide = wide.dropna(how="any")
+        long = wide.stack().rename(value).reset_index()
+        agg = {"employment": (value, "sum"), "n_units": (code, "nunique")}
+        if "n_cells_missing" in series.columns:
+            miss = series.groupby([code, year])["n_cells_missing"].sum()
+            long["n_cells_missing"] = miss.reindex(pd.MultiIndex.from_frame(long[[code, year]])).to_numpy()
+            agg["n_cells_missing"] = ("n_cells_missing", "sum")
+        m = long.merge(groups[[code, group]], on=code, how="inner")
+        out = m.groupby([group, year], as_index=False).agg(**agg)
     base = out[out[year] == base_year].set_index(group)["employment"]
     if base.empty:
         raise ValueError(f"base year {base_year} not in the series")
     out["index"] = 100 * out["employment"] / out[group].map(base)
-    return out.sort_values([group, year], ignore_index=True)
+    first = [group, year, "employment", "n_units", "index"]
+    return out[first + [c for c in out.columns if c not in first]].sort_values([group, year], ignore_index=True)
 
 
 def net_loss_shares(changes: pd.DataFrame, in_group: str = "in_group", change: str = "change",
@@ -798,10 +936,11 @@ def plot_transition_matrices(estimates: Mapping[str, MarkovEstimate], titles: Ma
 
 
 def plot_growth_map(zones, outlines, *, column: str = "growth", cap: float = 0.2, legend_label: str, title: str,
-                    figsize: tuple[float, float] = (7.2, 6.4), simplify: float = 500.0):
+                    figsize: tuple[float, float] = (7.2, 6.4), simplify: float = 500.0, note: str = ""):
     """Choropleth of a growth rate by zone (diverging, capped at +/- ``cap``) with outlines on top.
 
-    ``zones``: GeoDataFrame with ``column`` (fraction; NaN drawn light grey); ``outlines``:
+    ``zones``: GeoDataFrame with ``column`` (fraction; NaN drawn light grey); ``note``: a caption
+    written under the map (say what grey means and which zones are left out); ``outlines``:
     GeoDataFrame of polygons whose boundaries are drawn in black (e.g. Territoires
     d'industrie). Both must share a projected CRS. Outlines are simplified to ``simplify``
     CRS units (500 m in Lambert-93, under a pixel at 300 dpi) to keep the SVG small.
@@ -823,4 +962,43 @@ def plot_growth_map(zones, outlines, *, column: str = "growth", cap: float = 0.2
     outlines.boundary.plot(ax=ax, color="black", linewidth=0.35)
     ax.set_axis_off()
     ax.set_title(title, fontsize=9)
+    if note:
+        import textwrap
+
+        fig.text(0.02, 0.045, textwrap.fill(note, 120), fontsize=6.5, style="italic", ha="left", va="bottom")
+    return fig
+
+
+def plot_growth_bars(table: pd.DataFrame, columns: Mapping[str, str], *, highlight: Mapping[str, str],
+                     suptitle: str, tick_step: float = 0.10, figsize: tuple[float, float] | None = None):
+    """Horizontal bars of growth rates, one panel per column of ``table`` (values in %, rows = areas).
+
+    ``columns``: column -> panel title; ``highlight``: row label -> colour (e.g. the aggregate
+    rows), the others in the first palette colour; a dashed line marks the row ``'Reste de la
+    France'`` if present. Ticks every ``tick_step`` (fraction; 10 points by default) so that
+    percent labels never run together. Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MultipleLocator
+
+    from . import figures
+
+    fig, axes = plt.subplots(1, len(columns), figsize=figsize or (figures.TWO_COLUMNS[0], 5.2), sharey=True,
+                             squeeze=False)
+    axes = axes[0]
+    order = table.index[::-1]
+    for ax, (col, title) in zip(axes, columns.items()):
+        vals = table.loc[order, col] / 100
+        colors = [highlight.get(n, figures.PALETTE[0]) for n in order]
+        _ = ax.barh(range(len(order)), vals, color=colors)
+        _ = ax.axvline(0, color="black", lw=0.6)
+        if "Reste de la France" in table.index:
+            _ = ax.axvline(table.loc["Reste de la France", col] / 100, color=figures.PALETTE[3], lw=0.8, ls="--")
+        _ = ax.set_title(title, fontsize=9)
+        figures.format_axis(ax, "x", 0, percent=True)
+        ax.xaxis.set_major_locator(MultipleLocator(tick_step))
+        ax.tick_params(axis="x", labelsize=7)
+    _ = axes[0].set_yticks(range(len(order)))
+    _ = axes[0].set_yticklabels(order, fontsize=7)
+    _ = fig.suptitle(suptitle, fontsize=10)
     return fig

@@ -24,7 +24,12 @@ Public functions (all return DataFrames with codes as strings):
   series on the 2010 zoning over to the 2020 one (:func:`ze2010_to_ze2020`);
 - :func:`area_units` -- the statistical units (communes, EPCI, zones) that make up an
   area in a given zoning, exactly or by population-share flagging (used by
-  :func:`analysis.dynamics.employment_growth`).
+  :func:`analysis.dynamics.employment_growth`);
+- :func:`resolve` / :func:`resolve_many` -- one :class:`Area` per request (names, wave,
+  communes, EPCIs, population, zone-d'emploi proxies with their coverage), through the
+  shared :class:`Resolver` (:func:`resolver`), which indexes the tables once per process so
+  that a resolution takes milliseconds; :meth:`Resolver.zone_shares_by_code` gives the proxy
+  shares of every code of a level at once.
 
 Unknown codes raise :class:`UnknownAreaError`, which names the code and the level.
 Caveats: the 2018-2022 TI file expresses its members in 2025 EPCIs (mergers since 2018 blur
@@ -36,9 +41,13 @@ commune that absorbed them (same ZE2010 in every case checked by the tests).
 
 from __future__ import annotations
 
+import numbers
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from .loaders import employment as _employment
@@ -80,7 +89,8 @@ def _as_list(codes: str | Iterable[str] | None) -> list[str] | None:
 
 
 def _check_codes(level: str, requested: list[str], known: Iterable[str], hint: str = "") -> None:
-    known = set(known)
+    # unique() first: iterating a 35,000-row Arrow string column element by element is slow
+    known = set(known.unique().tolist()) if isinstance(known, (pd.Series, pd.Index)) else set(known)
     unknown = [c for c in requested if c not in known]
     if unknown:
         raise UnknownAreaError(
@@ -397,7 +407,8 @@ def area_communes(level: str, codes: str | Iterable[str] | None = None, *, wave:
     c = _communes()
     col = "com" if level == "commune" else level
     if level == "epci" and wanted is not None:
-        ept = [w for w in wanted if w in set(c["ept"]) and w != "ZZZZZZZZZ"]
+        epts = set(c["ept"].unique().tolist())
+        ept = [w for w in wanted if w in epts and w != "ZZZZZZZZZ"]
         if ept:
             parts = [area_communes("epci", [w for w in wanted if w not in ept])] if len(ept) < len(wanted) else []
             e = c[c["ept"].isin(ept)][["ept", "com", "population"]].rename(columns={"ept": "code"})
@@ -432,8 +443,9 @@ def zoning_mode(level: str, zonings: Iterable[str], allow_ze_proxy: bool = True)
     """How a source counted in ``zonings`` can express areas of ``level``.
 
     'direct' (the source has the level itself; a métropole is an EPCI), 'aggregate' (sum of
-    finer units that tile the area exactly), 'ze_proxy' (a TI or a métropole approximated by
-    zones d'emploi flagged by population share), or None (not expressible).
+    finer units that tile the area exactly), 'ze_proxy' (any area other than a zone d'emploi
+    -- TI, métropole, EPCI, communes, département, région -- approximated by zones d'emploi
+    flagged by population share), or None (not expressible).
     """
     level = normalise_level(level)
     zonings = set(zonings)
@@ -441,7 +453,7 @@ def zoning_mode(level: str, zonings: Iterable[str], allow_ze_proxy: bool = True)
         return "direct"
     if _EXACT[level] & zonings:
         return "aggregate"
-    if allow_ze_proxy and level in ("ti", "metropole") and zonings & {"ze2020", "ze2010"}:
+    if allow_ze_proxy and level not in ("ze2020", "ze2010") and zonings & {"ze2020", "ze2010"}:
         return "ze_proxy"
     return None
 
@@ -511,3 +523,392 @@ def area_units(level: str, codes: str | Iterable[str] | None, zoning: str, *, wa
         out["coverage"] = out["code"].map(cov)
         return out.sort_values(["code", "unit"], ignore_index=True)
     raise ValueError(f"{zoning} units cannot express {level}")
+
+
+# =============================================================================================
+# One resolved area: level, codes, wave, names, communes, EPCIs, population, zone proxies
+# =============================================================================================
+
+#: Code formats by level, used to normalise and to say what is expected.
+CODE_FORMATS = {
+    "commune": "5-character INSEE code, e.g. '63113' or '2A004'",
+    "epci": "9-digit SIREN, e.g. '244400644'",
+    "ze2010": "4-digit zone d'emploi 2010 code, e.g. '8310'",
+    "ze2020": "4-digit zone d'emploi 2020 code, e.g. '5219'",
+    "dep": "département code, e.g. '63', '2A', '974'",
+    "reg": "2-digit région code, e.g. '84', '04'",
+    "ti": "Territoire d'industrie id 'ti-RRNN', e.g. 'ti-8416'",
+    "metropole": "9-digit SIREN of one of the 22 métropoles, e.g. '244400404'",
+}
+_WIDTH = {"commune": 5, "epci": 9, "ze2010": 4, "ze2020": 4, "reg": 2, "metropole": 9}
+
+
+def normalise_wave(wave) -> str:
+    """'2018', 2018, '2018-2022' -> '2018-2022'; '2023', 2023, '2023-2027' -> '2023-2027'; else raise."""
+    w = str(wave).strip()
+    for full in WAVES:
+        if w == full or w == full[:4] or w == full[-4:]:
+            return full
+    raise UnknownAreaError(f"unknown Territoires d'industrie wave {wave!r}; use '2018' (2018-2022) or '2023' (2023-2027)")
+
+
+def normalise_code(level: str, code) -> str:
+    """One code in its canonical form: ints accepted, leading zeros restored, TI ids lower-cased.
+
+    Raises :class:`UnknownAreaError` naming the expected format for a value that cannot be a
+    code of ``level`` (a float, an empty string, letters in a numeric code...)."""
+    level = normalise_level(level)
+    if isinstance(code, bool) or not isinstance(code, (str, numbers.Integral)):
+        raise UnknownAreaError(f"{level} code {code!r} must be a string or an integer ({CODE_FORMATS[level]})")
+    c = str(code).strip()
+    if not c:
+        raise UnknownAreaError(f"empty {level} code ({CODE_FORMATS[level]})")
+    if level == "ti":
+        c = c.lower().replace("_", "-")
+        if c.isdigit() and len(c) <= 4:
+            c = f"ti-{c.zfill(4)}"
+        if not re.fullmatch(r"ti-\d{4}", c):
+            raise UnknownAreaError(f"{code!r} is not a Territoire d'industrie id ({CODE_FORMATS['ti']})")
+        return c
+    if level == "dep":
+        c = c.upper()
+        if c.isdigit() and len(c) == 1:
+            c = c.zfill(2)
+        if not (c in ("2A", "2B") or (c.isdigit() and len(c) in (2, 3))):
+            raise UnknownAreaError(f"{code!r} is not a département code ({CODE_FORMATS['dep']})")
+        return c
+    if level == "commune":
+        c = c.upper()
+        if c.isdigit() and len(c) < 5:
+            c = c.zfill(5)
+        if len(c) != 5 or not (c.isdigit() or (c[:2] in ("2A", "2B") and c[2:].isdigit())):
+            raise UnknownAreaError(f"{code!r} is not a commune code ({CODE_FORMATS['commune']})")
+        return c
+    width = _WIDTH[level]
+    if level in ("epci", "metropole") and c.isdigit() and len(c) != width:  # a SIREN is never zero-padded
+        raise UnknownAreaError(f"{code!r} is not a {level} code: a SIREN has 9 digits ({CODE_FORMATS[level]})")
+    if not c.isdigit() or len(c) > width:
+        raise UnknownAreaError(f"{code!r} is not a {level} code ({CODE_FORMATS[level]})")
+    return c.zfill(width)
+
+
+def normalise_codes(level: str, codes) -> list[str]:
+    """A bare string or int is ONE code; a list/tuple/set/Series is several. Empty is refused."""
+    level = normalise_level(level)
+    if codes is None:
+        raise UnknownAreaError(f"give at least one {level} code ({CODE_FORMATS[level]})")
+    if isinstance(codes, (str, numbers.Integral)):
+        items = [codes]
+    else:
+        try:
+            items = list(codes)
+        except TypeError:
+            raise UnknownAreaError(f"{level} codes must be a string, an integer or a list of them, not "
+                                   f"{type(codes).__name__}") from None
+    if not items:
+        raise UnknownAreaError(f"empty list of {level} codes: give at least one ({CODE_FORMATS[level]})")
+    out = list(dict.fromkeys(normalise_code(level, c) for c in items))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> dict[str, pd.Series]:
+    """Names of codes by level: 'reg', 'dep', 'epci' (incl. EPT), 'ze2020', 'ze2010', 'commune'."""
+    s = _geo.load_supra_communal_zones_2024()
+    out = {}
+    for lv, key in (("reg", "REG"), ("dep", "DEP"), ("ze2020", "ZE2020")):
+        out[lv] = s[s["level"] == key].drop_duplicates("code").set_index("code")["name"]
+    e = s[s["level"].isin(["EPCI", "EPT"]) & (s["code"] != "ZZZZZZZZZ")]
+    out["epci"] = e.drop_duplicates("code").set_index("code")["name"]
+    z10 = _employment.load_ze2010_composition()
+    out["ze2010"] = z10.drop_duplicates("ze2010").set_index("ze2010")["ze2010_name"]
+    out["commune"] = _communes().set_index("com")["name"]
+    out["metropole"] = _metropoles().set_index("siren")["name"]
+    return out
+
+
+def code_names(level: str) -> pd.Series:
+    """Names of every code of a level (Series indexed by code); for 'ti', both waves are not
+    mixed: use :func:`ti_names`."""
+    level = normalise_level(level)
+    if level == "ti":
+        return ti_names(WAVE_2023)
+    return _zone_names()[level].copy()
+
+
+def ti_names(wave: str = WAVE_2023) -> pd.Series:
+    """Names of the Territoires d'industrie of one wave, indexed by id."""
+    wave = normalise_wave(wave)
+    tm = _geo.load_ti_members()
+    tm = tm[tm["wave"] == wave]
+    return tm.drop_duplicates("ti_id").set_index("ti_id")["ti_name"].sort_index()
+
+
+@dataclass(frozen=True, eq=False)
+class Area:
+    """One territory resolved once: what it is, who lives there, and which zones stand for it.
+
+    ``level`` ('commune', 'epci', 'ze2010', 'ze2020', 'dep', 'reg', 'ti', 'metropole'),
+    ``codes`` (canonical codes, tuple), ``wave`` (TI wave '2018-2022' / '2023-2027' for level
+    'ti', else None), ``names`` (one per code, same order), ``communes`` (2024 communes of
+    the union of the codes, columns of :func:`communes`, each commune once), ``epcis``
+    (SIRENs of the EPCI/EPT members for a TI, else of the EPCIs the communes belong to).
+    Populations: municipal population, 2024 geography (inhabitants).
+
+    Zone-d'emploi proxy (:meth:`zone_proxy`): the zones with at least ``threshold`` (default
+    0.5) of THEIR population inside the area; ``coverage`` is the share of the AREA's
+    population living in those zones. If no zone reaches the threshold the proxy is empty
+    and :meth:`zone_proxy` says so (no silent fallback).
+    """
+
+    level: str
+    codes: tuple
+    wave: str | None
+    names: tuple
+    communes: pd.DataFrame
+    epcis: tuple
+    label: str = ""
+    #: Population of every zone of each zoning ('ze2020', 'ze2010'); filled by the :class:`Resolver`.
+    zone_population: dict | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The label given, else the names joined ('; ')."""
+        return self.label or "; ".join(self.names)
+
+    @property
+    def population(self) -> int:
+        return int(self.communes["population"].sum())
+
+    @property
+    def region(self) -> str:
+        """Code of the région holding most of the area's population."""
+        return str(self.communes.groupby("reg")["population"].sum().sort_index().idxmax())
+
+    @property
+    def region_name(self) -> str:
+        return str(_zone_names()["reg"].get(self.region, self.region))
+
+    @property
+    def overseas(self) -> bool:
+        """True when the main région is overseas (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte)."""
+        return self.region in ("01", "02", "03", "04", "06")
+
+    def describe(self) -> str:
+        """'Territoire d'industrie ti-5214 Saint-Nazaire Loire Estuaire (2023-2027)' and the like."""
+        kind = {"ti": "Territoire d'industrie", "epci": "EPCI", "commune": "commune", "ze2020": "zone d'emploi 2020",
+                "ze2010": "zone d'emploi 2010", "dep": "département", "reg": "région", "metropole": "métropole"}
+        parts = [f"{c} {n}" for c, n in zip(self.codes, self.names)]
+        wave = f" ({self.wave} wave)" if self.wave else ""
+        head = f"{kind[self.level]} {'; '.join(parts[:5])}{' ...' if len(parts) > 5 else ''}"
+        return f"{self.label + ': ' if self.label else ''}{head}{wave}"
+
+    def zone_proxy(self, zoning: str = "ze2020", threshold: float = 0.5) -> pd.DataFrame:
+        """Zones of ``zoning`` with at least ``threshold`` of their population in the area.
+
+        Returns ``zone``, ``name``, ``population`` (zone), ``population_in``, ``share`` (of the
+        zone's population inside the area), ``area_share`` (of the area's population in the
+        zone), sorted by code; empty if no zone reaches the threshold."""
+        if self.zone_population is None or zoning not in self.zone_population:
+            sh = zone_shares(self.communes[["com"]], zoning, threshold)
+        else:  # same result as zone_shares, from the area's own communes and the zone populations
+            keep = self.communes[zoning].notna().to_numpy()
+            zones = self.communes[zoning].to_numpy(dtype=object)[keep]
+            people = self.communes["population"].to_numpy(dtype="int64")[keep]
+            codes, inverse = np.unique(zones.astype(str), return_inverse=True)  # sorted zone codes
+            inside = np.bincount(inverse, weights=people, minlength=len(codes)).astype("int64")
+            pop = self.zone_population[zoning].reindex(codes).to_numpy(dtype=float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(pop > 0, inside / pop, np.nan)
+                area_share = inside / people.sum()
+            sh = pd.DataFrame({zoning: codes, "population": pop.astype("int64"), "population_in": inside,
+                               "share": share, "area_share": area_share, "flag": share >= threshold})
+        sh = sh[sh["flag"] & (sh["population_in"] > 0)].rename(columns={zoning: "zone"})
+        sh.insert(1, "name", sh["zone"].map(_zone_names()[zoning]).fillna(""))
+        return sh[["zone", "name", "population", "population_in", "share", "area_share"]].reset_index(drop=True)
+
+    def proxy_coverage(self, zoning: str = "ze2020", threshold: float = 0.5) -> float:
+        """Share of the area's population living in its proxy zones (0 when there are none)."""
+        return float(self.zone_proxy(zoning, threshold)["area_share"].sum())
+
+    def proxy_rule(self, zoning: str = "ze2020", threshold: float = 0.5) -> str:
+        """The rule applied, in words, with its coverage (for captions)."""
+        z = self.zone_proxy(zoning, threshold)
+        lab = zoning.upper().replace("ZE", "ZE ")
+        if z.empty:
+            return (f"no {lab} has at least {threshold:.0%} of its population in the area: no zone-d'emploi proxy")
+        return (f"{len(z)} {lab} zone(s) with at least {threshold:.0%} of their population in the area; "
+                f"they hold {z['area_share'].sum():.0%} of the area's population")
+
+
+def _suggest(level: str, code: str) -> str:
+    try:
+        from . import territories
+
+        hits = territories.lookup(code, limit=5)
+    except Exception:  # noqa: BLE001 - a suggestion must never hide the real error
+        return ""
+    if hits.empty:
+        return ""
+    return "; did you mean " + ", ".join(f"{r.level} {r.code} ({r.name})" for r in hits.itertuples()) + "?"
+
+
+def _row_groups(values: pd.Series) -> dict[str, np.ndarray]:
+    """Positions of the rows holding each code of ``values`` (missing and 'ZZZZZZZZZ' left out)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return {str(u): order[bounds[k]:bounds[k + 1]] for k, u in enumerate(uniques) if u != "ZZZZZZZZZ"}
+
+
+class Resolver:
+    """Resolves many areas fast: the crosswalks are built once from the loaded tables.
+
+    ``communes``: :func:`communes` (one row per 2024 commune with its zonings and population);
+    ``names``: level -> Series of names indexed by code ('reg', 'dep', 'ze2020', 'ze2010',
+    'epci' incl. Grand Paris EPT, 'commune', 'metropole'); ``ti_communes``: wave ->
+    :func:`ti_communes` of that wave; ``ti_names``: wave -> :func:`ti_names` of that wave;
+    ``metropole_epcis``: SIREN of each métropole (its communes are those of that EPCI).
+
+    At construction the resolver indexes the commune rows of every code of every level and of
+    every TI of both waves, and the population of every zone d'emploi (2010, 2020); after that,
+    :meth:`resolve` only selects rows (a few milliseconds). The resolver never changes after
+    construction: the same request always gives the same :class:`Area`. :func:`resolver`
+    returns the one built from the public tables (memoised per process); :func:`resolve` and
+    :func:`resolve_many` use it.
+    """
+
+    def __init__(self, communes: pd.DataFrame, names: dict, ti_communes: dict, ti_names: dict,
+                 metropole_epcis: Iterable[str] = ()):
+        c = communes.sort_values("com", ignore_index=True)
+        self._communes = c
+        self._names = {lv: s.copy() for lv, s in names.items()}
+        self._ti_names = {w: s.copy() for w, s in ti_names.items()}
+        rows: dict[str, dict[str, np.ndarray]] = {}
+        for lv, col in (("commune", "com"), ("epci", "epci"), ("ze2020", "ze2020"), ("ze2010", "ze2010"),
+                        ("dep", "dep"), ("reg", "reg")):
+            rows[lv] = _row_groups(c[col])
+        for k, v in _row_groups(c["ept"]).items():  # an EPT SIREN is accepted at level 'epci'
+            rows["epci"].setdefault(k, v)
+        rows["metropole"] = {m: rows["epci"][m] for m in metropole_epcis if m in rows["epci"]}
+        self._rows = rows
+        com_index = pd.Index(c["com"])
+        self._ti: dict[str, dict[str, tuple[np.ndarray, tuple]]] = {}
+        for w, tc in ti_communes.items():
+            pos = com_index.get_indexer(tc["com"])
+            if (pos < 0).any():
+                raise UnknownAreaError(f"TI communes of wave {w} not in the commune table: "
+                                       f"{sorted(set(tc['com'][pos < 0]))[:10]}")
+            members = tc.groupby("ti_id")["member_siren"].unique()
+            self._ti[w] = {tid: (np.unique(pos[r]), tuple(sorted(members[tid])))
+                           for tid, r in _row_groups(tc["ti_id"]).items()}
+        self._zone_population = {z: c.dropna(subset=[z]).groupby(z)["population"].sum() for z in ("ze2020", "ze2010")}
+
+    @classmethod
+    def from_tables(cls) -> "Resolver":
+        """The resolver of the public tables (INSEE 2024 communes, Etalab populations, ANCT TI files)."""
+        return cls(_communes(), _zone_names(), {w: _ti_communes(w) for w in WAVES},
+                   {w: ti_names(w) for w in WAVES}, _metropoles()["siren"])
+
+    def known(self, level: str, wave: str | None = None) -> pd.Series:
+        """Names of every code of ``level`` (for 'ti', of ``wave``; default 2023-2027)."""
+        level = normalise_level(level)
+        if level == "ti":
+            return self._ti_names[normalise_wave(wave or WAVE_2023)]
+        return self._names[level]
+
+    def resolve(self, level, codes=None, *, wave=None, name: str | None = None) -> Area:
+        """See :func:`resolve` (same arguments, same result)."""
+        if isinstance(level, Area):
+            return level
+        level = normalise_level(level)
+        wave = normalise_wave(wave) if wave is not None else (WAVE_2023 if level == "ti" else None)
+        if level != "ti":
+            wave = None
+        wanted = normalise_codes(level, codes)
+        known = self.known(level, wave)
+        unknown = [c for c in wanted if c not in known.index]
+        if unknown:
+            extra = ""
+            if level == "ti":
+                other = [w for w in WAVES if w != wave][0]
+                in_other = [c for c in unknown if c in self._ti_names[other].index]
+                if in_other:
+                    extra = f"; {in_other} exist in the {other} wave (pass wave='{other[:4]}')"
+            raise UnknownAreaError(f"unknown {level} code(s) {unknown[:10]} ({CODE_FORMATS[level]}){extra}"
+                                   f"{_suggest(level, unknown[0])}")
+        names = tuple(str(known[c]) for c in wanted)
+        empty = np.array([], dtype=np.intp)
+        if level == "ti":
+            parts = [self._ti[wave].get(c, (empty, ())) for c in wanted]
+            idx = np.unique(np.concatenate([p[0] for p in parts]))
+            epcis = tuple(sorted({s for p in parts for s in p[1]}))
+        else:
+            idx = np.unique(np.concatenate([self._rows[level].get(c, empty) for c in wanted]))
+            epcis = tuple(wanted) if level in ("epci", "metropole") else None
+        if not len(idx):
+            raise UnknownAreaError(f"{level} {wanted} has no commune in the 2024 commune table")
+        sub = self._communes.iloc[idx].reset_index(drop=True)
+        if epcis is None:
+            epcis = tuple(sorted(set(sub["epci"]) - {"ZZZZZZZZZ"}))
+        return Area(level=level, codes=tuple(wanted), wave=wave, names=names, communes=sub, epcis=epcis,
+                    label=name or "", zone_population=self._zone_population)
+
+    def zone_shares_by_code(self, level, zoning: str = "ze2020", *, wave=None, threshold: float = 0.5) -> pd.DataFrame:
+        """Zone-d'emploi proxy shares of EVERY code of ``level`` at once (for a TI, of ``wave``).
+
+        One row per (``code``, ``zone``) sharing inhabitants: ``population`` (zone),
+        ``population_in`` (zone population inside the area), ``share`` (of the zone's population
+        inside the area), ``area_share`` (of the area's population in the zone), ``flag``
+        (share >= ``threshold``). For one code these rows are those of
+        :meth:`Area.zone_proxy` before its filter on ``flag``; the proxy coverage of a code is
+        the sum of ``area_share`` over its flagged rows."""
+        level = normalise_level(level)
+        if zoning not in self._zone_population:
+            raise ValueError(f"zoning {zoning!r}: use 'ze2020' or 'ze2010'")
+        if level == "ti":
+            units = self._ti[normalise_wave(wave or WAVE_2023)]
+            pairs = [(k, v[0]) for k, v in units.items()]
+        else:
+            pairs = list(self._rows[level].items())
+        code = np.repeat([k for k, _ in pairs], [len(v) for _, v in pairs])
+        row = np.concatenate([v for _, v in pairs]) if pairs else np.array([], dtype=np.intp)
+        c = self._communes
+        long = pd.DataFrame({"code": code, "zone": c[zoning].to_numpy(dtype=object)[row],
+                             "population_in": c["population"].to_numpy(dtype="int64")[row]}).dropna(subset=["zone"])
+        out = long.groupby(["code", "zone"], as_index=False)["population_in"].sum()
+        out["population"] = out["zone"].map(self._zone_population[zoning]).astype("int64")
+        out["share"] = out["population_in"] / out["population"].where(out["population"] > 0)
+        out["area_share"] = out["population_in"] / out.groupby("code")["population_in"].transform("sum")
+        out["flag"] = out["share"] >= threshold
+        cols = ["code", "zone", "population", "population_in", "share", "area_share", "flag"]
+        return out[cols].sort_values(["code", "zone"], ignore_index=True)
+
+    def resolve_many(self, level, codes, *, wave=None) -> list[Area]:
+        """One :class:`Area` per code of ``codes`` (an iterable of single codes), in order."""
+        return [self.resolve(level, c, wave=wave) for c in codes]
+
+
+@lru_cache(maxsize=1)
+def resolver() -> Resolver:
+    """The :class:`Resolver` of the public tables, built once per process."""
+    return Resolver.from_tables()
+
+
+def resolve_many(level, codes, *, wave=None) -> list[Area]:
+    """One :class:`Area` per code (see :func:`resolve`), with the shared :func:`resolver`."""
+    return resolver().resolve_many(level, codes, wave=wave)
+
+
+def resolve(level, codes=None, *, wave=None, name: str | None = None) -> Area:
+    """Resolve a level and code(s) (and, for a TI, a wave; default 2023-2027) into an :class:`Area`.
+
+    ``level``: a level name or alias (see :func:`normalise_level`), or an :class:`Area`
+    (returned as is). ``codes``: one code (str or int; a bare string is one code) or a list;
+    codes are normalised (:func:`normalise_code`); an empty selection is refused. Unknown
+    codes raise :class:`UnknownAreaError` naming them, the expected format and the closest
+    names. ``name``: a label for the area (default: the names of its codes).
+    The first call builds the shared :func:`resolver` (about a second); later calls take
+    milliseconds.
+    """
+    return resolver().resolve(level, codes, wave=wave, name=name)

@@ -26,9 +26,13 @@ populations of the Etalab EPCI file); the other functions describe it:
 - :func:`plot_industry_share_path`, :func:`area_map` and :func:`france_waves_map` -- the
   figures.
 
-``python -m analysis.profile ti-8416`` (``make profile TI=ti-8416``) renders notebook 04 for
-any of the 183 territories into ``profiles/<id>.ipynb`` and ``profiles/<id>.html``, its
-figures into ``profiles/<id>_figures/``.
+:func:`from_area` makes the profile's :class:`Territory` of a resolved
+:class:`analysis.geography.Area`. ``python -m analysis.profile --ti ti-8416 [--wave 2018]``,
+``--epci 244400644``, ``--ze 5219``, ``--dep 63`` (``make profile TI=... | EPCI=... | ZE=... |
+DEP=...``) renders the neutral notebook 06 (papermill) for that territory into
+``profiles/<slug>.ipynb`` and ``.html`` (code hidden), its figures into
+``profiles/<slug>_figures/``; an invalid request is refused in one line before any work
+(:mod:`analysis.profile_request`, which ``make profile`` runs, checks it without importing this module).
 """
 
 from __future__ import annotations
@@ -48,17 +52,23 @@ from matplotlib.ticker import MaxNLocator
 from . import dynamics, figures, geography
 from .loaders import geo as _geo
 from .paths import NOTEBOOKS_DIR, REPO_ROOT
+# The request (parsing, checking, file names) lives in the light module analysis.profile_request, so that
+# `make profile` refuses a bad request before importing the plotting stack.
+from .profile_request import EXAMPLES, REQUEST_LEVELS, _parse, check_request, profile_slug  # noqa: F401
 
 __all__ = [
     "Territory", "territory", "epci_membership", "wave_changes", "ti_overview", "lists_near_population",
     "count_lists_near_population", "epci_list_summary", "population_by_ti", "OVERSEAS_REGIONS",
     "metropolitan_zones", "flagged_zones", "zone_proxy_coverage", "industry_share_path", "industry_mix",
     "plot_industry_share_path", "area_map", "france_waves_map", "key_figures", "render", "PROFILE_NOTEBOOK",
+    "NEUTRAL_NOTEBOOK", "from_area", "check_request", "profile_slug",
     "PROFILES_DIR",
 ]
 
 WAVES = geography.WAVES
-PROFILE_NOTEBOOK = NOTEBOOKS_DIR / "04_clermont_vichy_auvergne.ipynb"
+PROFILE_NOTEBOOK = NOTEBOOKS_DIR / "04_clermont_vichy_auvergne.ipynb"  # the Clermont case study
+#: The neutral, parameterised profile rendered for any territory by :func:`render`.
+NEUTRAL_NOTEBOOK = NOTEBOOKS_DIR / "06_territory_profile.ipynb"
 PROFILES_DIR = REPO_ROOT / "profiles"
 #: Metropolitan France bounding box (longitude / latitude) used to crop the national maps.
 METRO_BOUNDS = (-5.3, 41.2, 9.7, 51.2)
@@ -86,6 +96,7 @@ class Territory:
     epcis: list[str]
     communes: pd.DataFrame = field(repr=False)
     region: str = ""
+    area: geography.Area | None = field(default=None, repr=False)
 
     @property
     def population(self) -> int:
@@ -99,8 +110,12 @@ def territory(ti_id: str | None = None, epcis: Iterable[str] | None = None, name
     Exactly one of ``ti_id`` and ``epcis`` must be given. ``name`` defaults to the TI's name.
     Unknown ids or SIRENs raise :class:`analysis.geography.UnknownAreaError`.
     """
+    if isinstance(ti_id, geography.Area):
+        return from_area(ti_id, name)
     if (ti_id is None) == (epcis is None):
         raise ValueError("give either a Territoire d'industrie id or a list of EPCI SIRENs")
+    if epcis is not None:
+        epcis = geography.normalise_codes("epci", epcis)  # a bare string is one SIREN; [] is refused
     c = geography.communes()
     if ti_id is not None:
         tc = geography.ti_communes(wave, ti_id)
@@ -115,6 +130,12 @@ def territory(ti_id: str | None = None, epcis: Iterable[str] | None = None, name
     sub = c[c["com"].isin(set(coms))].sort_values("com", ignore_index=True)
     region = str(sub.groupby("reg")["population"].sum().idxmax())
     return Territory(name=name, ti_id=ti_id, epcis=members, communes=sub, region=region)
+
+
+def from_area(area: geography.Area, name: str | None = None) -> Territory:
+    """A :class:`Territory` (the profile's view) of a resolved :class:`analysis.geography.Area`."""
+    return Territory(name=name or area.name, ti_id=area.codes[0] if area.level == "ti" and len(area.codes) == 1 else None,
+                     epcis=list(area.epcis), communes=area.communes, region=area.region, area=area)
 
 
 def epci_membership(area: Territory) -> pd.DataFrame:
@@ -401,7 +422,9 @@ def industry_mix(a38: pd.DataFrame, units: Iterable[str], year: int, *, zone: st
     ``share_of_industry`` and ``share_of_total`` (fractions of the zones' industrial and
     total private employment), ``france_share_of_total`` (same share for all zones of the
     table) and ``location_quotient`` (= share_of_total / france_share_of_total). Sorted by
-    employment, largest first. Secret/missing cells count as 0. To compare with metropolitan
+    employment, largest first. ``employment`` sums the PUBLISHED zone cells; ``n_secret_cells``
+    counts the zones whose cell of that sector is secret (their jobs are unknown, not zero:
+    read the sector's figures as lower bounds when it is > 0). To compare with metropolitan
     France, pass the table restricted to :func:`metropolitan_zones`.
     """
     sectors = list(sectors) if sectors is not None else dynamics.sector_codes("industry")
@@ -415,8 +438,9 @@ def industry_mix(a38: pd.DataFrame, units: Iterable[str], year: int, *, zone: st
     labels = y.drop_duplicates("a38").set_index("a38")["a38_label"]
     e_area = area.groupby("a38")["employment"].sum().reindex(sectors, fill_value=0.0)
     e_fr = y.groupby("a38")["employment"].sum().reindex(sectors, fill_value=0.0)
+    secret = area[area["employment"].isna()].groupby("a38").size().reindex(sectors, fill_value=0)
     out = pd.DataFrame({"a38": sectors, "a38_label": [labels.get(s, "") for s in sectors],
-                        "employment": e_area.values})
+                        "employment": e_area.values, "n_secret_cells": secret.values.astype("int64")})
     out["share_of_industry"] = out["employment"] / out["employment"].sum()
     out["share_of_total"] = out["employment"] / tot_area
     out["france_share_of_total"] = e_fr.values / tot_fr
@@ -584,65 +608,74 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
 # =============================================================================================
 
 
-def render(ti_id: str, out_dir=None, *, html: bool = True, timeout: int = 600) -> dict:
-    """Execute notebook 04 for one Territoire d'industrie (2023-2027 wave) into ``out_dir``.
+def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, timeout: int = 600) -> dict:
+    """Render the neutral profile notebook (06) for any territory into ``out_dir``.
 
-    Writes ``<out_dir>/<ti_id>.ipynb``, ``<out_dir>/<ti_id>.html`` (if ``html``) and the
-    figures in ``<out_dir>/<ti_id>_figures/``. Claims are not recorded (the notebook's
-    ``POLE_ANALYSIS`` parameter is False) and any results go to a temporary folder.
-    Returns the paths written.
+    ``level``/``codes``/``wave``: as :func:`analysis.geography.resolve` (or an Area; a
+    'ti-RRNN' string alone is taken as a TI of the 2023-2027 wave). The request is resolved
+    and checked BEFORE the notebook runs; the notebook is executed with papermill in a
+    temporary folder and only a complete result is moved to ``out_dir`` (default
+    ``profiles/``): ``<slug>.ipynb``, ``<slug>.html`` (code hidden) and ``<slug>_figures/``
+    (slug: :func:`profile_slug`). Claims are not recorded (results go to a temporary
+    folder). Returns the paths written.
     """
+    import shutil
     from pathlib import Path
 
-    from . import run_notebooks
+    import papermill as pm
 
-    known = _geo.load_ti_members()
-    known = known[known["wave"] == geography.WAVE_2023].drop_duplicates("ti_id").set_index("ti_id")["ti_name"]
-    if ti_id not in known.index:
-        raise geography.UnknownAreaError(
-            f"unknown Territoire d'industrie {ti_id!r} (2023-2027 wave ids look like 'ti-8416'; "
-            f"{len(known)} territories)")
+    if isinstance(level, str) and codes is None and level.lower().startswith("ti-"):
+        level, codes = "ti", level
+    area = level if isinstance(level, geography.Area) else check_request(level, codes, wave)
+    slug = profile_slug(area)
     out_dir = Path(out_dir) if out_dir is not None else PROFILES_DIR
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fig_dir = out_dir / f"{ti_id}_figures"
-    nb_out = out_dir / f"{ti_id}.ipynb"
-    params = {"TI_ID": ti_id, "EPCIS": None, "NAME": str(known[ti_id]), "MARKERS": {}, "POLE_ANALYSIS": False}
+    params = {"LEVEL": area.level, "CODES": list(area.codes), "WAVE": area.wave, "NAME": area.label or None}
     saved = {k: os.environ.get(k) for k in ("ANALYSIS_FIGURES_DIR", "ANALYSIS_RESULTS_DIR")}
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["ANALYSIS_FIGURES_DIR"] = str(fig_dir)
-        os.environ["ANALYSIS_RESULTS_DIR"] = tmp
+        tmp = Path(tmp)
+        fig_tmp, nb_tmp = tmp / f"{slug}_figures", tmp / f"{slug}.ipynb"
+        os.environ["ANALYSIS_FIGURES_DIR"] = str(fig_tmp)
+        os.environ["ANALYSIS_RESULTS_DIR"] = str(tmp / "results")
         try:
-            run_notebooks.execute(PROFILE_NOTEBOOK, timeout=timeout, parameters=params, output=nb_out)
+            pm.execute_notebook(str(NEUTRAL_NOTEBOOK), str(nb_tmp), parameters=params, cwd=str(NOTEBOOKS_DIR),
+                                kernel_name="python3", progress_bar=False, execution_timeout=timeout,
+                                log_output=False)
         finally:
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-    written = {"notebook": nb_out, "figures": fig_dir}
-    if html:
-        import nbformat
-        from nbconvert import HTMLExporter
+        written = {"notebook": out_dir / nb_tmp.name, "figures": out_dir / fig_tmp.name}
+        if html:
+            import nbformat
+            from nbconvert import HTMLExporter
 
-        body, _ = HTMLExporter().from_notebook_node(nbformat.read(nb_out, as_version=4))
-        html_path = out_dir / f"{ti_id}.html"
-        html_path.write_text(body, encoding="utf-8")
-        written["html"] = html_path
+            nb = nbformat.read(nb_tmp, as_version=4)
+            nb.metadata["title"] = f"Profil : {area.name}"
+            head = nb.cells[0].source.split("\n", 1)  # the page names the territory and its région
+            nb.cells[0].source = f"# Profile: {area.describe()}, {area.region_name}\n" + (head[1] if len(head) > 1 else "")
+            body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(
+                nb, resources={"metadata": {"name": f"Profil : {area.name}"}})
+            (tmp / f"{slug}.html").write_text(body, encoding="utf-8")
+            written["html"] = out_dir / f"{slug}.html"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for path in written.values():
+            if path.exists():
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            src = tmp / path.name
+            if src.exists():
+                shutil.move(str(src), str(path))
+            elif path.name.endswith("_figures"):
+                path.mkdir()
     return written
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m analysis.profile <Territoire d'industrie id, e.g. ti-8416>", file=sys.stderr)
-        return 2
-    try:
-        written = render(argv[0])
-    except geography.UnknownAreaError as err:
-        print(err, file=sys.stderr)
-        return 2
-    for kind, path in written.items():
-        print(f"{kind}: {path}")
-    return 0
+    """``python -m analysis.profile ...``: same as :func:`analysis.profile_request.main`."""
+    from . import profile_request
+
+    return profile_request.main(argv)
 
 
 if __name__ == "__main__":

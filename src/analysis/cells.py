@@ -1,0 +1,142 @@
+"""The secret-cell rule: growth computed on the cells present in both years, never on zeros.
+
+A *cell* is one (unit, sector) pair of a long employment table (e.g. zone d'emploi x A38
+sector, commune x 'total'). Statistical publishers suppress (secret) small cells, and a unit
+may be missing from a file in one year. Summing such a table with missing values read as 0
+counts a cell published in one year only as job creation (or destruction). The rule, shared
+by :mod:`analysis.dynamics` and :mod:`analysis.multiplier`:
+
+1. a growth rate is computed on the cells present (non-missing) in BOTH years only;
+2. every result reports ``n_cells_one_year`` (cells present in exactly one of the two years)
+   and the share of employment those cells hold (``share_end_one_year``: end-year employment
+   of the cells present only at the end, over all end-year employment published; likewise
+   ``share_start_one_year`` at the start); ``share_one_year`` is the larger of the two;
+3. when ``share_one_year`` exceeds :data:`UNRELIABLE_SHARE` (5 %) the growth is flagged
+   ``unreliable`` (the cells present in both years no longer stand for the unit);
+4. a zero start value gives ``growth`` NaN with ``reason`` 'zero employment at start', never
+   ``inf``; no cell in both years gives NaN with reason 'no cell present in both years'.
+
+Cells missing in both years are counted in ``n_cells_neither`` and otherwise ignored.
+
+Interface (pandas / numpy only):
+
+- :func:`cell_table(df, start, end, unit=, sector=, year=, value=)` -> one row per cell:
+  ``unit``, ``sector``, ``value_start``, ``value_end`` (NaN = missing or secret),
+  ``in_both`` (bool), ``one_year`` (bool: present in exactly one year).
+- :func:`summarise(cells, by=None, groups=None)` -> one row per group of cells (default: per
+  unit; ``by=[]`` for one overall row; ``groups``: a (``unit``, group) DataFrame to add units
+  into areas, a unit may belong to several groups): ``value_start``, ``value_end``
+  (sums over the cells in both years), ``change``, ``growth`` (fraction), ``n_cells``,
+  ``n_cells_both``, ``n_cells_one_year``, ``n_cells_neither``, ``share_start_one_year``,
+  ``share_end_one_year``, ``share_one_year`` (fractions), ``unreliable`` (bool), ``reason``
+  ('' when the growth is defined and reliable).
+- :func:`growth_on_common_cells(df, start, end, by=None, ...)` = ``summarise(cell_table(...))``.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["UNRELIABLE_SHARE", "cell_table", "summarise", "growth_on_common_cells", "flag_label"]
+
+#: Above this share of employment held by cells present in one year only, a growth is unreliable.
+UNRELIABLE_SHARE = 0.05
+
+
+def cell_table(df: pd.DataFrame, start: int, end: int, *, unit: str = "unit", sector: str = "sector",
+               year: str = "year", value: str = "value") -> pd.DataFrame:
+    """Start and end values of every (unit, sector) cell of a long table.
+
+    ``df``: one row per (unit, sector, year) with ``value`` (NaN = secret or missing; a cell
+    absent from the table in a year counts as missing). Without a ``sector`` column every unit
+    is one cell (sector 'all'). Duplicate rows of a cell-year are summed (all NaN stays NaN).
+    Returns ``unit``, ``sector``, ``value_start``, ``value_end``, ``in_both``, ``one_year``
+    (columns renamed to these names), sorted by unit and sector.
+    """
+    if end <= start:
+        raise ValueError(f"end year {end} must be after start year {start}")
+    for col in (unit, year, value):
+        if col not in df.columns:
+            raise KeyError(f"cell_table: column {col!r} missing (columns: {list(df.columns)})")
+    d = df[df[year].isin([start, end])]
+    d = d.assign(_sector=d[sector] if sector in d.columns else "all")
+    wide = d.groupby([unit, "_sector", year])[value].sum(min_count=1).unstack(year)
+    wide = wide.reindex(columns=[start, end])
+    out = pd.DataFrame({"unit": wide.index.get_level_values(0), "sector": wide.index.get_level_values(1),
+                        "value_start": wide[start].to_numpy(dtype=float),
+                        "value_end": wide[end].to_numpy(dtype=float)})
+    s, e = out["value_start"].notna(), out["value_end"].notna()
+    out["in_both"] = s & e
+    out["one_year"] = s ^ e
+    return out.sort_values(["unit", "sector"], ignore_index=True)
+
+
+def summarise(cells: pd.DataFrame, by: Iterable[str] | None = None, groups: pd.DataFrame | None = None, *,
+              group: str = "code", threshold: float = UNRELIABLE_SHARE) -> pd.DataFrame:
+    """Growth on the cells present in both years, with the count and weight of the others.
+
+    ``cells``: :func:`cell_table`. ``by``: columns to group on (default ``['unit']``; ``[]``
+    gives one row). ``groups``: optional (``unit``, ``group``) table mapping units to areas
+    (a unit in several areas counts in each); the result is then per ``group``. See the module
+    docstring for the columns. ``threshold``: the unreliability share (default 5 %).
+    """
+    c = cells
+    if groups is not None:
+        c = groups[["unit", group]].drop_duplicates().merge(cells, on="unit", how="left")
+        keys = [group]
+    else:
+        keys = ["unit"] if by is None else list(by)
+    c = c.assign(
+        _both_s=c["value_start"].where(c["in_both"]), _both_e=c["value_end"].where(c["in_both"]),
+        _only_s=c["value_start"].where(c["value_end"].isna()), _only_e=c["value_end"].where(c["value_start"].isna()),
+        _cell=c["sector"].notna(), _neither=c["value_start"].isna() & c["value_end"].isna() & c["sector"].notna())
+    agg = {"value_start": ("_both_s", "sum"), "value_end": ("_both_e", "sum"),
+           "n_cells": ("_cell", "sum"), "n_cells_both": ("in_both", "sum"), "n_cells_one_year": ("one_year", "sum"),
+           "n_cells_neither": ("_neither", "sum"), "_only_s": ("_only_s", "sum"), "_only_e": ("_only_e", "sum"),
+           "_all_s": ("value_start", "sum"), "_all_e": ("value_end", "sum")}
+    c["in_both"] = c["in_both"].fillna(False).astype(bool)
+    c["one_year"] = c["one_year"].fillna(False).astype(bool)
+    if keys:
+        g = c.groupby(keys, sort=True, dropna=False).agg(**agg).reset_index()
+    else:
+        g = pd.DataFrame([{k: c[col].sum() for k, (col, _) in agg.items()}])
+    for k in ("n_cells", "n_cells_both", "n_cells_one_year", "n_cells_neither"):
+        g[k] = g[k].astype("int64")
+    g["value_start"] = g["value_start"].where(g["n_cells_both"] > 0)
+    g["value_end"] = g["value_end"].where(g["n_cells_both"] > 0)
+    g["change"] = g["value_end"] - g["value_start"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g["growth"] = g["value_end"] / g["value_start"].where(g["value_start"] > 0) - 1
+        g["share_start_one_year"] = g["_only_s"] / g["_all_s"].where(g["_all_s"] > 0)
+        g["share_end_one_year"] = g["_only_e"] / g["_all_e"].where(g["_all_e"] > 0)
+    g["share_start_one_year"] = g["share_start_one_year"].fillna(0.0)
+    g["share_end_one_year"] = g["share_end_one_year"].fillna(0.0)
+    g["share_one_year"] = g[["share_start_one_year", "share_end_one_year"]].max(axis=1)
+    g["unreliable"] = g["share_one_year"] > threshold
+    reason = np.where(g["n_cells_both"] == 0, "no cell present in both years",
+                      np.where(g["value_start"].fillna(0) <= 0, "zero employment at start",
+                               np.where(g["unreliable"],
+                                        [f"cells present in one year only hold {s:.1%} of employment (> {threshold:.0%})"
+                                         for s in g["share_one_year"]], "")))
+    g["reason"] = reason
+    g.loc[g["n_cells_both"] == 0, "unreliable"] = True
+    cols = keys + ["value_start", "value_end", "change", "growth", "n_cells", "n_cells_both", "n_cells_one_year",
+                   "n_cells_neither", "share_start_one_year", "share_end_one_year", "share_one_year", "unreliable",
+                   "reason"]
+    return g[cols]
+
+
+def growth_on_common_cells(df: pd.DataFrame, start: int, end: int, by: Iterable[str] | None = None, *,
+                           unit: str = "unit", sector: str = "sector", year: str = "year", value: str = "value",
+                           threshold: float = UNRELIABLE_SHARE) -> pd.DataFrame:
+    """:func:`summarise` of :func:`cell_table`: growth per unit (or ``by``) on cells present in both years."""
+    return summarise(cell_table(df, start, end, unit=unit, sector=sector, year=year, value=value), by,
+                     threshold=threshold)
+
+
+def flag_label(unreliable: bool, share: float) -> str:
+    """Short text for printed tables: '' or 'unreliable (x % of jobs in one-year cells)'."""
+    return f"unreliable ({share:.0%} of jobs in one-year cells)" if unreliable else ""
