@@ -31,3 +31,10 @@ def one_row(df, column=None, **where):
     rows = df[mask]
     assert len(rows) == 1, f"{len(rows)} rows for {where}"
     return rows.iloc[0] if column is None else rows.iloc[0][column]
+
+
+@pytest.fixture(autouse=True)
+def _every_figure_format(monkeypatch):
+    """`make test` sets ANALYSIS_FIG_FORMATS=svg for the notebooks run by nbval (their exports only
+    need to succeed); unit tests check every format, so they never see that setting."""
+    monkeypatch.delenv("ANALYSIS_FIG_FORMATS", raising=False)

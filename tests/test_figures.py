@@ -128,3 +128,18 @@ def test_figure_bytes_do_not_depend_on_the_process(tmp_path):
         subprocess.run([sys.executable, "-c", script, str(tmp_path / sub)], check=True, env=env)
     for ext in figures.FORMATS:
         assert (tmp_path / "a" / f"p.{ext}").read_bytes() == (tmp_path / "b" / f"p.{ext}").read_bytes(), ext
+
+
+def test_export_formats_follow_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")
+    paths = figures.save_figure(_figure(), "only_svg", sources="x", notebook="t", out_dir=tmp_path)
+    assert [p.suffix for p in paths] == [".svg"] and not (tmp_path / "only_svg.png").exists()
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "png, SVG")
+    assert figures.export_formats() == ("svg", "png")
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "jpeg")
+    try:
+        figures.export_formats()
+    except ValueError as err:
+        assert "jpeg" in str(err) and "svg, pdf, png" in str(err)
+    else:
+        raise AssertionError("an unknown format must be refused")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .locking import locked, replace_text
 from .paths import DATA_DIR, NOTEBOOKS_DIR, results_dir
 
 CLAIMS_CSV = DATA_DIR / "claims.csv"
@@ -124,15 +125,18 @@ def record(claim_id: str, value: float | None, *, tol: float | None = None, clos
     stored = None if not_reproducible else float(_fmt(value))
     status = compare(c["value"], c["value_high"], stored, tol, close_tol, comparable, not_reproducible)
     path = results_path()
-    df = _read_results(path)
     row = {"id": claim_id, "recomputed_value": _fmt(value), "tol": _fmt(tol), "close_tol": _fmt(close_tol),
            "comparable": str(bool(comparable)), "status": status, "notebook": notebook,
            "note": " ".join(note.split())}
-    df = pd.concat([df[df["id"] != claim_id], pd.DataFrame([row])], ignore_index=True)
-    df = df.sort_values("id", kind="stable")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    with locked(path):  # notebooks executed in parallel record into the same file
+        df = _read_results(path)
+        df = pd.concat([df[df["id"] != claim_id], pd.DataFrame([row])], ignore_index=True)
+        _write_results(path, df.sort_values("id", kind="stable"))
     return status
+
+
+def _write_results(path: Path, df: pd.DataFrame) -> None:
+    replace_text(path, df.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL))
 
 
 def compare(cited: float, cited_high: float | None, value: float | None, tol: float | None,
@@ -171,10 +175,11 @@ def forget(notebook: str) -> int:
     """Remove every result recorded by ``notebook`` (run before re-executing it, so that a
     deleted ``record`` call does not leave a stale row). Returns the number of rows removed."""
     path = results_path()
-    df = _read_results(path)
-    keep = df[df["notebook"] != notebook]
-    if len(keep) != len(df):
-        keep.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    with locked(path):
+        df = _read_results(path)
+        keep = df[df["notebook"] != notebook]
+        if len(keep) != len(df):
+            _write_results(path, keep)
     return len(df) - len(keep)
 
 

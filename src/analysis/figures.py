@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import math
 
 from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
+from .locking import locked, replace_text
 from .paths import figures_dir
 
 STYLE = Path(__file__).with_name("analysis.mplstyle")
@@ -113,9 +115,24 @@ def source_line(sources: str, language: str | None = None) -> str:
     return f"Source: {sources}; analysis project calculations"
 
 
+def export_formats() -> tuple[str, ...]:
+    """The formats :func:`save_figure` writes: all of :data:`FORMATS`, or the comma-separated subset
+    named by ``$ANALYSIS_FIG_FORMATS`` (``make test`` sets ``svg``: nbval compares printed numbers,
+    and the PDF and 300-dpi PNG exports are the slowest part of a notebook's run)."""
+    value = os.environ.get("ANALYSIS_FIG_FORMATS", "").strip()
+    if not value:
+        return FORMATS
+    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    unknown = [v for v in chosen if v not in FORMATS]
+    if unknown or not chosen:
+        raise ValueError(f"ANALYSIS_FIG_FORMATS={value!r}: use a comma-separated subset of {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in chosen)
+
+
 def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[str, ...] | list[str] = (),
                 title: str = "", language: str | None = None, out_dir: Path | None = None) -> list[Path]:
-    """Write ``<name>.svg``, ``.pdf`` and ``.png`` (300 dpi) with deterministic metadata.
+    """Write ``<name>.svg``, ``.pdf`` and ``.png`` (300 dpi) with deterministic metadata
+    (only the formats of ``$ANALYSIS_FIG_FORMATS`` when it is set, see :func:`export_formats`).
 
     ``sources`` (e.g. ``"Insee, ESTEL"``) is written under the figure; ``notebook`` and
     ``claims`` (register ids) go to ``figures/index.csv`` for the generated ``figures/README.md``.
@@ -130,7 +147,7 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
                  transform=fig.transFigure)
     paths = []
     with mpl.rc_context({"svg.hashsalt": "analysis"}):
-        for ext in FORMATS:
+        for ext in export_formats():
             path = out / f"{name}.{ext}"
             fig.savefig(path, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None)
             paths.append(path)
@@ -139,18 +156,28 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
     return paths
 
 
+def _read_index(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _write_index(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=INDEX_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    replace_text(path, buf.getvalue())
+
+
 def _index(out: Path, row: dict) -> None:
     path = out / "index.csv"
-    rows = []
-    if path.exists():
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = [r for r in csv.DictReader(f) if r["name"] != row["name"]]
-    rows.append(row)
-    rows.sort(key=lambda r: (r["notebook"], r["name"]))
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    with locked(path):  # notebooks executed in parallel export into the same folder
+        rows = [r for r in _read_index(path) if r["name"] != row["name"]]
+        rows.append(row)
+        rows.sort(key=lambda r: (r["notebook"], r["name"]))
+        _write_index(path, rows)
 
 
 def forget(notebook: str, out_dir: Path | None = None) -> int:
@@ -160,14 +187,11 @@ def forget(notebook: str, out_dir: Path | None = None) -> int:
     path = out / "index.csv"
     if not path.exists():
         return 0
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    keep = [r for r in rows if r["notebook"] != notebook]
-    if len(keep) != len(rows):
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, lineterminator="\n")
-            w.writeheader()
-            w.writerows(keep)
+    with locked(path):
+        rows = _read_index(path)
+        keep = [r for r in rows if r["notebook"] != notebook]
+        if len(keep) != len(rows):
+            _write_index(path, keep)
     return len(rows) - len(keep)
 
 
