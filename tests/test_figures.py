@@ -44,7 +44,8 @@ def test_french_number_formatting():
     assert figures.fr_number(-5.5, 1, language="fr") == "\u22125,5"
     assert figures.fr_percent(0.134, 1, sign=True, language="fr") == "+13,4\u202f%"
     assert figures.fr_number(1234.5, 1, language="en") == "1,234.5"
-    assert figures.source_line("Insee", language="en") == "Source: Insee; analysis project calculations"
+    assert figures.source_line("Insee", language="en") == "Source: Insee; Recalcul project calculations"
+    assert figures.source_line("Insee", language="fr") == "Source\u202f: Insee\u202f; calculs du projet Recalcul"
 
 
 def test_language_switch(monkeypatch):

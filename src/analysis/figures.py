@@ -34,11 +34,13 @@ ONE_COLUMN = (3.5, 2.6)
 TWO_COLUMNS = (7.2, 4.2)
 THIN_SPACE = "\u202f"
 INDEX_COLUMNS = ["name", "notebook", "title", "sources", "claims"]
+#: The project's name, for print (credit lines, file metadata, the site); the import package is ``analysis``.
+PROJECT_NAME = "Recalcul"
 FORMATS = ("svg", "pdf", "png")
 _METADATA = {
-    "svg": {"Date": None, "Creator": "analysis"},
-    "pdf": {"CreationDate": None, "ModDate": None, "Creator": "analysis", "Producer": "analysis"},
-    "png": {"Software": "analysis"},
+    "svg": {"Date": None, "Creator": PROJECT_NAME},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": PROJECT_NAME, "Producer": PROJECT_NAME},
+    "png": {"Software": PROJECT_NAME},
 }
 
 
@@ -109,10 +111,10 @@ def french_ticks(fig) -> None:
 
 
 def source_line(sources: str, language: str | None = None) -> str:
-    """``'Source : Insee, ESTEL ; calculs du projet'`` (or the English equivalent)."""
+    """``'Source : Insee, ESTEL ; calculs du projet Recalcul'`` (or the English equivalent)."""
     if lang(language) == "fr":
-        return f"Source{THIN_SPACE}: {sources}{THIN_SPACE}; calculs du projet analysis"
-    return f"Source: {sources}; analysis project calculations"
+        return f"Source{THIN_SPACE}: {sources}{THIN_SPACE}; calculs du projet {PROJECT_NAME}"
+    return f"Source: {sources}; {PROJECT_NAME} project calculations"
 
 
 def export_formats() -> tuple[str, ...]:
