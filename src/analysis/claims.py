@@ -265,3 +265,43 @@ def main() -> None:  # python -m analysis.claims
 
 if __name__ == "__main__":
     main()
+
+
+#: Status colours of the scoreboard figure (Okabe-Ito, as :data:`analysis.figures.PALETTE`).
+STATUS_COLOURS = {"reproduced": "#009E73", "close": "#0072B2", "differs": "#D55E00",
+                  "not reproducible": "#999999", "pending": "#DDDDDD"}
+STATUS_LABELS = {"reproduced": ("reproduit", "reproduced"), "close": ("proche", "close"),
+                 "differs": ("diffère", "differs"), "not reproducible": ("non reproductible", "not reproducible"),
+                 "pending": ("en attente", "pending")}
+
+
+def plot_status_by_theme(board: pd.DataFrame, language: str | None = None):
+    """Horizontal stacked bars: number of claims per theme (display names, largest first) by status,
+    the total at the end of each bar, the legend above the bars. ``board``: the scoreboard joined
+    with the register's ``theme`` column. Returns the figure (save it with ``figures.save_figure``)."""
+    import matplotlib.pyplot as plt
+
+    from . import figures
+
+    table = status_counts(board, by="theme")
+    table = table.loc[table.sum(axis=1).sort_values(ascending=True, kind="stable").index]  # largest at the top
+    labels = [figures.theme_label(t, language) for t in table.index]
+    fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
+    left = pd.Series(0, index=table.index)
+    for status in STATUSES:
+        fr, en = STATUS_LABELS[status]
+        _ = ax.barh(labels, table[status], left=left, color=STATUS_COLOURS[status], label=figures.tr(fr, en, language),
+                    height=0.7)
+        left = left + table[status]
+    total = table.sum(axis=1)
+    for y, n in enumerate(total):
+        ax.text(n + 0.4, y, figures.fr_number(n, language=language), va="center", ha="left", fontsize=7, color="#333333")
+    ax.set_xlim(0, total.max() * 1.08 + 1)
+    ax.set_xlabel(figures.tr("Nombre d'affirmations chiffrées", "Number of quantitative claims", language))
+    ax.set_title(figures.tr(f"Les {int(total.sum())} affirmations chiffrées des rapports, recalculées sur données publiques",
+                            f"The reports' {int(total.sum())} quantitative claims, recomputed from public data", language),
+                 loc="left", pad=22)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(STATUSES), fontsize=7, frameon=False,
+              borderaxespad=0.2, handlelength=1.2, columnspacing=1.0)
+    ax.grid(axis="y", visible=False)
+    return fig

@@ -229,3 +229,107 @@ if __name__ == "__main__":  # python -m analysis.figures: prune stale exports, r
     for stale in prune():
         print(f"removed stale figure {stale.name}")
     print(f"wrote {write_figures_readme()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# French labels that come from data, and their English versions
+# ---------------------------------------------------------------------------------------------
+
+#: English names of the A38 sectors (NACE rev. 2 A*38), by code; the French names are in
+#: ``data/sector_classification.csv`` (INSEE's labels, as the data files give them).
+A38_EN = {
+    "AZ": "Agriculture, forestry and fishing", "BZ": "Mining and quarrying",
+    "CA": "Food products, beverages and tobacco", "CB": "Textiles, apparel, leather and footwear",
+    "CC": "Wood, paper and printing", "CD": "Coke and refined petroleum products", "CE": "Chemicals",
+    "CF": "Pharmaceuticals", "CG": "Rubber, plastics and other non-metallic mineral products",
+    "CH": "Basic metals and fabricated metal products", "CI": "Computer, electronic and optical products",
+    "CJ": "Electrical equipment", "CK": "Machinery and equipment n.e.c.", "CL": "Transport equipment",
+    "CM": "Other manufacturing; repair and installation of machinery",
+    "DZ": "Electricity, gas, steam and air conditioning", "EZ": "Water supply, sewerage and waste management",
+    "FZ": "Construction", "GZ": "Wholesale and retail trade; repair of motor vehicles", "HZ": "Transportation and storage",
+    "IZ": "Accommodation and food services", "JA": "Publishing, audiovisual and broadcasting", "JB": "Telecommunications",
+    "JC": "IT and other information services", "KZ": "Financial and insurance activities", "LZ": "Real estate activities",
+    "MA": "Legal, accounting, management, architecture and engineering", "MB": "Scientific research and development",
+    "MC": "Other professional, scientific and technical activities", "NZ": "Administrative and support services",
+    "OZ": "Public administration and defence", "PZ": "Education", "QA": "Human health", "QB": "Residential care and social work",
+    "RZ": "Arts, entertainment and recreation", "SZ": "Other service activities", "TZ": "Households as employers",
+    "UZ": "Extraterritorial organisations",
+}
+
+#: French labels found in data or in the project's own tables, and their English versions.
+#: :func:`translate` looks labels up here; A38 sector names are added from the sector table.
+TRANSLATIONS = {
+    "Reste de la France": "Rest of France", "Reste de la région": "Rest of the région",
+    "France métropolitaine": "Metropolitan France", "Autres zones": "Other zones", "Total": "Total",
+    "Industrie": "Industry", "Industrie manufacturière": "Manufacturing", "Services": "Services",
+    "Construction": "Construction", "Agriculture": "Agriculture", "Tertiaire": "Services", "Résidentiel": "Residential",
+    "Transport": "Transport", "exposé": "exposed", "abrité": "sheltered", "exclu": "excluded",
+    "Référence": "Reference", "Sobriété": "Sobriety", "Réindustrialisation profonde": "Deep re-industrialisation",
+    "référence": "reference", "sobriété": "sobriety", "réindustrialisation profonde": "deep re-industrialisation",
+    "Électricité": "Electricity", "Gaz": "Gas",
+}
+
+#: Display names of the claims register's themes (``data/claims.csv`` ``theme``), French and English.
+THEMES = {
+    "energy": ("Énergie", "Energy"), "funding": ("Financements", "Funding"), "innovation": ("Innovation", "Innovation"),
+    "multiplier": ("Multiplicateur local", "Local multiplier"), "programme": ("Programme TI", "TI programme"),
+    "skills": ("Compétences et formation", "Skills and training"),
+    "territorial_dynamics": ("Dynamiques territoriales", "Territorial dynamics"),
+    "territory_profile": ("Profil de territoire", "Territory profile"),
+}
+
+
+def _sector_translations() -> dict[str, str]:
+    from .paths import DATA_DIR
+
+    path = DATA_DIR / "sector_classification.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["label"]: A38_EN[r["code"]] for r in csv.DictReader(f) if r["code"] in A38_EN}
+
+
+def translate(label: str, language: str | None = None) -> str:
+    """A label that comes from data (French) in the figure language: unchanged in French; in English,
+    its entry of :data:`TRANSLATIONS` or of the A38 sector table (French INSEE name -> English
+    name), else unchanged. Drawing code should pass every data-borne label (zone groups, sector
+    names, path names) through it: ``ax.barh(labels.map(figures.translate), ...)``."""
+    if lang(language) == "fr":
+        return label
+    if label in TRANSLATIONS:
+        return TRANSLATIONS[label]
+    return _sector_translations().get(label, label)
+
+
+def theme_label(theme: str, language: str | None = None) -> str:
+    """Display name of a register theme id (``'territorial_dynamics'`` -> ``'Dynamiques territoriales'``);
+    an id not in :data:`THEMES` is shown with spaces for underscores and a capital."""
+    if theme in THEMES:
+        fr, en = THEMES[theme]
+        return tr(fr, en, language)
+    return theme.replace("_", " ").capitalize()
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout checks for tests
+# ---------------------------------------------------------------------------------------------
+
+def overlapping_tick_labels(fig, pad_px: float = 1.0) -> list[str]:
+    """Pairs of visible, non-empty tick labels of the same axis whose rendered boxes overlap
+    (drawn with ``fig``'s renderer, boxes shrunk by ``pad_px`` pixels so that touching is allowed).
+    Returns descriptions such as ``"axes 0 x: '−25 %' overlaps '−20 %'"``; empty when the layout is clean."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    for n, ax in enumerate(fig.axes):
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            for which in ("major", "minor"):
+                labels = [t for t in (axis.get_majorticklabels() if which == "major" else axis.get_minorticklabels())
+                          if t.get_visible() and t.get_text().strip()]
+                boxes = [t.get_window_extent(renderer).expanded(1, 1) for t in labels]
+                for i in range(len(labels)):
+                    for j in range(i + 1, len(labels)):
+                        a, b = boxes[i], boxes[j]
+                        if (min(a.x1, b.x1) - max(a.x0, b.x0) > pad_px and min(a.y1, b.y1) - max(a.y0, b.y0) > pad_px):
+                            problems.append(f"axes {n} {name}: {labels[i].get_text()!r} overlaps {labels[j].get_text()!r}")
+    return problems
