@@ -98,7 +98,9 @@ def test_biomethane_figures(monkeypatch):
     fig = energy.plot_biomethane_map(deps[deps["dep"].isin(sorted(aura["dep"].unique()))], aura,
                                      energy.in_service(aura, ref), auvergne, "30/06/2025")
     ax = fig.axes[0]
-    assert len(ax.get_legend().get_texts()) == 3 and "GWh" in ax.get_legend().get_texts()[0].get_text()
+    key = next(a for a in ax.artists if a.get_gid() == "size-key")
+    assert [t.get_text() for t in key.get_texts()] == ["5 GWh/an", "15 GWh/an", "40 GWh/an"]
+    assert ax.get_legend().get_texts()[0].get_text().endswith("30/06/2025")
     codes = [t for t in ax.texts if t.get_text() == "63"]
     assert codes and codes[0].get_zorder() > max(c.get_zorder() for c in ax.collections)
     plt.close(fig)

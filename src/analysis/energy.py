@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from . import figures
 from .paths import DATA_DIR
@@ -696,10 +697,13 @@ def plot_biomethane_map(departements, points: pd.DataFrame, in_service_mask: pd.
                             "(Auvergne en orange)",
                             "Biomethane injection sites in Auvergne-Rhône-Alpes\n"
                             "(Auvergne in orange)"), fontsize=9)
-    status = ax.legend(fontsize=7, loc="lower left", title=figures.tr("Sites", "Sites"), title_fontsize=7)
-    ax.add_artist(status)
-    keys = [ax.scatter([], [], s=size(g), color="#BBBBBB", edgecolor="#555555", lw=0.4,
-                       label=f"{figures.fr_number(g)} GWh/{figures.tr('an', 'yr')}") for g in size_key_gwh]
-    ax.legend(handles=keys, fontsize=7, loc="lower right", title=figures.tr("Capacité d'injection", "Injection capacity"),
-              title_fontsize=7, labelspacing=1.2, borderpad=0.8)
+    # size key: handles drawn with the scatter's area (markersize is a diameter in points)
+    keys = [Line2D([], [], ls="", marker="o", markersize=float(np.sqrt(size(g))), markerfacecolor="#BBBBBB",
+                   markeredgecolor="#555555", markeredgewidth=0.4, label=f"{figures.fr_number(g)} GWh/{figures.tr('an', 'yr')}")
+            for g in size_key_gwh]
+    key = ax.legend(handles=keys, fontsize=7, loc="lower right", title=figures.tr("Capacité d'injection", "Injection capacity"),
+                    title_fontsize=7, labelspacing=1.2, borderpad=0.8)
+    key.set_gid("size-key")
+    ax.add_artist(key)
+    ax.legend(fontsize=7, loc="lower left", title=figures.tr("Sites", "Sites"), title_fontsize=7)
     return fig
