@@ -3,6 +3,7 @@
 import hashlib
 
 import matplotlib
+import matplotlib.figure
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -144,3 +145,23 @@ def test_export_formats_follow_the_environment(tmp_path, monkeypatch):
         assert "jpeg" in str(err) and "svg, pdf, png" in str(err)
     else:
         raise AssertionError("an unknown format must be refused")
+
+
+def test_unchanged_figure_is_not_rendered_again(tmp_path, monkeypatch):
+    """A figure whose SVG and export settings did not change keeps its PDF and PNG files untouched;
+    a changed drawing, or a deleted or edited file, is exported again."""
+    a = figures.save_figure(_figure(), "same", sources="x", notebook="t", out_dir=tmp_path)
+    stamps = {p.name: p.stat().st_mtime_ns for p in a}
+    calls = []
+    real = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda self, f, **kw: calls.append(kw.get("format")) or real(self, f, **kw))
+    b = figures.save_figure(_figure(), "same", sources="x", notebook="t", out_dir=tmp_path)
+    assert calls == ["svg"] and {p.name: p.stat().st_mtime_ns for p in b} == stamps
+    (tmp_path / "same.png").unlink()
+    figures.save_figure(_figure(), "same", sources="x", notebook="t", out_dir=tmp_path)
+    assert calls[1:] == ["svg", "pdf", "png"] and (tmp_path / "same.png").stat().st_size > 1000
+    fig = _figure()
+    fig.axes[0].set_title("another title")
+    figures.save_figure(fig, "same", sources="x", notebook="t", out_dir=tmp_path)
+    assert calls[4:] == ["svg", "pdf", "png"]
+    assert b"another title" in (tmp_path / "same.pdf").read_bytes() or "another title" in (tmp_path / "same.svg").read_text()

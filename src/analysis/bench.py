@@ -86,12 +86,16 @@ def bench(names: list[str] | None = None, jobs: int | None = None, slowest: int 
     jobs = jobs or run_notebooks.default_jobs()
     with tempfile.TemporaryDirectory(prefix="analysis-bench-") as tmp:
         tmp = Path(tmp)
-        # results and figures go to the temporary folder, seeded with the committed ones so that
-        # 00_scoreboard and the figure index see a complete collection
-        for sub, src, name in (("results", results_dir(), "claims_results.csv"), ("figures", figures_dir(), "index.csv")):
-            (tmp / sub).mkdir()
-            if (src / name).exists():
-                shutil.copy(src / name, tmp / sub / name)
+        # results and figures go to the temporary folder, seeded with the current ones (figures with
+        # their export stamps, as `make notebooks` finds them in place) so that 00_scoreboard and
+        # the figure index see a complete collection
+        (tmp / "results").mkdir()
+        if (results_dir() / "claims_results.csv").exists():
+            shutil.copy(results_dir() / "claims_results.csv", tmp / "results" / "claims_results.csv")
+        if figures_dir().is_dir():
+            shutil.copytree(figures_dir(), tmp / "figures", ignore=shutil.ignore_patterns("*.lock", "*.tmp"))
+        else:
+            (tmp / "figures").mkdir()
         saved = {k: os.environ.get(k) for k in ("ANALYSIS_RESULTS_DIR", "ANALYSIS_FIGURES_DIR")}
         os.environ["ANALYSIS_RESULTS_DIR"], os.environ["ANALYSIS_FIGURES_DIR"] = str(tmp / "results"), str(tmp / "figures")
         try:

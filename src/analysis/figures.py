@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import os
 from pathlib import Path
 
@@ -147,15 +149,64 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
     if not any(t.get_gid() == "source-line" for t in fig.texts):
         fig.text(0.0, -0.01, text, ha="left", va="top", fontsize=7, color="#555555", gid="source-line",
                  transform=fig.transFigure)
-    paths = []
+    formats = export_formats()
+    paths = [out / f"{name}.{ext}" for ext in formats]
     with mpl.rc_context({"svg.hashsalt": "analysis"}):
-        for ext in export_formats():
-            path = out / f"{name}.{ext}"
-            fig.savefig(path, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None)
-            paths.append(path)
+        svg = io.BytesIO()
+        fig.savefig(svg, format="svg", metadata=_METADATA["svg"])
+        svg = svg.getvalue()
+        stamp_path = out / EXPORT_STAMPS / f"{name}.json"
+        key = _export_key(svg, formats)
+        if _unchanged(stamp_path, key, paths):
+            pass  # same drawing, same export settings, files untouched: PDF and PNG would be byte-identical
+        else:
+            for ext, path in zip(formats, paths):
+                if ext == "svg":
+                    _write_bytes(path, svg)
+                else:
+                    fig.savefig(path, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None)
+            _write_stamp(stamp_path, key, paths)
     _index(out, {"name": name, "notebook": notebook, "title": title or name, "sources": sources,
                  "claims": " ".join(claims)})
     return paths
+
+
+#: Folder (inside the figures folder, not committed) of one stamp per figure: the hash of its SVG and
+#: export settings and of the files written. An unchanged figure is not rendered again as PDF and
+#: 300-dpi PNG (the slowest part of a notebook run); delete the folder to force every export.
+EXPORT_STAMPS = ".exports"
+
+
+def _export_key(svg: bytes, formats: tuple[str, ...]) -> str:
+    settings = {"matplotlib": mpl.__version__, "formats": list(formats), "png_dpi": 300,
+                **{k: str(mpl.rcParams[k]) for k in ("pdf.fonttype", "pdf.compression", "savefig.bbox",
+                                                      "savefig.pad_inches", "savefig.facecolor", "savefig.transparent")}}
+    return hashlib.sha256(svg + repr(sorted(settings.items())).encode()).hexdigest()
+
+
+def _sha(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _unchanged(stamp_path: Path, key: str, paths: list[Path]) -> bool:
+    try:
+        stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return False
+    return stamp.get("key") == key and stamp.get("files") == {p.name: _sha(p) for p in paths} and all(
+        stamp["files"].values())
+
+
+def _write_stamp(stamp_path: Path, key: str, paths: list[Path]) -> None:
+    replace_text(stamp_path, json.dumps({"key": key, "files": {p.name: _sha(p) for p in paths}}, indent=1))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    if _sha(path) != hashlib.sha256(data).hexdigest():
+        path.write_bytes(data)
 
 
 def _read_index(path: Path) -> list[dict]:

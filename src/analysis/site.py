@@ -259,7 +259,7 @@ def build_site(out_dir: Path = SITE_DIR, notebooks_dir: Path = NOTEBOOKS_DIR, fi
     for partial in (out_dir / "_static").glob("*.html"):  # theme template partials, not pages
         partial.unlink()
     if figures_dir.is_dir():
-        shutil.copytree(figures_dir, out_dir / "figures", ignore=shutil.ignore_patterns("*.lock", "*.tmp"))
+        shutil.copytree(figures_dir, out_dir / "figures", ignore=shutil.ignore_patterns("*.lock", "*.tmp", ".exports"))
     return out_dir / "index.html"
 
 
