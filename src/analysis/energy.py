@@ -580,7 +580,7 @@ def plot_rte_paths(balances: pd.DataFrame, paths_table: pd.DataFrame, mixes: Seq
         s = conso[conso["path"] == p].sort_values("year")
         ax1.plot(s["year"].astype(int), s["value"], marker="o", color=figures.PALETTE[i], label=labels[p])
     ax1.set_title(figures.tr("Consommation France d'électricité", "French electricity consumption"))
-    ax1.set_ylabel("TWh/an")
+    ax1.set_ylabel(figures.tr("TWh/an", "TWh/yr"))
     ax1.set_ylim(0, None)
     figures.format_axis(ax1, "y")
     ax1.legend(fontsize=7, loc="lower right", title=figures.tr("Trajectoire", "Path"), title_fontsize=7)
@@ -594,7 +594,7 @@ def plot_rte_paths(balances: pd.DataFrame, paths_table: pd.DataFrame, mixes: Seq
     ax2.set_xlabel(figures.tr("Mix de production (M0, M1, M23 : sans nouveau nucléaire ;\nN1, N2, N03 : avec nouveaux réacteurs)",
                               "Production mix (M0, M1, M23: no new nuclear;\nN1, N2, N03: with new reactors)"), fontsize=7)
     ax2.set_title(figures.tr("Demande totale d'électricité en 2050, par mix", "Total electricity demand in 2050, by mix"))
-    ax2.set_ylabel("TWh/an")
+    ax2.set_ylabel(figures.tr("TWh/an", "TWh/yr"))
     figures.format_axis(ax2, "y")
     ax2.legend(fontsize=7, loc="upper center", ncol=2, columnspacing=1.0, handlelength=1.5)
     ax2.grid(axis="x", visible=False)
@@ -620,7 +620,7 @@ def plot_industry_electricity(series: pd.Series, multipliers: pd.DataFrame, base
     ax.axhline(2 * baseline_twh, color="#555555", ls="--", lw=1)
     ax.text(series.index.min() + 1, 2 * baseline_twh + 4, figures.tr("2 × consommation 2019", "2 × 2019 consumption"),
             fontsize=7, color="#555555")
-    ax.set_ylabel("TWh/an")
+    ax.set_ylabel(figures.tr("TWh/an", "TWh/yr"))
     ax.set_ylim(0, None)
     ax.set_title(figures.tr("Consommation d'électricité de l'industrie : observée et 2050 selon RTE",
                             "Industry electricity consumption: observed and 2050 per RTE"))
