@@ -160,7 +160,7 @@ def test_landing_page_counts_chart_and_notebooks(served_site, browser, shots):
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
 
 
-def test_claims_explorer_filters_and_links(served_site, browser, shots):
+def test_claims_explorer_filters_sorts_and_links(served_site, browser, shots):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -180,6 +180,12 @@ def test_claims_explorer_filters_and_links(served_site, browser, shots):
     assert statuses == {"differs"}
     shot = shots / "explorer.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    # sort: a click on the claim column's order icon sorts the filtered rows by claim id
+    order = browser.find_elements(By.CSS_SELECTOR, ".dt-scroll-head thead tr:first-child th .dt-column-order")[3]
+    for _ in range(2):  # the table starts sorted by theme then claim: two clicks give a descending claim order
+        browser.execute_script("arguments[0].click()", order)
+    ids = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#claims tbody td:nth-child(4)")]
+    assert len(ids) == min(n, 25) and ids == sorted(ids, reverse=True), ids
     links = browser.find_elements(By.CSS_SELECTOR, "#claims tbody td a[href*='notebooks/']")
     assert links and all("#claim-" in a.get_attribute("href") or a.get_attribute("href").endswith(".html") for a in links)
     assert browser.find_elements(By.CSS_SELECTOR, "#claims tbody td a[href*='gallery.html#fig-']")
