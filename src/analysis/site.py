@@ -131,7 +131,9 @@ def landing_page(board: pd.DataFrame, pages: list[tuple[str, str]], chart: str |
     items = "".join(f'<li id="count-{s.replace(" ", "-")}">{_status_span(s)}: <b>{int(counts.loc[s, "claims"])}</b></li>'
                     for s in STATUSES)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in ["theme", *STATUSES, "all"])
-    rows = "".join(f"<tr><td>{html.escape(str(t))}</td>" + "".join(f"<td>{int(v)}</td>" for v in r) +
+    from .figures import theme_label
+
+    rows = "".join(f"<tr><td>{html.escape(theme_label(str(t), 'en'))}</td>" + "".join(f"<td>{int(v)}</td>" for v in r) +
                    f"<td>{int(sum(r))}</td></tr>" for t, r in zip(by_theme.index, by_theme.itertuples(index=False)))
     chart_html = (f'<p><img src="{chart}" alt="Claims by theme and status: stacked bars of the number of claims '
                   'reproduced, close, differing, not reproducible and pending in each theme" '
