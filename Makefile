@@ -8,13 +8,16 @@ STAMP := $(VENV)/.installed-stamp
 unexport MPLBACKEND
 export PYTHONHASHSEED := 0
 
-.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile clean-cache prune-cache
+.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile clean-cache prune-cache bench
+# Notebooks (make notebooks / reproduce / bench) and pytest workers (make test) run JOBS at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 help:
 	@echo "make reproduce  - install, build the data cache, execute every notebook, export figures, write the scoreboard"
 	@echo "make test       - unit tests and nbval regression tests of every notebook"
-	@echo "make data | notebooks | scoreboard | figures | site | lab | profile TI=ti-8416"
-	@echo "make browser (Chromium for the site test) | clean-cache | prune-cache"
+	@echo "make data | notebooks | scoreboard | figures | site | lab | bench | profile TI=ti-8416"
+	@echo "make browser (Chromium for the site test) | clean-cache | prune-cache | official | bench-official"
+	@echo "  (notebooks and tests run JOBS=$(JOBS) at a time: make test JOBS=1 for a sequential run)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 on PATH (set PYTHON=/path/to/python3.11)"; exit 2; }
@@ -46,7 +49,7 @@ data: venv
 	$(BIN)/python -m analysis.build_cache
 
 notebooks: data
-	$(BIN)/python -m analysis.run_notebooks $(NB)
+	$(BIN)/python -m analysis.run_notebooks -j $(JOBS) $(NB)
 
 scoreboard: venv
 	$(BIN)/python -m analysis.claims
@@ -60,16 +63,20 @@ figures: notebooks
 # One recipe, in order: data cache, notebooks, scoreboard, figures README (safe under make -j).
 reproduce: venv
 	$(BIN)/python -m analysis.build_cache
-	$(BIN)/python -m analysis.run_notebooks
+	$(BIN)/python -m analysis.run_notebooks -j $(JOBS)
 	$(BIN)/python -m analysis.claims
 	$(BIN)/python -m analysis.figures
 
 # Tests never write into the working tree: results and figures go to a temporary folder.
+# pytest-xdist runs JOBS workers; --dist loadscope keeps each notebook's cells (and each test
+# module) on one worker, in order. Notebook figures are exported as SVG only under test (nbval
+# compares printed numbers; tests/test_figures.py covers the PDF and PNG exports).
 test: venv browser
 	@tmp=$$(mktemp -d); \
-	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures \
+	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures ANALYSIS_FIG_FORMATS=svg \
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS); \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
+	  $$( [ "$(JOBS)" -gt 1 ] && echo "-n $(JOBS) --dist loadscope" ) $(PYTEST_ARGS); \
 	status=$$?; rm -rf $$tmp; exit $$status
 
 lab: venv
@@ -77,6 +84,12 @@ lab: venv
 
 site: venv
 	$(BIN)/python -m analysis.site
+
+# Per-notebook and whole-run wall time and peak memory (executes into a temporary folder), then the
+# DuckDB aggregation of a synthetic national-size commune x APE file (timing only).
+bench: venv
+	$(BIN)/python -m analysis.bench -j $(JOBS) $(NB)
+	$(BIN)/python -m analysis.official_aggregate bench
 
 # One territory: TI=ti-0401 | TI=ti-5209 WAVE=2018 | EPCI=244400644 | ZE=5219 | DEP=63 (checked before any work,
 # by a light module that imports no plotting code, so that a refused request fails in about a second).

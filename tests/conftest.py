@@ -35,3 +35,14 @@ def one_row(df, column=None, **where):
     rows = df[mask]
     assert len(rows) == 1, f"{len(rows)} rows for {where}"
     return rows.iloc[0] if column is None else rows.iloc[0][column]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _every_figure_format():
+    """`make test` sets ANALYSIS_FIG_FORMATS=svg for the notebooks run by nbval (their exports only
+    need to succeed); unit tests check every format, so they never see that setting (module scope:
+    module-scoped fixtures such as rendered profiles run without it too; restored afterwards)."""
+    mp = pytest.MonkeyPatch()
+    mp.delenv("ANALYSIS_FIG_FORMATS", raising=False)
+    yield
+    mp.undo()

@@ -37,3 +37,16 @@ def test_core_dependencies_are_declared():
     required = {"jupyterlab", "pandas", "matplotlib", "seaborn", "statsmodels", "nbval", "pytest", "pooch",
                 "pyarrow", "python-calamine", "odfpy", "rdata", "geopandas", "linearmodels"}
     assert required <= pyproject_deps()
+
+
+def test_project_name_is_the_same_everywhere():
+    """The distribution name, the citation file and the figures' credit line name the same project."""
+    from analysis import figures
+
+    name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    assert name == figures.PROJECT_NAME.lower()
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert re.search(rf'^title: "{figures.PROJECT_NAME}: ', cff, re.M)
+    assert re.search(r"^cff-version: 1\.2\.0$", cff, re.M) and re.search(r"^authors:\n  - name: ", cff, re.M)
+    assert (ROOT / "README.md").read_text(encoding="utf-8").startswith(f"# {figures.PROJECT_NAME}")
+    assert figures.PROJECT_NAME in figures.source_line("x", language="fr")

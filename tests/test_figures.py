@@ -3,6 +3,7 @@
 import hashlib
 
 import matplotlib
+import matplotlib.figure
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -44,7 +45,8 @@ def test_french_number_formatting():
     assert figures.fr_number(-5.5, 1, language="fr") == "\u22125,5"
     assert figures.fr_percent(0.134, 1, sign=True, language="fr") == "+13,4\u202f%"
     assert figures.fr_number(1234.5, 1, language="en") == "1,234.5"
-    assert figures.source_line("Insee", language="en") == "Source: Insee; analysis project calculations"
+    assert figures.source_line("Insee", language="en") == "Source: Insee; Recalcul project calculations"
+    assert figures.source_line("Insee", language="fr") == "Source\u202f: Insee\u202f; calculs du projet Recalcul"
 
 
 def test_language_switch(monkeypatch):
@@ -128,3 +130,38 @@ def test_figure_bytes_do_not_depend_on_the_process(tmp_path):
         subprocess.run([sys.executable, "-c", script, str(tmp_path / sub)], check=True, env=env)
     for ext in figures.FORMATS:
         assert (tmp_path / "a" / f"p.{ext}").read_bytes() == (tmp_path / "b" / f"p.{ext}").read_bytes(), ext
+
+
+def test_export_formats_follow_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")
+    paths = figures.save_figure(_figure(), "only_svg", sources="x", notebook="t", out_dir=tmp_path)
+    assert [p.suffix for p in paths] == [".svg"] and not (tmp_path / "only_svg.png").exists()
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "png, SVG")
+    assert figures.export_formats() == ("svg", "png")
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "jpeg")
+    try:
+        figures.export_formats()
+    except ValueError as err:
+        assert "jpeg" in str(err) and "svg, pdf, png" in str(err)
+    else:
+        raise AssertionError("an unknown format must be refused")
+
+
+def test_unchanged_figure_is_not_rendered_again(tmp_path, monkeypatch):
+    """A figure whose SVG and export settings did not change keeps its PDF and PNG files untouched;
+    a changed drawing, or a deleted or edited file, is exported again."""
+    a = figures.save_figure(_figure(), "same", sources="x", notebook="t", out_dir=tmp_path)
+    stamps = {p.name: p.stat().st_mtime_ns for p in a}
+    calls = []
+    real = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda self, f, **kw: calls.append(kw.get("format")) or real(self, f, **kw))
+    b = figures.save_figure(_figure(), "same", sources="x", notebook="t", out_dir=tmp_path)
+    assert calls == ["svg"] and {p.name: p.stat().st_mtime_ns for p in b} == stamps
+    (tmp_path / "same.png").unlink()
+    figures.save_figure(_figure(), "same", sources="x", notebook="t", out_dir=tmp_path)
+    assert calls[1:] == ["svg", "pdf", "png"] and (tmp_path / "same.png").stat().st_size > 1000
+    fig = _figure()
+    fig.axes[0].set_title("another title")
+    figures.save_figure(fig, "same", sources="x", notebook="t", out_dir=tmp_path)
+    assert calls[4:] == ["svg", "pdf", "png"]
+    assert b"another title" in (tmp_path / "same.pdf").read_bytes() or "another title" in (tmp_path / "same.svg").read_text()

@@ -46,3 +46,75 @@ def test_execute_is_byte_stable_and_forgets_stale_records(tmp_path, monkeypatch)
     assert len(outs) == 1 and outs[0]["text"] == "0\n1\n2\n"
     assert "execution" not in nbformat.read(path, as_version=4).cells[0].metadata
     assert "old_claim" not in (tmp_path / "results" / "claims_results.csv").read_text()
+
+
+def _notebook(path, source):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_execute_all_runs_kernels_in_parallel_and_summaries_last(tmp_path, monkeypatch):
+    """Two notebooks overlap in time with two jobs; the 00_ summary starts after both ended;
+    notebooks are discovered from the folder, and Run carries timings and peak memory."""
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
+    log = tmp_path / "log"
+    log.mkdir()
+    work = ("import time, pathlib\nlog = pathlib.Path({log!r})\n(log / '{n}.start').write_text(repr(time.time()))\n"
+            "time.sleep(1.5)\n(log / '{n}.end').write_text(repr(time.time()))")
+    for n in ("01_a", "02_b"):
+        _notebook(tmp_path / f"{n}.ipynb", work.format(log=str(log), n=n))
+    _notebook(tmp_path / "00_summary.ipynb",
+              f"import time, pathlib\nlog = pathlib.Path({str(log)!r})\n"
+              "print(sorted(p.name for p in log.glob('*.end')), time.time() >= max(float(p.read_text()) for p in log.glob('*.end')))")
+    _notebook(tmp_path / "notes.ipynb", "raise SystemExit('an unnumbered notebook is not executed')")
+    paths = run_notebooks.notebooks(folder=tmp_path)
+    assert [p.name for p in paths] == ["01_a.ipynb", "02_b.ipynb", "00_summary.ipynb"]
+    runs = run_notebooks.execute_all(paths, jobs=2, report=lambda m: None)
+    t = {p.name: float(p.read_text()) for p in log.iterdir()}
+    assert t["01_a.start"] < t["02_b.end"] and t["02_b.start"] < t["01_a.end"], "the two kernels did not overlap"
+    summary = nbformat.read(tmp_path / "00_summary.ipynb", as_version=4).cells[0].outputs[0]["text"]
+    assert summary == "['01_a.end', '02_b.end'] True\n"
+    assert [r.notebook for r in runs][-1] == "00_summary"
+    r = next(r for r in runs if r.notebook == "01_a")
+    assert r.seconds >= 1.5 and 0 < r.kernel_start_s < r.seconds and r.cells[0][1] >= 1.5
+    assert r.peak_rss_mb is None or 10 < r.peak_rss_mb < 2000
+
+
+def test_execute_all_reports_a_failing_notebook_after_the_others(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
+    _notebook(tmp_path / "01_bad.ipynb", "1 / 0")
+    _notebook(tmp_path / "02_good.ipynb", "print('ok')")
+    with pytest.raises(RuntimeError, match="01_bad"):
+        run_notebooks.execute_all(run_notebooks.notebooks(folder=tmp_path), jobs=2, report=lambda m: None)
+    assert nbformat.read(tmp_path / "02_good.ipynb", as_version=4).cells[0].outputs[0]["text"] == "ok\n"
+
+
+def test_concurrent_writers_lose_no_claim_and_no_figure(tmp_path):
+    """Four processes record a claim and export a figure at the same time: every row survives."""
+    import os
+    import subprocess
+    import sys
+
+    from analysis import claims
+
+    ids = list(claims.load_claims()["id"][:4])
+    script = ("import sys, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+              "from analysis import claims, figures\n"
+              "cid = sys.argv[1]\n"
+              "for _ in range(3):\n"
+              "    claims.record(cid, 1.0, tol=0.1, close_tol=0.2, note='concurrency test', notebook='nb_' + cid)\n"
+              "fig, ax = plt.subplots(); ax.plot([0, 1])\n"
+              "figures.save_figure(fig, 'fig_' + cid, sources='x', notebook='nb_' + cid)\n")
+    env = dict(os.environ, ANALYSIS_RESULTS_DIR=str(tmp_path / "results"), ANALYSIS_FIGURES_DIR=str(tmp_path / "figures"),
+               ANALYSIS_FIG_FORMATS="svg")
+    procs = [subprocess.Popen([sys.executable, "-c", script, cid], env=env) for cid in ids]
+    assert [p.wait() for p in procs] == [0] * len(ids)
+    import pandas as pd
+
+    recorded = pd.read_csv(tmp_path / "results" / "claims_results.csv", dtype=str)
+    assert sorted(recorded["id"]) == sorted(ids)
+    index = pd.read_csv(tmp_path / "figures" / "index.csv", dtype=str)
+    assert sorted(index["name"]) == sorted("fig_" + c for c in ids)

@@ -1,11 +1,18 @@
-"""The HTML report opens in headless Chromium, lists every notebook and the scoreboard counts,
-and every link resolves (no 404). Needs Debian's chromium and chromium-driver (`make browser` installs them)."""
+"""The book (make site) in headless Chromium: every page loads without console errors and without
+horizontal scrolling at 1280 px, every internal link and anchor resolves, every image has alt text,
+the claims explorer filters, the gallery shows every figure of figures/index.csv, code is collapsed.
+Pages, notebooks and figures are discovered, never listed. Needs Debian's chromium and
+chromium-driver (`make browser` installs them). Screenshots of the landing page and the explorer are saved
+in the test's temporary folder (the path is printed; run pytest with -s to see it)."""
 
+import csv
 import functools
+import html.parser
 import http.server
 import shutil
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -16,14 +23,30 @@ from analysis import site
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--no-first-run", "--disable-component-update", "--disable-sync", "--window-size=1280,2000"]
+                  "--no-first-run", "--disable-component-update", "--disable-sync", "--window-size=1280,1000"]
+
+
+class _Ids(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids = set()
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k in ("id", "name") and v:
+                self.ids.add(v)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
 
 
 @pytest.fixture(scope="module")
 def served_site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     site.build_site(out_dir=out)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
+    handler = functools.partial(_QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -42,42 +65,162 @@ def browser():
     options.binary_location = binary
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     b = webdriver.Chrome(service=Service(executable_path=driver), options=options)
     yield b
     b.quit()
 
 
-def test_index_lists_notebooks_and_counts_and_links_resolve(served_site, browser, tmp_path):
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("screenshots")
+    print(f"\nsite screenshots in {folder}")
+    return folder
+
+
+def _notebooks():
+    return sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _figures():
+    with open(ROOT / "figures" / "index.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _board():
+    return pd.read_csv(ROOT / "results" / "scoreboard.csv", dtype=str, keep_default_na=False)
+
+
+def test_every_page_loads_clean_fits_1280_px_and_every_internal_link_resolves(served_site, browser):
     from selenium.webdriver.common.by import By
 
     out, base = served_site
-    browser.get(base + "/index.html")
-    assert "recomputed" in browser.title
-    items = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#notebooks li")]
-    assert items and not any("<" in t for t in items), f"notebook titles must be plain text: {items}"
-    listed = {a.text for a in browser.find_elements(By.CSS_SELECTOR, "#notebooks a")}
-    expected = {p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
-    assert listed == expected
+    pages = sorted(str(p.relative_to(out)) for p in out.rglob("*.html") if not {"figures", "_static"} & set(p.parts))
+    assert {f"notebooks/{n}.html" for n in _notebooks()} <= set(pages)
+    assert {"index.html", "claims.html", "gallery.html", "search.html"} <= set(pages)
+    ids: dict[str, set] = {}
 
-    board = pd.read_csv(ROOT / "results" / "scoreboard.csv", dtype=str, keep_default_na=False)
-    summary = browser.find_element(By.ID, "summary").text
-    assert summary.startswith(f"{len(board)} claims")
-    for status, n in board["status"].value_counts().items():
-        assert f"{status}: {n}" in summary
+    def ids_of(rel):
+        if rel not in ids:
+            parser = _Ids()
+            parser.feed((out / rel).read_text(encoding="utf-8"))
+            ids[rel] = parser.ids
+        return ids[rel]
 
-    hrefs = sorted({a.get_attribute("href") for a in browser.find_elements(By.TAG_NAME, "a")})
-    assert len(hrefs) > len(expected)
-    for href in hrefs:
-        page = href.split("#")[0]
+    links = set()
+    for rel in pages:
+        browser.get(f"{base}/{rel}")
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, f"{rel}: console errors {errors}"
+        width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"{rel} scrolls horizontally at {width[1]} px: content is {width[0]} px wide"
+        for img in browser.find_elements(By.TAG_NAME, "img"):
+            alt = (img.get_attribute("alt") or "").strip()
+            assert alt and not alt.endswith((".png", ".svg")), f"{rel}: image without alt text {img.get_attribute('src')}"
+        for a in browser.find_elements(By.CSS_SELECTOR, "a[href]"):
+            href = a.get_attribute("href")
+            if href.startswith(base):
+                links.add(href)
+    assert len(links) > len(pages)
+    for href in sorted(links):
+        url, _, frag = href.partition("#")
+        rel = urllib.parse.unquote(url[len(base) + 1:]) or "index.html"
+        if rel.endswith("/"):
+            rel += "index.html"
         try:
-            with urllib.request.urlopen(page) as resp:
+            with urllib.request.urlopen(url) as resp:
                 assert resp.status == 200, href
         except urllib.error.HTTPError as err:
             raise AssertionError(f"broken link {href}: {err.code}") from None
-        if "#claim-" in href:
-            browser.get(href)
-            anchor = href.split("#")[1]
-            assert browser.find_elements(By.ID, anchor), f"anchor missing: {href}"
+        if frag and rel.endswith(".html"):
+            assert frag in ids_of(rel), f"anchor missing: {href}"
+
+
+def test_landing_page_counts_chart_and_notebooks(served_site, browser, shots):
+    from selenium.webdriver.common.by import By
+
+    _, base = served_site
     browser.get(base + "/index.html")
-    shot = tmp_path / "site.png"
+    assert "Recalcul" in browser.title
+    board = _board()
+    assert browser.find_element(By.ID, "summary").text.startswith(f"{len(board)} claims")
+    counts = board["status"].value_counts()
+    for status in ["reproduced", "close", "differs", "not reproducible", "pending"]:
+        li = browser.find_element(By.ID, "count-" + status.replace(" ", "-")).text
+        assert li == f"{status}: {counts.get(status, 0)}", li
+    chart = browser.find_element(By.CSS_SELECTOR, "article img[src*='00_scoreboard_by_theme']")
+    assert browser.execute_script("return arguments[0].naturalWidth", chart) > 300
+    listed = {a.get_attribute("href").rsplit("/", 1)[1].removesuffix(".html")
+              for a in browser.find_elements(By.CSS_SELECTOR, "#notebooks a")}
+    assert listed == set(_notebooks())
+    nav = {a.get_attribute("href").rsplit("/", 1)[1] for a in browser.find_elements(By.CSS_SELECTOR, "nav.bd-links a")}
+    assert {"claims.html", "gallery.html"} | {f"{n}.html" for n in _notebooks()} <= nav, "sidebar navigation"
+    assert browser.find_elements(By.CSS_SELECTOR, "form.bd-search, .search-button-field, [data-bs-target='#pst-search-dialog'], button.search-button")
+    shot = shots / "landing.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_claims_explorer_filters_sorts_and_links(served_site, browser, shots):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _, base = served_site
+    browser.get(base + "/claims.html")
+    board = _board()
+    wait = WebDriverWait(browser, 20)
+    info = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".dt-info").text or None)
+    assert f"of {len(board)} entries" in info.replace(",", ""), info
+    filters = {i.get_attribute("placeholder"): i for i in browser.find_elements(By.CSS_SELECTOR, ".dt-scroll-head thead input")}
+    assert {"theme", "status", "seed", "claim"} <= set(filters), sorted(filters)
+    filters["status"].send_keys("differs")
+    n = int((board["status"] == "differs").sum())
+    assert 0 < n < len(board)
+    wait.until(lambda b: f"of {n} entries" in b.find_element(By.CSS_SELECTOR, ".dt-info").text)
+    statuses = {td.text for td in browser.find_elements(By.CSS_SELECTOR, "#claims tbody td:nth-child(2)")}
+    assert statuses == {"differs"}
+    shot = shots / "explorer.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    # sort: a click on the claim column's order icon sorts the filtered rows by claim id
+    order = browser.find_elements(By.CSS_SELECTOR, ".dt-scroll-head thead tr:first-child th .dt-column-order")[3]
+    for _ in range(2):  # the table starts sorted by theme then claim: two clicks give a descending claim order
+        browser.execute_script("arguments[0].click()", order)
+    ids = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#claims tbody td:nth-child(4)")]
+    assert len(ids) == min(n, 25) and ids == sorted(ids, reverse=True), ids
+    links = browser.find_elements(By.CSS_SELECTOR, "#claims tbody td a[href*='notebooks/']")
+    assert links and all("#claim-" in a.get_attribute("href") or a.get_attribute("href").endswith(".html") for a in links)
+    assert browser.find_elements(By.CSS_SELECTOR, "#claims tbody td a[href*='gallery.html#fig-']")
+
+
+def test_gallery_shows_every_figure_with_downloads(served_site, browser):
+    from selenium.webdriver.common.by import By
+
+    _, base = served_site
+    browser.get(base + "/gallery.html")
+    figs = _figures()
+    cards = browser.find_elements(By.CSS_SELECTOR, "#gallery figure")
+    assert [c.get_attribute("id") for c in cards] == [f"fig-{r['name']}" for r in figs]
+    for card, r in zip(cards, figs):
+        browser.execute_script("arguments[0].scrollIntoView()", card)
+        img = card.find_element(By.TAG_NAME, "img")
+        browser.execute_script("arguments[0].loading = 'eager'", img)
+        assert r["title"] in img.get_attribute("alt") and r["title"] in card.text and r["sources"] in card.text
+        downloads = {a.text: a.get_attribute("href") for a in card.find_elements(By.CSS_SELECTOR, ".downloads a")}
+        assert set(downloads) == {"SVG", "PDF", "PNG"}
+        for c in r["claims"].split():
+            assert c in card.text
+    loaded = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#gallery img')).map(i => i.complete && i.naturalWidth)")
+    assert all(w and w > 300 for w in loaded), loaded
+
+
+def test_code_cells_are_collapsed(served_site, browser):
+    from selenium.webdriver.common.by import By
+
+    _, base = served_site
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{base}/notebooks/{_notebooks()[-1]}.html")
+    toggles = WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "details.hide"))
+    assert toggles and not any(t.get_attribute("open") for t in toggles)
+    code = browser.find_elements(By.CSS_SELECTOR, "div.cell_input")
+    assert code and not any(c.is_displayed() for c in code)

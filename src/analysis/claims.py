@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .locking import locked, replace_text
 from .paths import DATA_DIR, NOTEBOOKS_DIR, results_dir
 
 CLAIMS_CSV = DATA_DIR / "claims.csv"
@@ -124,15 +125,18 @@ def record(claim_id: str, value: float | None, *, tol: float | None = None, clos
     stored = None if not_reproducible else float(_fmt(value))
     status = compare(c["value"], c["value_high"], stored, tol, close_tol, comparable, not_reproducible)
     path = results_path()
-    df = _read_results(path)
     row = {"id": claim_id, "recomputed_value": _fmt(value), "tol": _fmt(tol), "close_tol": _fmt(close_tol),
            "comparable": str(bool(comparable)), "status": status, "notebook": notebook,
            "note": " ".join(note.split())}
-    df = pd.concat([df[df["id"] != claim_id], pd.DataFrame([row])], ignore_index=True)
-    df = df.sort_values("id", kind="stable")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    with locked(path):  # notebooks executed in parallel record into the same file
+        df = _read_results(path)
+        df = pd.concat([df[df["id"] != claim_id], pd.DataFrame([row])], ignore_index=True)
+        _write_results(path, df.sort_values("id", kind="stable"))
     return status
+
+
+def _write_results(path: Path, df: pd.DataFrame) -> None:
+    replace_text(path, df.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL))
 
 
 def compare(cited: float, cited_high: float | None, value: float | None, tol: float | None,
@@ -171,10 +175,11 @@ def forget(notebook: str) -> int:
     """Remove every result recorded by ``notebook`` (run before re-executing it, so that a
     deleted ``record`` call does not leave a stale row). Returns the number of rows removed."""
     path = results_path()
-    df = _read_results(path)
-    keep = df[df["notebook"] != notebook]
-    if len(keep) != len(df):
-        keep.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    with locked(path):
+        df = _read_results(path)
+        keep = df[df["notebook"] != notebook]
+        if len(keep) != len(df):
+            _write_results(path, keep)
     return len(df) - len(keep)
 
 
@@ -260,3 +265,43 @@ def main() -> None:  # python -m analysis.claims
 
 if __name__ == "__main__":
     main()
+
+
+#: Status colours of the scoreboard figure (Okabe-Ito, as :data:`analysis.figures.PALETTE`).
+STATUS_COLOURS = {"reproduced": "#009E73", "close": "#0072B2", "differs": "#D55E00",
+                  "not reproducible": "#999999", "pending": "#DDDDDD"}
+STATUS_LABELS = {"reproduced": ("reproduit", "reproduced"), "close": ("proche", "close"),
+                 "differs": ("diffère", "differs"), "not reproducible": ("non reproductible", "not reproducible"),
+                 "pending": ("en attente", "pending")}
+
+
+def plot_status_by_theme(board: pd.DataFrame, language: str | None = None):
+    """Horizontal stacked bars: number of claims per theme (display names, largest first) by status,
+    the total at the end of each bar, the legend above the bars. ``board``: the scoreboard joined
+    with the register's ``theme`` column. Returns the figure (save it with ``figures.save_figure``)."""
+    import matplotlib.pyplot as plt
+
+    from . import figures
+
+    table = status_counts(board, by="theme")
+    table = table.loc[table.sum(axis=1).sort_values(ascending=True, kind="stable").index]  # largest at the top
+    labels = [figures.theme_label(t, language) for t in table.index]
+    fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
+    left = pd.Series(0, index=table.index)
+    for status in STATUSES:
+        fr, en = STATUS_LABELS[status]
+        _ = ax.barh(labels, table[status], left=left, color=STATUS_COLOURS[status], label=figures.tr(fr, en, language),
+                    height=0.7)
+        left = left + table[status]
+    total = table.sum(axis=1)
+    for y, n in enumerate(total):
+        ax.text(n + 0.4, y, figures.fr_number(n, language=language), va="center", ha="left", fontsize=7, color="#333333")
+    ax.set_xlim(0, total.max() * 1.08 + 1)
+    ax.set_xlabel(figures.tr("Nombre d'affirmations chiffrées", "Number of quantitative claims", language))
+    ax.set_title(figures.tr(f"Les {int(total.sum())} affirmations chiffrées des rapports, recalculées sur données publiques",
+                            f"The reports' {int(total.sum())} quantitative claims, recomputed from public data", language),
+                 loc="left", pad=22)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(STATUSES), fontsize=7, frameon=False,
+              borderaxespad=0.2, handlelength=1.2, columnspacing=1.0)
+    ax.grid(axis="y", visible=False)
+    return fig

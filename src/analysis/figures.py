@@ -13,6 +13,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import json
 import os
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import math
 
 from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
+from .locking import locked, replace_text
 from .paths import figures_dir
 
 STYLE = Path(__file__).with_name("analysis.mplstyle")
@@ -32,11 +36,13 @@ ONE_COLUMN = (3.5, 2.6)
 TWO_COLUMNS = (7.2, 4.2)
 THIN_SPACE = "\u202f"
 INDEX_COLUMNS = ["name", "notebook", "title", "sources", "claims"]
+#: The project's name, for print (credit lines, file metadata, the site); the import package is ``analysis``.
+PROJECT_NAME = "Recalcul"
 FORMATS = ("svg", "pdf", "png")
 _METADATA = {
-    "svg": {"Date": None, "Creator": "analysis"},
-    "pdf": {"CreationDate": None, "ModDate": None, "Creator": "analysis", "Producer": "analysis"},
-    "png": {"Software": "analysis"},
+    "svg": {"Date": None, "Creator": PROJECT_NAME},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": PROJECT_NAME, "Producer": PROJECT_NAME},
+    "png": {"Software": PROJECT_NAME},
 }
 
 
@@ -107,15 +113,30 @@ def french_ticks(fig) -> None:
 
 
 def source_line(sources: str, language: str | None = None) -> str:
-    """``'Source : Insee, ESTEL ; calculs du projet'`` (or the English equivalent)."""
+    """``'Source : Insee, ESTEL ; calculs du projet Recalcul'`` (or the English equivalent)."""
     if lang(language) == "fr":
-        return f"Source{THIN_SPACE}: {sources}{THIN_SPACE}; calculs du projet analysis"
-    return f"Source: {sources}; analysis project calculations"
+        return f"Source{THIN_SPACE}: {sources}{THIN_SPACE}; calculs du projet {PROJECT_NAME}"
+    return f"Source: {sources}; {PROJECT_NAME} project calculations"
+
+
+def export_formats() -> tuple[str, ...]:
+    """The formats :func:`save_figure` writes: all of :data:`FORMATS`, or the comma-separated subset
+    named by ``$ANALYSIS_FIG_FORMATS`` (``make test`` sets ``svg``: nbval compares printed numbers,
+    and the PDF and 300-dpi PNG exports are the slowest part of a notebook's run)."""
+    value = os.environ.get("ANALYSIS_FIG_FORMATS", "").strip()
+    if not value:
+        return FORMATS
+    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    unknown = [v for v in chosen if v not in FORMATS]
+    if unknown or not chosen:
+        raise ValueError(f"ANALYSIS_FIG_FORMATS={value!r}: use a comma-separated subset of {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in chosen)
 
 
 def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[str, ...] | list[str] = (),
                 title: str = "", language: str | None = None, out_dir: Path | None = None) -> list[Path]:
-    """Write ``<name>.svg``, ``.pdf`` and ``.png`` (300 dpi) with deterministic metadata.
+    """Write ``<name>.svg``, ``.pdf`` and ``.png`` (300 dpi) with deterministic metadata
+    (only the formats of ``$ANALYSIS_FIG_FORMATS`` when it is set, see :func:`export_formats`).
 
     ``sources`` (e.g. ``"Insee, ESTEL"``) is written under the figure; ``notebook`` and
     ``claims`` (register ids) go to ``figures/index.csv`` for the generated ``figures/README.md``.
@@ -128,29 +149,88 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
     if not any(t.get_gid() == "source-line" for t in fig.texts):
         fig.text(0.0, -0.01, text, ha="left", va="top", fontsize=7, color="#555555", gid="source-line",
                  transform=fig.transFigure)
-    paths = []
+    formats = export_formats()
+    paths = [out / f"{name}.{ext}" for ext in formats]
     with mpl.rc_context({"svg.hashsalt": "analysis"}):
-        for ext in FORMATS:
-            path = out / f"{name}.{ext}"
-            fig.savefig(path, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None)
-            paths.append(path)
+        svg = io.BytesIO()
+        fig.savefig(svg, format="svg", metadata=_METADATA["svg"])
+        svg = svg.getvalue()
+        stamp_path = out / EXPORT_STAMPS / f"{name}.json"
+        key = _export_key(svg, formats)
+        if _unchanged(stamp_path, key, paths):
+            pass  # same drawing, same export settings, files untouched: PDF and PNG would be byte-identical
+        else:
+            for ext, path in zip(formats, paths):
+                if ext == "svg":
+                    _write_bytes(path, svg)
+                else:
+                    fig.savefig(path, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None)
+            _write_stamp(stamp_path, key, paths)
     _index(out, {"name": name, "notebook": notebook, "title": title or name, "sources": sources,
                  "claims": " ".join(claims)})
     return paths
 
 
+#: Folder (inside the figures folder, not committed) of one stamp per figure: the hash of its SVG and
+#: export settings and of the files written. An unchanged figure is not rendered again as PDF and
+#: 300-dpi PNG (the slowest part of a notebook run); delete the folder to force every export.
+EXPORT_STAMPS = ".exports"
+
+
+def _export_key(svg: bytes, formats: tuple[str, ...]) -> str:
+    settings = {"matplotlib": mpl.__version__, "formats": list(formats), "png_dpi": 300,
+                **{k: str(mpl.rcParams[k]) for k in ("pdf.fonttype", "pdf.compression", "savefig.bbox",
+                                                      "savefig.pad_inches", "savefig.facecolor", "savefig.transparent")}}
+    return hashlib.sha256(svg + repr(sorted(settings.items())).encode()).hexdigest()
+
+
+def _sha(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _unchanged(stamp_path: Path, key: str, paths: list[Path]) -> bool:
+    try:
+        stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return False
+    return stamp.get("key") == key and stamp.get("files") == {p.name: _sha(p) for p in paths} and all(
+        stamp["files"].values())
+
+
+def _write_stamp(stamp_path: Path, key: str, paths: list[Path]) -> None:
+    replace_text(stamp_path, json.dumps({"key": key, "files": {p.name: _sha(p) for p in paths}}, indent=1))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    if _sha(path) != hashlib.sha256(data).hexdigest():
+        path.write_bytes(data)
+
+
+def _read_index(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _write_index(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=INDEX_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    replace_text(path, buf.getvalue())
+
+
 def _index(out: Path, row: dict) -> None:
     path = out / "index.csv"
-    rows = []
-    if path.exists():
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = [r for r in csv.DictReader(f) if r["name"] != row["name"]]
-    rows.append(row)
-    rows.sort(key=lambda r: (r["notebook"], r["name"]))
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    with locked(path):  # notebooks executed in parallel export into the same folder
+        rows = [r for r in _read_index(path) if r["name"] != row["name"]]
+        rows.append(row)
+        rows.sort(key=lambda r: (r["notebook"], r["name"]))
+        _write_index(path, rows)
 
 
 def forget(notebook: str, out_dir: Path | None = None) -> int:
@@ -160,14 +240,11 @@ def forget(notebook: str, out_dir: Path | None = None) -> int:
     path = out / "index.csv"
     if not path.exists():
         return 0
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    keep = [r for r in rows if r["notebook"] != notebook]
-    if len(keep) != len(rows):
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=INDEX_COLUMNS, lineterminator="\n")
-            w.writeheader()
-            w.writerows(keep)
+    with locked(path):
+        rows = _read_index(path)
+        keep = [r for r in rows if r["notebook"] != notebook]
+        if len(keep) != len(rows):
+            _write_index(path, keep)
     return len(rows) - len(keep)
 
 
@@ -203,3 +280,107 @@ if __name__ == "__main__":  # python -m analysis.figures: prune stale exports, r
     for stale in prune():
         print(f"removed stale figure {stale.name}")
     print(f"wrote {write_figures_readme()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# French labels that come from data, and their English versions
+# ---------------------------------------------------------------------------------------------
+
+#: English names of the A38 sectors (NACE rev. 2 A*38), by code; the French names are in
+#: ``data/sector_classification.csv`` (INSEE's labels, as the data files give them).
+A38_EN = {
+    "AZ": "Agriculture, forestry and fishing", "BZ": "Mining and quarrying",
+    "CA": "Food products, beverages and tobacco", "CB": "Textiles, apparel, leather and footwear",
+    "CC": "Wood, paper and printing", "CD": "Coke and refined petroleum products", "CE": "Chemicals",
+    "CF": "Pharmaceuticals", "CG": "Rubber, plastics and other non-metallic mineral products",
+    "CH": "Basic metals and fabricated metal products", "CI": "Computer, electronic and optical products",
+    "CJ": "Electrical equipment", "CK": "Machinery and equipment n.e.c.", "CL": "Transport equipment",
+    "CM": "Other manufacturing; repair and installation of machinery",
+    "DZ": "Electricity, gas, steam and air conditioning", "EZ": "Water supply, sewerage and waste management",
+    "FZ": "Construction", "GZ": "Wholesale and retail trade; repair of motor vehicles", "HZ": "Transportation and storage",
+    "IZ": "Accommodation and food services", "JA": "Publishing, audiovisual and broadcasting", "JB": "Telecommunications",
+    "JC": "IT and other information services", "KZ": "Financial and insurance activities", "LZ": "Real estate activities",
+    "MA": "Legal, accounting, management, architecture and engineering", "MB": "Scientific research and development",
+    "MC": "Other professional, scientific and technical activities", "NZ": "Administrative and support services",
+    "OZ": "Public administration and defence", "PZ": "Education", "QA": "Human health", "QB": "Residential care and social work",
+    "RZ": "Arts, entertainment and recreation", "SZ": "Other service activities", "TZ": "Households as employers",
+    "UZ": "Extraterritorial organisations",
+}
+
+#: French labels found in data or in the project's own tables, and their English versions.
+#: :func:`translate` looks labels up here; A38 sector names are added from the sector table.
+TRANSLATIONS = {
+    "Reste de la France": "Rest of France", "Reste de la région": "Rest of the région",
+    "France métropolitaine": "Metropolitan France", "Autres zones": "Other zones", "Total": "Total",
+    "Industrie": "Industry", "Industrie manufacturière": "Manufacturing", "Services": "Services",
+    "Construction": "Construction", "Agriculture": "Agriculture", "Tertiaire": "Services", "Résidentiel": "Residential",
+    "Transport": "Transport", "exposé": "exposed", "abrité": "sheltered", "exclu": "excluded",
+    "Référence": "Reference", "Sobriété": "Sobriety", "Réindustrialisation profonde": "Deep re-industrialisation",
+    "référence": "reference", "sobriété": "sobriety", "réindustrialisation profonde": "deep re-industrialisation",
+    "Électricité": "Electricity", "Gaz": "Gas",
+}
+
+#: Display names of the claims register's themes (``data/claims.csv`` ``theme``), French and English.
+THEMES = {
+    "energy": ("Énergie", "Energy"), "funding": ("Financements", "Funding"), "innovation": ("Innovation", "Innovation"),
+    "multiplier": ("Multiplicateur local", "Local multiplier"), "programme": ("Programme TI", "TI programme"),
+    "skills": ("Compétences et formation", "Skills and training"),
+    "territorial_dynamics": ("Dynamiques territoriales", "Territorial dynamics"),
+    "territory_profile": ("Profil de territoire", "Territory profile"),
+}
+
+
+def _sector_translations() -> dict[str, str]:
+    from .paths import DATA_DIR
+
+    path = DATA_DIR / "sector_classification.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["label"]: A38_EN[r["code"]] for r in csv.DictReader(f) if r["code"] in A38_EN}
+
+
+def translate(label: str, language: str | None = None) -> str:
+    """A label that comes from data (French) in the figure language: unchanged in French; in English,
+    its entry of :data:`TRANSLATIONS` or of the A38 sector table (French INSEE name -> English
+    name), else unchanged. Drawing code should pass every data-borne label (zone groups, sector
+    names, path names) through it: ``ax.barh(labels.map(figures.translate), ...)``."""
+    if lang(language) == "fr":
+        return label
+    if label in TRANSLATIONS:
+        return TRANSLATIONS[label]
+    return _sector_translations().get(label, label)
+
+
+def theme_label(theme: str, language: str | None = None) -> str:
+    """Display name of a register theme id (``'territorial_dynamics'`` -> ``'Dynamiques territoriales'``);
+    an id not in :data:`THEMES` is shown with spaces for underscores and a capital."""
+    if theme in THEMES:
+        fr, en = THEMES[theme]
+        return tr(fr, en, language)
+    return theme.replace("_", " ").capitalize()
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout checks for tests
+# ---------------------------------------------------------------------------------------------
+
+def overlapping_tick_labels(fig, pad_px: float = 1.0) -> list[str]:
+    """Pairs of visible, non-empty tick labels of the same axis whose rendered boxes overlap
+    (drawn with ``fig``'s renderer, boxes shrunk by ``pad_px`` pixels so that touching is allowed).
+    Returns descriptions such as ``"axes 0 x: '−25 %' overlaps '−20 %'"``; empty when the layout is clean."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    for n, ax in enumerate(fig.axes):
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            for which in ("major", "minor"):
+                labels = [t for t in (axis.get_majorticklabels() if which == "major" else axis.get_minorticklabels())
+                          if t.get_visible() and t.get_text().strip()]
+                boxes = [t.get_window_extent(renderer).expanded(1, 1) for t in labels]
+                for i in range(len(labels)):
+                    for j in range(i + 1, len(labels)):
+                        a, b = boxes[i], boxes[j]
+                        if (min(a.x1, b.x1) - max(a.x0, b.x0) > pad_px and min(a.y1, b.y1) - max(a.y0, b.y0) > pad_px):
+                            problems.append(f"axes {n} {name}: {labels[i].get_text()!r} overlaps {labels[j].get_text()!r}")
+    return problems

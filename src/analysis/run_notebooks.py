@@ -1,21 +1,47 @@
-"""Execute every notebook in place, top to bottom, on a fresh kernel, with progress.
+"""Execute every notebook in place, top to bottom, each on a fresh kernel, in parallel, with progress.
 
-``python -m analysis.run_notebooks [names...]`` (used by ``make reproduce``). Outputs are
-written back into the notebooks (nbval compares against them); timing metadata is not
+``python -m analysis.run_notebooks [-j N] [names...]`` (used by ``make notebooks`` and ``make reproduce``).
+Notebooks are discovered (every ``notebooks/NN_*.ipynb``), never listed here. They run ``N`` at a
+time (default: ``$ANALYSIS_JOBS``, else the number of cores), each in its own kernel; the summary
+notebooks ``00_*`` read what the others record, so they start once the others have finished.
+Concurrent kernels write the same ``claims_results.csv`` and ``figures/index.csv`` under a file
+lock (:mod:`analysis.locking`).
+
+Outputs are written back into the notebooks (nbval compares against them); timing metadata is not
 recorded so that an unchanged notebook is rewritten identically.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 from nbclient import NotebookClient
 
 from . import claims, figures
 from .paths import NOTEBOOKS_DIR
+
+
+@dataclass
+class Run:
+    """One executed notebook: wall time (s), kernel start-up (s, from launch to the first cell),
+    the kernel's peak resident memory (MB, Linux ``VmHWM``; ``None`` elsewhere) and, per code
+    cell, ``(index, seconds, first source line)``."""
+
+    notebook: str
+    seconds: float = 0.0
+    kernel_start_s: float = 0.0
+    peak_rss_mb: float | None = None
+    cells: list[tuple[int, float, str]] = field(default_factory=list)
 
 
 def notebooks(names: list[str] | None = None, folder: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -29,8 +55,53 @@ def notebooks(names: list[str] | None = None, folder: Path = NOTEBOOKS_DIR) -> l
     return found
 
 
-def execute(path: Path, timeout: int = 600, parameters: dict | None = None, output: Path | None = None) -> Path:
-    """Execute ``path`` in its folder and write it to ``output`` (default: in place)."""
+def default_jobs() -> int:
+    """``$ANALYSIS_JOBS`` if set, else the number of cores this process may use."""
+    value = os.environ.get("ANALYSIS_JOBS")
+    if value:
+        try:
+            jobs = int(value)
+        except ValueError:
+            raise SystemExit(f"ANALYSIS_JOBS must be a whole number of parallel kernels, got {value!r}") from None
+        if jobs < 1:
+            raise SystemExit(f"ANALYSIS_JOBS must be at least 1, got {jobs}")
+        return jobs
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS
+        return os.cpu_count() or 1
+
+
+def _kernel_peak_mb(client: NotebookClient) -> float | None:
+    """Peak resident memory of ``client``'s kernel so far (Linux ``/proc/<pid>/status`` VmHWM), MB."""
+    pid = getattr(getattr(client.km, "provisioner", None), "pid", None) if client.km is not None else None
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _cell_seconds(cell) -> float | None:
+    ex = cell.get("metadata", {}).get("execution", {})
+    start, end = ex.get("iopub.status.busy"), ex.get("iopub.status.idle")
+    if not (start and end):
+        return None
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(end) - parse(start)).total_seconds()
+
+
+def execute(path: Path, timeout: int = 600, parameters: dict | None = None, output: Path | None = None,
+            run: Run | None = None) -> Path:
+    """Execute ``path`` in its folder and write it to ``output`` (default: in place).
+
+    Pass ``run`` (a :class:`Run`) to receive the timings and the kernel's peak memory.
+    """
+    started = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
     # what this notebook recorded last time is dropped first: a deleted record() or
     # save_figure() call must not leave a stale scoreboard row or figure listing
@@ -38,10 +109,24 @@ def execute(path: Path, timeout: int = 600, parameters: dict | None = None, outp
     figures.forget(path.stem)
     if parameters:
         inject_parameters(nb, parameters)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+    peak: list[float] = []
+    # the kernel is killed once the last cell has run (a graceful shutdown waits up to seconds for
+    # nothing: the notebook is already complete)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=run is not None,
+                            shutdown_kernel="immediate",
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(path.parent)}})
+    first_cell: list[float] = []
+    if run is not None:
+        client.on_cell_start = lambda **_: first_cell or first_cell.append(time.perf_counter())
+        client.on_cell_executed = lambda **_: peak.append(_kernel_peak_mb(client) or 0.0)
     client.execute()
+    if run is not None:
+        run.seconds = time.perf_counter() - started
+        run.kernel_start_s = (first_cell[0] - started) if first_cell else 0.0
+        run.peak_rss_mb = max(peak) if peak and max(peak) > 0 else None
+        run.cells = [(i, s, (c.source.splitlines() or [""])[0][:70]) for i, c in enumerate(nb.cells)
+                     if c.cell_type == "code" and (s := _cell_seconds(c)) is not None]
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
         if cell.cell_type == "code":
@@ -51,6 +136,53 @@ def execute(path: Path, timeout: int = 600, parameters: dict | None = None, outp
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
     return out
+
+
+def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, output_dir: Path | None = None,
+                report: Callable[[str], None] = print) -> list[Run]:
+    """Execute ``paths``, ``jobs`` kernels at a time (default :func:`default_jobs`); ``00_*``
+    notebooks after all the others. Writes in place, or into ``output_dir``. Returns one
+    :class:`Run` per notebook in completion order; the first failure is raised once every
+    started notebook has finished (the others are still written)."""
+    jobs = jobs or default_jobs()
+    later = [p for p in paths if p.name.startswith("00_")]
+    groups = [g for g in ([p for p in paths if p not in later], later) if g]
+    runs: list[Run] = []
+    errors: list[tuple[Path, BaseException]] = []
+    lock = threading.Lock()
+    total = len(paths)
+
+    def one(path: Path) -> Run:
+        run = Run(path.stem)
+        out = output_dir / path.name if output_dir is not None else None
+        execute(path, timeout=timeout, output=out, run=run)
+        return run
+
+    for group in groups:
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(group)))) as pool:
+            futures = {}
+            for path in group:
+                report(f"executing {path.name} ...")
+                futures[pool.submit(one, path)] = path
+            for fut in as_completed(futures):
+                path = futures[fut]
+                try:
+                    run = fut.result()
+                except BaseException as err:  # noqa: BLE001 - reported, then raised below
+                    errors.append((path, err))
+                    report(f"FAILED {path.name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+                    continue
+                with lock:
+                    runs.append(run)
+                mem = f", kernel peak {run.peak_rss_mb:.0f} MB" if run.peak_rss_mb else ""
+                report(f"[{len(runs)}/{total}] {path.name} done in {run.seconds:.1f} s{mem}")
+        if errors:
+            break
+    if errors:
+        path, err = errors[0]
+        raise RuntimeError(f"{len(errors)} notebook(s) failed, first {path.name}: see the traceback above "
+                           "(re-run it alone: python -m analysis.run_notebooks " + path.stem + ")") from err
+    return runs
 
 
 def coalesce_streams(outputs: list) -> list:
@@ -78,15 +210,16 @@ def inject_parameters(nb, parameters: dict) -> None:
 
 
 def main(argv: list[str]) -> int:
-    paths = notebooks(argv or None)
-    total = time.perf_counter()
-    for i, path in enumerate(paths, 1):
-        print(f"[{i}/{len(paths)}] executing {path.name} ...", flush=True)
-        start = time.perf_counter()
-        execute(path)
-        print(f"[{i}/{len(paths)}] {path.name} done in {time.perf_counter() - start:.1f} s "
-              f"({len(paths) - i} remaining)", flush=True)
-    print(f"executed {len(paths)} notebooks in {time.perf_counter() - total:.1f} s", flush=True)
+    parser = argparse.ArgumentParser(prog="python -m analysis.run_notebooks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="notebook name prefixes (default: every notebook)")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel kernels (default: $ANALYSIS_JOBS or cores)")
+    args = parser.parse_args(argv)
+    paths = notebooks(args.names or None)
+    jobs = args.jobs or default_jobs()
+    start = time.perf_counter()
+    print(f"executing {len(paths)} notebooks, {min(jobs, len(paths))} at a time", flush=True)
+    execute_all(paths, jobs=jobs, report=lambda m: print(m, flush=True))
+    print(f"executed {len(paths)} notebooks in {time.perf_counter() - start:.1f} s", flush=True)
     return 0
 
 
