@@ -67,7 +67,7 @@ reproduce: venv
 # Tests never write into the working tree: results and figures go to a temporary folder.
 test: venv browser
 	@tmp=$$(mktemp -d); \
-	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures \
+	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures ANALYSIS_OFFICIAL=offline \
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS); \
 	status=$$?; rm -rf $$tmp; exit $$status
