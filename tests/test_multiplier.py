@@ -209,6 +209,32 @@ def test_missing_and_zero_cells_are_dropped_with_a_count_never_log0():
     assert above.loc["Z0001", "exposed_1"] == pytest.approx(q.loc["Z0001", "exposed_1"])
 
 
+def test_gap_cells_are_the_one_year_cells_of_the_shared_cell_rule():
+    """One definition of a gap cell in the package: long_differences counts, per zone, the classified
+    cells that analysis.cells.cell_table marks one_year (a row absent in one year counts as missing,
+    like a NaN; an excluded-sector gap is not a gap); duplicated cell-years are refused."""
+    from analysis import cells
+    emp = pd.DataFrame([
+        ("A", "X0", 2000, 10.0), ("A", "X0", 2010, 12.0), ("A", "S1", 2000, 30.0), ("A", "S1", 2010, np.nan),
+        ("A", "P", 2000, 5.0),                                   # excluded sector, end row absent: no gap
+        ("B", "X0", 2000, 20.0), ("B", "X0", 2010, 25.0), ("B", "S1", 2000, 40.0), ("B", "S1", 2010, 44.0),
+        ("B", "X1", 2010, 3.0),                                  # start row absent: a gap of 3 jobs
+        ("B", "S2", 2000, np.nan), ("B", "S2", 2010, np.nan),   # secret in both years: absent, no gap
+    ], columns=["zone", "sector", "year", "employment"])
+    p = mp.long_differences(emp, GROUPS, 2000, 2010, tolerance=0.1).set_index("zone")
+    c = cells.cell_table(emp, 2000, 2010, unit="zone", value="employment")
+    c = c[c["sector"].map(GROUPS).ne("excluded")]
+    assert p["gap_cells"].to_dict() == c.groupby("unit")["one_year"].sum().to_dict() == {"A": 1, "B": 1}
+    assert p.loc["A", "gap_jobs"] == 30.0 and p.loc["B", "gap_jobs"] == 3.0
+    # A: 30 of 40 jobs in a gap (> 10 %): dropped; B: 3 of 60 (5 %): kept, the gap counted as 0 at start
+    assert p.loc["A", "drop_reason"] == mp.MISSING_CELL and p.loc["B", "drop_reason"] == ""
+    assert (p.loc["B", "exposed_0"], p.loc["B", "exposed_1"]) == (20.0, 28.0)
+    # absent: every classified sector of the table (X0, X1, S1, S2) the zone has in neither year
+    assert p["absent_cells"].to_dict() == {"A": 2, "B": 1}
+    with pytest.raises(mp.MultiplierError, match="several rows"):
+        mp.long_differences(pd.concat([emp, emp.iloc[:1]]), GROUPS, 2000, 2010)
+
+
 # --- shift-share instrument -----------------------------------------------------------------------
 
 def test_shift_share_by_hand():

@@ -53,7 +53,7 @@ import pandas as pd
 from scipy import stats
 from matplotlib.figure import Figure
 
-from . import figures, shiftshare
+from . import cells, figures, shiftshare
 from .paths import DATA_DIR
 
 CLASSIFICATION_CSV = DATA_DIR / "sector_classification.csv"
@@ -158,11 +158,13 @@ def long_differences(employment: pd.DataFrame, groups: pd.Series, start: int, en
     groups : ``sector code -> group`` from :func:`sector_groups`; every code must be classified.
     start, end : first and last year of the window (changes are ``end`` minus ``start``).
     regions : optional ``zone -> region`` Series (for fixed effects and clustering).
-    missing, tolerance : a classified sector cell observed in one year and missing (NaN) in the
-        other is a *gap*. With ``missing="drop"`` (default) the zone is unusable when its gap
-        cells held more than ``tolerance`` (a fraction, default 0) of its exposed + sheltered
-        jobs of the start year in the year they were observed; otherwise (and always with
-        ``missing="zero"``) gap cells count as 0 jobs in the year they are missing. A cell
+    missing, tolerance : the (zone, sector) cells are those of :func:`analysis.cells.cell_table`,
+        the package's one definition: a classified cell present in exactly one of the two years
+        (``one_year``: secret, or published in one year only) is a *gap*. With ``missing="drop"``
+        (default) the zone is unusable when its gap cells held more than ``tolerance`` (a
+        fraction, default 0) of its exposed + sheltered jobs of the start year in the year they
+        were observed; otherwise (and always with ``missing="zero"``) gap cells count as 0 jobs in
+        the year they are missing, and are reported in ``gap_cells`` / ``gap_jobs``. A cell
         missing in both years is an absent sector and counts as 0 jobs either way.
 
     Returns
@@ -182,47 +184,53 @@ def long_differences(employment: pd.DataFrame, groups: pd.Series, start: int, en
     if end <= start:
         raise MultiplierError(f"end ({end}) must be after start ({start})")
     _check_codes(employment[sector].unique(), groups)
-    w0 = _wide(employment, start, zone, sector, year, value)
-    w1 = _wide(employment, end, zone, sector, year, value)
-    zones = w0.index.union(w1.index).sort_values()
-    codes = sorted(set(w0.columns) | set(w1.columns))
-    w0 = w0.reindex(index=zones, columns=codes)
-    w1 = w1.reindex(index=zones, columns=codes)
-    if (w0 < 0).any().any() or (w1 < 0).any().any():
+    rows = employment[employment[year].isin([start, end])]
+    dup = rows.duplicated([zone, sector, year])
+    if dup.any():
+        raise MultiplierError(f"several rows per ({zone}, {sector}) in year(s) {sorted(rows.loc[dup, year].unique())}")
+    if (rows[value] < 0).any():
         raise MultiplierError("negative employment")
-    present0 = zones.isin(employment.loc[employment[year] == start, zone].unique())
-    present1 = zones.isin(employment.loc[employment[year] == end, zone].unique())
-    both_na = w0.isna() & w1.isna()
-    one_na = w0.isna() ^ w1.isna()
+    c = cells.cell_table(rows, start, end, unit=zone, sector=sector, year=year, value=value)
+    zones = pd.Index(c["unit"].unique()).sort_values()
+    c["group"] = c["sector"].map(groups)
+    c["classified"] = c["group"] != "excluded"
+    gap = c["one_year"] & c["classified"]
+    c["gap_jobs"] = (c["value_start"].fillna(0) + c["value_end"].fillna(0)).where(gap, 0.0)
+    c["gap"] = gap
+    c["seen"] = (c["in_both"] | c["one_year"]) & c["classified"]
+    by_zone = c.groupby("unit")
     out = pd.DataFrame({"zone": zones})
     if regions is not None:
         out["region"] = pd.Series(zones, index=zones).map(regions).to_numpy()
+    sums = c.groupby(["unit", "group"])[["value_start", "value_end"]].sum().unstack("group")
+    sums = sums.reindex(index=zones, columns=pd.MultiIndex.from_product([["value_start", "value_end"], GROUPS]),
+                        fill_value=0.0).fillna(0.0)
     for g in GROUPS:
-        cols = [c for c in codes if groups[c] == g]
-        out[f"{g}_0"] = w0[cols].fillna(0).sum(axis=1).to_numpy()
-        out[f"{g}_1"] = w1[cols].fillna(0).sum(axis=1).to_numpy()
-    classified = [c for c in codes if groups[c] != "excluded"]
-    out["absent_cells"] = both_na[classified].sum(axis=1).to_numpy()
+        out[f"{g}_0"] = sums[("value_start", g)].to_numpy(dtype=float)
+        out[f"{g}_1"] = sums[("value_end", g)].to_numpy(dtype=float)
+    n_classified = sum(groups[s] != "excluded" for s in c["sector"].unique())
+    out["absent_cells"] = n_classified - by_zone["seen"].sum().reindex(zones).to_numpy()
     out["total_0"] = out["exposed_0"] + out["sheltered_0"]
     out["d_exposed"] = out["exposed_1"] - out["exposed_0"]
     out["d_sheltered"] = out["sheltered_1"] - out["sheltered_0"]
     reason = np.full(len(out), "", dtype=object)
     positive = (out[["exposed_0", "exposed_1", "sheltered_0", "sheltered_1"]] > 0).all(axis=1).to_numpy()
     reason[~positive] = ZERO_EMPLOYMENT
-    gap_jobs = (w0.fillna(0) + w1.fillna(0)).where(one_na, 0.0)[classified].sum(axis=1).to_numpy()
-    out["gap_cells"] = one_na[classified].sum(axis=1).to_numpy()
-    out["gap_jobs"] = gap_jobs
+    out["gap_cells"] = by_zone["gap"].sum().reindex(zones).to_numpy()
+    out["gap_jobs"] = by_zone["gap_jobs"].sum().reindex(zones).to_numpy()
     if missing == "drop":
-        material = gap_jobs > tolerance * out["total_0"].to_numpy()
+        material = out["gap_jobs"].to_numpy() > tolerance * out["total_0"].to_numpy()
         reason[(out["gap_cells"].to_numpy() > 0) & material] = MISSING_CELL
+    present0 = zones.isin(rows.loc[rows[year] == start, zone].unique())
+    present1 = zones.isin(rows.loc[rows[year] == end, zone].unique())
     reason[~(present0 & present1)] = ZONE_ABSENT
     out["drop_reason"] = reason
     ok = out["drop_reason"] == ""
     for g in ("exposed", "sheltered"):
         ratio = out[f"{g}_1"].where(ok) / out[f"{g}_0"].where(ok)
         out[f"dln_{g}"] = np.log(ratio.to_numpy(dtype=float))
-    for c in ("d_exposed", "d_sheltered"):
-        out[c] = out[c].where(ok)
+    for col in ("d_exposed", "d_sheltered"):
+        out[col] = out[col].where(ok)
     return out
 
 

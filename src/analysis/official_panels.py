@@ -9,6 +9,8 @@ these functions build:
   :func:`analysis.multiplier.zone_employment`;
 - :func:`multiplier_estimates` -- the notebook-01 estimates on that panel
   (:func:`analysis.multiplier.zone_panel` + :func:`analysis.multiplier.estimate_grid`);
+- :func:`multiplier_note` -- the sentence of the notebook-01 scoreboard note saying which path
+  produced the recorded value (and, online, the official 2007-2023 estimate);
 - :func:`metropole_growth` -- employment growth of EPCI (e.g. the métropoles) by sector grouping
   over 2017-2020 (the cited window of notebook 02), from the EPCI x A38 table.
 
@@ -113,6 +115,30 @@ def multiplier_estimates(classification: pd.DataFrame, regions: pd.Series, *,
             tables_.append(mp.estimate_grid(p, list(specs), cov=cov, data=data_label, window=f"{start}-{end}",
                                             definition=definition))
     return pd.concat(tables_, ignore_index=True), panels
+
+
+def multiplier_note(results: pd.DataFrame | None = None, *, window: tuple[int, int] = MULTIPLIER_WINDOW,
+                    data_label: str = DATA_LABEL) -> str:
+    """Scoreboard sentence of notebook 01: which path produced the recorded value and the official estimate.
+
+    The recorded headline is computed from the public-data mirror on either path. Offline (no
+    official file, or ``ANALYSIS_OFFICIAL=offline``, or no ``data_label`` rows in ``results``) the
+    sentence says so and how to add the official window. Online it adds the official ``window``
+    estimate of the headline specification (footnote 17, log, employment-weighted OLS, no region
+    fixed effects) from ``results`` (:func:`multiplier_estimates` rows): jobs per 100 exposed
+    jobs with its region-clustered and AKM 95 % intervals and the number of zones.
+    """
+    rows = results[results["data"].eq(data_label)] if results is not None and "data" in results else None
+    if not official.available() or rows is None or rows.empty:
+        return f"recorded value from the {official.provenance_note()}"
+    key = {"data": data_label, "window": f"{window[0]}-{window[1]}", "definition": "footnote17", "spec": "log",
+           "method": "ols", "weighted": True, "region_fe": False}
+    r = mp._select(rows, key).iloc[0]
+    akm = (f", AKM {100 * r['m_low_akm']:.0f}-{100 * r['m_high_akm']:.0f}" if pd.notna(r.get("m_low_akm"))
+           else ", AKM not computed")
+    return (f"recorded value from the public-data mirror (offline files); {window[0]}-{window[1]} zones d'emploi 2020 "
+            f"from the {official.provenance_note()}: weighted OLS footnote 17 {100 * r['m']:.0f} per 100 (clustered "
+            f"{100 * r['m_low_cluster']:.0f}-{100 * r['m_high_cluster']:.0f}{akm}, {int(r['n'])} zones)")
 
 
 def metropole_growth(sirens: Iterable[str], start: int = METROPOLE_WINDOW[0], end: int = METROPOLE_WINDOW[1],
