@@ -226,9 +226,12 @@ def test_gap_cells_are_the_one_year_cells_of_the_shared_cell_rule():
     c = c[c["sector"].map(GROUPS).ne("excluded")]
     assert p["gap_cells"].to_dict() == c.groupby("unit")["one_year"].sum().to_dict() == {"A": 1, "B": 1}
     assert p.loc["A", "gap_jobs"] == 30.0 and p.loc["B", "gap_jobs"] == 3.0
-    # A: 30 of 40 jobs in a gap (> 10 %): dropped; B: 3 of 60 (5 %): kept, the gap counted as 0 at start
+    # A: 30 of 40 jobs in a gap (> 10 %): dropped; B: 3 of 60 (5 %): kept, its growth on the cells present
+    # in both years (the gap is left out of both years, never counted as 0 at start)
     assert p.loc["A", "drop_reason"] == mp.MISSING_CELL and p.loc["B", "drop_reason"] == ""
-    assert (p.loc["B", "exposed_0"], p.loc["B", "exposed_1"]) == (20.0, 28.0)
+    assert (p.loc["B", "exposed_0"], p.loc["B", "exposed_1"]) == (20.0, 25.0)
+    zero = mp.long_differences(emp, GROUPS, 2000, 2010, tolerance=0.1, missing="zero").set_index("zone")
+    assert (zero.loc["B", "exposed_0"], zero.loc["B", "exposed_1"]) == (20.0, 28.0)
     # absent: every classified sector of the table (X0, X1, S1, S2) the zone has in neither year
     assert p["absent_cells"].to_dict() == {"A": 2, "B": 1}
     with pytest.raises(mp.MultiplierError, match="several rows"):

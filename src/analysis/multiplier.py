@@ -163,8 +163,10 @@ def long_differences(employment: pd.DataFrame, groups: pd.Series, start: int, en
         (``one_year``: secret, or published in one year only) is a *gap*. With ``missing="drop"``
         (default) the zone is unusable when its gap cells held more than ``tolerance`` (a
         fraction, default 0) of its exposed + sheltered jobs of the start year in the year they
-        were observed; otherwise (and always with ``missing="zero"``) gap cells count as 0 jobs in
-        the year they are missing, and are reported in ``gap_cells`` / ``gap_jobs``. A cell
+        were observed; a kept zone's jobs and changes are then computed on the cells present in
+        both years only (one-year cells are left out of both years, never counted as 0). With
+        ``missing="zero"`` (for comparison only) gap cells count as 0 jobs in the year they are
+        missing. Gap cells are reported in ``gap_cells`` / ``gap_jobs`` either way. A cell
         missing in both years is an absent sector and counts as 0 jobs either way.
 
     Returns
@@ -202,7 +204,10 @@ def long_differences(employment: pd.DataFrame, groups: pd.Series, start: int, en
     out = pd.DataFrame({"zone": zones})
     if regions is not None:
         out["region"] = pd.Series(zones, index=zones).map(regions).to_numpy()
-    sums = c.groupby(["unit", "group"])[["value_start", "value_end"]].sum().unstack("group")
+    # Missing is not zero: with ``missing="drop"`` a kept zone's growth is computed on the cells present
+    # in both years (its one-year cells, under ``tolerance``, are left out of both years).
+    counted = c if missing == "zero" else c[~c["one_year"]]
+    sums = counted.groupby(["unit", "group"])[["value_start", "value_end"]].sum().unstack("group")
     sums = sums.reindex(index=zones, columns=pd.MultiIndex.from_product([["value_start", "value_end"], GROUPS]),
                         fill_value=0.0).fillna(0.0)
     for g in GROUPS:
