@@ -220,3 +220,24 @@ def test_bad_requests_are_refused_in_one_line_before_any_work(tmp_path, capsys, 
     err = capsys.readouterr().err.strip()
     assert msg in err and len(err.splitlines()) == 1
     assert not (tmp_path / "profiles").exists()
+
+
+def test_area_emitters_by_outline_and_postcode_fallback():
+    from types import SimpleNamespace
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    em = pd.DataFrame({"installation_id": ["1", "1", "2", "3"], "name": ["A", "A", "B", "C"], "kind": "x",
+                       "zip_code": ["44600", "44600", "44000", "97420"], "lon": [0.5, 0.5, 5.0, 55.5],
+                       "lat": [0.5, 0.5, 5.0, -21.0], "year": [2021, 2022, 2022, 2022],
+                       "emissions_t": [10.0, 12.0, 7.0, 3.0]})
+    shapes = gpd.GeoDataFrame({"epci": ["e1"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326")
+    metro = SimpleNamespace(epcis=["e1"], communes=pd.DataFrame({"dep": ["44"]}))
+    r = P.area_emitters(metro, em, shapes)
+    assert r.ids == ["1"] and "outlines of 1 of the territory's 1 EPCI" in r.method
+    assert r.trend.set_index("year")["emissions_t"].to_dict() == {2021: 10.0, 2022: 12.0}
+    assert r.sites["emissions_last_t"].tolist() == [12.0]
+    overseas = SimpleNamespace(epcis=["e9"], communes=pd.DataFrame({"dep": ["974"]}))
+    r = P.area_emitters(overseas, em, shapes)
+    assert r.ids == ["3"] and "postcode lies in département(s) 974" in r.method
