@@ -235,9 +235,9 @@ def test_area_emitters_by_outline_and_postcode_fallback():
     shapes = gpd.GeoDataFrame({"epci": ["e1"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326")
     metro = SimpleNamespace(epcis=["e1"], communes=pd.DataFrame({"dep": ["44"]}))
     r = P.area_emitters(metro, em, shapes)
-    assert r.ids == ["1"] and "outlines of 1 of the territory's 1 EPCI" in r.method
+    assert r.ids == ["1"] and "outlines of 1 of the territory's 1 EPCI" in r.method and r.wider_area == ""
     assert r.trend.set_index("year")["emissions_t"].to_dict() == {2021: 10.0, 2022: 12.0}
     assert r.sites["emissions_last_t"].tolist() == [12.0]
     overseas = SimpleNamespace(epcis=["e9"], communes=pd.DataFrame({"dep": ["974"]}))
     r = P.area_emitters(overseas, em, shapes)
-    assert r.ids == ["3"] and "postcode lies in département(s) 974" in r.method
+    assert r.ids == ["3"] and "postcode lies in département 974" in r.method and r.wider_area == "département 974"

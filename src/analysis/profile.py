@@ -23,8 +23,11 @@ populations of the Etalab EPCI file); the other functions describe it:
   (territory, its région, France) from the series of :func:`analysis.dynamics.employment_series`;
 - :func:`industry_mix` -- industrial employment by A38 sector, with shares and location
   quotients against France;
-- :func:`plot_industry_share_path`, :func:`area_map` and :func:`france_waves_map` -- the
-  figures.
+- :func:`unemployment_path` -- localised unemployment of the territory and of metropolitan France
+  (zones d'emploi weighted by inhabitants); :func:`area_emitters` -- its EU ETS sites (inside its
+  EPCI outlines, or by postcode département where the mirror has no outline) with their trend;
+- :func:`plot_industry_share_path`, :func:`area_map` (optionally with points, e.g. the EU ETS
+  sites) and :func:`france_waves_map` -- the figures.
 
 :func:`from_area` makes the profile's :class:`Territory` of a resolved
 :class:`analysis.geography.Area`. ``python -m analysis.profile --ti ti-8416 [--wave 2018]``,
@@ -553,10 +556,13 @@ class AreaEmitters:
     """EU ETS installations of a territory: ``ids``, ``method`` (how they were located), ``sites``
     (:func:`analysis.emitters.site_table` rows with ``emissions_last_t``, verified t CO2e of the
     last year), ``trend`` (:func:`analysis.emitters.area_trend`) and ``by_site`` (``year``,
-    ``name``, ``emissions_t``, for :func:`analysis.charts.area_emissions_trend`)."""
+    ``name``, ``emissions_t``, for :func:`analysis.charts.area_emissions_trend`); ``wider_area``:
+    '' when the sites were located in the territory's outlines, else the wider area they come
+    from (e.g. 'département 974'), to be named in titles."""
 
     ids: list
     method: str
+    wider_area: str
     sites: pd.DataFrame = field(repr=False)
     trend: pd.DataFrame = field(repr=False)
     by_site: pd.DataFrame = field(repr=False)
@@ -581,13 +587,15 @@ def area_emitters(area, emissions: pd.DataFrame, epci_shapes) -> AreaEmitters:
         ids = emitters.sites_within(emissions, shapes)
         method = (f"installations inside the outlines of {shapes['epci'].nunique()} of the territory's {len(epcis)} "
                   f"EPCI (IGN Admin Express)")
+        wider = ""
     else:
         deps = sorted(set(area.communes["dep"].astype(str)))
         zip_ = emissions["zip_code"].astype(str).str.strip()
         dep_of_zip = zip_.str[:3].where(zip_.str.startswith("97"), zip_.str[:2])
         ids = sorted(emissions.loc[dep_of_zip.isin(deps), "installation_id"].unique())
+        wider = f"département {deps[0]}" if len(deps) == 1 else f"départements {', '.join(deps)}"
         method = (f"no EPCI outline in the mirror for this territory: installations whose postcode lies in "
-                  f"département(s) {', '.join(deps)}, a wider area than the territory")
+                  f"{wider}, a wider area than the territory")
     e = emissions[emissions["installation_id"].isin(set(ids))]
     trend = emitters.area_trend(emissions, ids)
     sites = emitters.site_table(e)
@@ -598,7 +606,7 @@ def area_emitters(area, emissions: pd.DataFrame, epci_shapes) -> AreaEmitters:
         sites = sites.sort_values("emissions_last_t", ascending=False, na_position="last", ignore_index=True)
         sites.attrs["last_year"] = last
     by_site = e.dropna(subset=["emissions_t"])[["year", "name", "emissions_t"]]
-    return AreaEmitters(ids=list(ids), method=method, sites=sites, trend=trend, by_site=by_site)
+    return AreaEmitters(ids=list(ids), method=method, wider_area=wider, sites=sites, trend=trend, by_site=by_site)
 
 
 # =============================================================================================
