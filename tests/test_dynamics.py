@@ -358,3 +358,16 @@ def test_clear_errors_for_a_bad_column_or_years():
         d.employment_series("urssaf_ze2020_a38", "industry", years=["twenty"])
     with pytest.raises(ChoiceError, match=r"employment_series\(years=\.\.\.\): 2019.5 is not a year"):
         d.employment_cells("urssaf_ze2020_a38", "industry", years=[2019.5])
+
+
+def test_notebook_02_runs_the_tested_official_cell():
+    """The official-path cell of notebook 02 is the one tests/test_official_cells.py runs on both branches."""
+    import json
+    from pathlib import Path
+
+    from test_official_cells import NB02_CELL
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "02_territorial_dynamics.ipynb").read_text())
+    sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert NB02_CELL.rstrip("\n") in sources
+    assert not any("industry_decline_" in s for s in sources)  # recorded in notebook 08
