@@ -27,15 +27,8 @@ SEED_NAMES = [
     "003_cc08c46dbb68294d.txt",
     "004_6494c869fd585996.txt",
 ]
-NOTEBOOKS = [
-    "01_local_multiplier",
-    "02_territorial_dynamics",
-    "03_energy_transition",
-    "04_clermont_vichy_auvergne",
-    "05_programme_instruments",
-    "07_industrial_emitters",
-    "08_long_run_industry",
-]
+# Notebooks that may be a claim's plan: every numbered notebook of notebooks/ (discovered, not listed).
+NOTEBOOKS = sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOT_REPRODUCIBLE = "not reproducible: "
 THEMES = {"multiplier", "territorial_dynamics", "energy", "territory_profile", "programme",
           "skills", "innovation", "funding"}
@@ -154,3 +147,9 @@ def test_quote_digits_in_seed(row):
     quote = normalise(row["quote"])
     missing = [n for n in NUMBER_RE.findall(quote) if n not in text]
     assert not missing, f"{row['id']}: numbers {missing} of the quote do not occur in {row['seed']}"
+
+
+def test_plan_notebooks_are_discovered_from_the_folder():
+    assert len(NOTEBOOKS) >= 8 and NOTEBOOKS == sorted(NOTEBOOKS)
+    assert {"01_local_multiplier", "02_territorial_dynamics", "08_long_run_industry"} <= set(NOTEBOOKS)
+    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+", n) for n in NOTEBOOKS)

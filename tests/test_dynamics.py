@@ -300,3 +300,74 @@ def test_employment_growth_bad_codes():
         dynamics.employment_growth("epci", [], 2019, 2024)
     with pytest.raises(geography.UnknownAreaError, match="9 digits"):
         dynamics.employment_growth("epci", "20007107", 2019, 2024)
+
+
+# --- the secret-cell rule in growth_table, areas_vs_rest_growth, loss_share_table (issue 10 item 2) ---
+
+def _cells_two_zones():
+    """Zone x has a cell (CF) secret in 2019 and published (600) in 2024: summed as 0 it would
+    turn 1000 -> 1600 (+60 %); on cells present in both years it is 1000 -> 1100 (+10 %)."""
+    return pd.DataFrame({"code": ["x", "x", "x", "x", "y", "y"], "sector": ["CA", "CA", "CF", "CF", "CA", "CA"],
+                         "year": [2019, 2024] * 3, "employment": [1000.0, 1100, np.nan, 600, 400, 300]})
+
+
+def test_growth_table_on_cells_never_counts_a_secret_cell_as_zero():
+    g = d.growth_table(_cells_two_zones(), 2019, 2024).set_index("code")
+    assert (g.loc["x", "emp_start"], g.loc["x", "emp_end"]) == (1000, 1100)
+    assert g.loc["x", "growth"] == pytest.approx(0.10)
+    assert g.loc["x", "n_cells_one_year"] == 1 and g.loc["x", "share_one_year"] == pytest.approx(600 / 1700)
+    assert bool(g.loc["x", "unreliable"]) and "one year only" in g.loc["x", "reason"]
+    assert g.loc["y", "n_cells_one_year"] == 0 and not g.loc["y", "unreliable"]
+    zero = pd.DataFrame({"code": ["z", "z"], "year": [1, 2], "employment": [0.0, 5.0]})
+    z = d.growth_table(zero, 1, 2).iloc[0]
+    assert np.isnan(z["growth"]) and z["reason"] == "zero employment at start"
+
+
+def test_growth_table_refuses_partial_unit_sums():
+    partial = pd.DataFrame({"code": ["x", "x"], "year": [2019, 2024], "employment": [1000.0, 1700.0],
+                            "n_cells_missing": [1, 0]})
+    with pytest.raises(ValueError, match="pass the cells"):
+        d.growth_table(partial, 2019, 2024)
+
+
+def test_areas_vs_rest_and_loss_shares_on_common_cells():
+    c = _cells_two_zones()
+    r = d.areas_vs_rest_growth(c, pd.DataFrame({"name": ["X"], "zone": ["x"]}), 2019, 2024,
+                               all_label="all", rest_label="rest").set_index("area")
+    assert r.loc["X", "growth"] == pytest.approx(0.10) and r.loc["all", "emp_end"] == 1100
+    assert r.loc["all", "n_cells_one_year"] == 1 and bool(r.loc["all", "unreliable"])
+    assert r.loc["rest", "growth"] == pytest.approx(-0.25) and r.loc["rest", "n_cells_one_year"] == 0
+    groups = pd.DataFrame({"code": ["x", "y"], "group": ["TI", "Autres"], "ti_share": [1.0, 0.0]})
+    t = d.loss_share_table(c, groups, [(2019, 2024)]).loc["2019-2024"]
+    assert t["all change"] == 0 and t["TI change"] == 100  # not +600 - 100: the CF cell is left out
+    assert t["growth TI %"] == pytest.approx(10.0) and t["growth Autres %"] == pytest.approx(-25.0)
+    assert t["n_cells_one_year"] == 1 and t["share_one_year %"] == pytest.approx(100 * 600 / 2000)
+    assert bool(t["unreliable"])
+
+
+def test_clear_errors_for_a_bad_column_or_years():
+    from analysis.validate import ChoiceError
+
+    with pytest.raises(ChoiceError) as err:
+        d.sector_codes("exposed", column="nope")
+    msg = str(err.value)
+    assert "sector_codes(column=...)" in msg and "'nope'" in msg and "footnote17_broad" in msg
+    assert "industry_only" in msg and "data/sector_classification.csv" in msg and "'note'" not in msg
+    assert d.sector_codes("exposed", column="footnote17") == d.sector_codes("exposed")
+    with pytest.raises(ChoiceError, match=r"employment_series\(years=\.\.\.\): 'twenty' is not a year"):
+        d.employment_series("urssaf_ze2020_a38", "industry", years=["twenty"])
+    with pytest.raises(ChoiceError, match=r"employment_series\(years=\.\.\.\): 2019.5 is not a year"):
+        d.employment_cells("urssaf_ze2020_a38", "industry", years=[2019.5])
+
+
+def test_notebook_02_runs_the_tested_official_cell():
+    """The official-path cell of notebook 02 is the one tests/test_official_cells.py runs on both branches."""
+    import json
+    from pathlib import Path
+
+    from test_official_cells import NB02_CELL
+
+    nb = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / "02_territorial_dynamics.ipynb").read_text())
+    sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    assert NB02_CELL.rstrip("\n") in sources
+    assert not any("industry_decline_" in s for s in sources)  # recorded in notebook 08

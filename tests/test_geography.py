@@ -107,3 +107,14 @@ def test_metropole_main_zones_and_ze_groups():
         metro = set(g.metropole_main_zones(zoning)["zone"])
         assert set(gr.loc[gr["group"] == "Métropoles", "code"]) == metro - set(ti.loc[ti["flag"], zoning])
     assert len(g.ze_groups("ze2020")) == 306
+
+
+def test_zone_shares_refuses_an_unknown_zoning_in_one_clear_error():
+    from analysis.validate import ChoiceError
+
+    with pytest.raises(ChoiceError) as err:
+        g.zone_shares(pd.DataFrame({"com": ["63113"]}), zoning="ze1999")
+    msg = str(err.value)
+    assert "zone_shares(zoning=...)" in msg and "'ze1999'" in msg and "'ze2020'" in msg and "'ze2010'" in msg
+    ok = g.zone_shares(pd.DataFrame({"com": ["63113"]}), zoning="ze2010")
+    assert (ok["population_in"] > 0).sum() == 1 and ok["area_share"].max() == pytest.approx(1.0)

@@ -47,8 +47,9 @@ if official.available():
                                    growth_pct=100 * official_growth["growth"])
     print("EPCI private employment growth 2017-2020, %:")
     print(shown.pivot(index="metropole", columns="sector", values="growth_pct").round(1).to_string())
-    print(f"A38 cells missing in 2017 or 2020: {int(official_growth['gap_cells'].sum())}, holding "
-          f"{official_growth['gap_jobs'].sum():,.0f} jobs in the other year")
+    print(f"EPCI x A38 cells present in only one of 2017 and 2020 (left out): "
+          f"{int(official_growth['n_cells_one_year'].sum())}, at most {official_growth['share_one_year'].max():.1%} "
+          f"of a growth's jobs; unreliable (> 5 %): {int(official_growth['unreliable'].sum())}")
     metro["EPCI industry 2017-2020 (official)"] = (100 * official_growth.query("sector == 'industry'")
                                                    .set_index("code")["growth"]).rename(index=FIVE)
 else:
@@ -100,10 +101,10 @@ def test_official_nb02_cell_online_with_the_rouen_extract(empty_official, tmp_pa
     ns = {"pd": pd, "FIVE": {"200023414": "Rouen"}, "metro": pd.DataFrame(index=["Rouen"])}
     lines = _run(NB02_CELL, ns)
     assert lines[0].startswith("official path (URSSAF urssaf_commune_ape export downloaded ")
-    ref = dynamics.employment_growth("epci", "200023414", 2017, 2020, "industry", source="urssaf_commune_ape_rouen")
+    ref = official_panels.metropole_growth(["200023414"], 2017, 2020, ("industry",))
     assert ns["metro"].loc["Rouen", "EPCI industry 2017-2020 (official)"] == pytest.approx(100 * ref["growth"].iloc[0])
     assert any(line.startswith("Rouen") and "-1.5" in line for line in lines)  # industry -1.5 %
-    assert "A38 cells missing in 2017 or 2020: 0" in lines[-1]
+    assert "cells present in only one of 2017 and 2020 (left out): 0" in lines[-1]
     # the aggregates are cached beside the file, keyed by its SHA-256
     folder = official.local_path().parent
     assert len(list(folder.glob("aggregates-*-v1/epci_a38.parquet"))) == 1

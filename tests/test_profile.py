@@ -220,3 +220,47 @@ def test_bad_requests_are_refused_in_one_line_before_any_work(tmp_path, capsys, 
     err = capsys.readouterr().err.strip()
     assert msg in err and len(err.splitlines()) == 1
     assert not (tmp_path / "profiles").exists()
+
+
+def test_area_emitters_by_outline_and_postcode_fallback():
+    from types import SimpleNamespace
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    em = pd.DataFrame({"installation_id": ["1", "1", "2", "3"], "name": ["A", "A", "B", "C"], "kind": "x",
+                       "zip_code": ["44600", "44600", "44000", "97420"], "lon": [0.5, 0.5, 5.0, 55.5],
+                       "lat": [0.5, 0.5, 5.0, -21.0], "year": [2021, 2022, 2022, 2022],
+                       "emissions_t": [10.0, 12.0, 7.0, 3.0]})
+    shapes = gpd.GeoDataFrame({"epci": ["e1"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326")
+    metro = SimpleNamespace(epcis=["e1"], communes=pd.DataFrame({"dep": ["44"]}))
+    r = P.area_emitters(metro, em, shapes)
+    assert r.ids == ["1"] and "outlines of 1 of the territory's 1 EPCI" in r.method and r.wider_area == ""
+    assert r.trend.set_index("year")["emissions_t"].to_dict() == {2021: 10.0, 2022: 12.0}
+    assert r.sites["emissions_last_t"].tolist() == [12.0]
+    overseas = SimpleNamespace(epcis=["e9"], communes=pd.DataFrame({"dep": ["974"]}))
+    r = P.area_emitters(overseas, em, shapes)
+    assert r.ids == ["3"] and "postcode lies in département 974" in r.method and r.wider_area == "département 974"
+
+
+def test_profile_unemployment_and_emitters_lines(rendered):
+    from analysis import emitters, geography, unemployment
+    from analysis.loaders import ets, geo
+    from analysis.loaders import unemployment as U
+
+    _, paths = rendered
+    rates = U.load_chomage_ze2020_2021_2025()
+    em = ets.load_eutl_emissions_fr_geo()
+    for slug in ("epci-244400644", "ti-0401_2023-2027"):
+        level, code, wave = REQUESTS[slug]
+        area = geography.resolve(level, code, wave=wave)
+        key = _key_figures(nbformat.read(paths[slug]["notebook"], as_version=4))
+        rate = unemployment.area_rate(rates, unemployment.zone_weights(area.communes)).iloc[-1]
+        assert key[f"unemployment_rate_pct_{rate['quarter']}"] == round(rate["rate_pct"], 1)
+        assert f"unemployment_rate_pct_{rate['quarter']}_metropolitan_france" in key
+        if slug.startswith("epci"):  # located in the EPCI outline
+            shapes = geo.load_epci_shapes().query("epci == @code")
+            assert key["ets_sites"] == len(emitters.sites_within(em, shapes)) > 0
+    text = "".join(o.get("text", "") for c in nbformat.read(paths["ti-0401_2023-2027"]["notebook"], as_version=4).cells
+                   for o in c.get("outputs", []))
+    assert "no EPCI outline in the mirror for this territory: installations whose postcode lies in département 974" in text

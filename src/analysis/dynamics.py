@@ -46,6 +46,7 @@ from scipy import stats
 from . import cells as _cells
 from . import geography
 from .paths import DATA_DIR
+from .validate import check_choice, check_years
 
 __all__ = [
     "CoverageError", "SOURCES", "SECTORS", "Source", "sector_codes", "employment_series", "employment_cells", "employment_growth",
@@ -81,12 +82,22 @@ def _sector_classification() -> pd.DataFrame:
     return pd.read_csv(DATA_DIR / "sector_classification.csv", dtype=str, keep_default_na=False)
 
 
+def _classification_columns() -> list[str]:
+    """The exposed/sheltered variants of ``data/sector_classification.csv``: its columns that class
+    sectors as 'exposed' or 'sheltered' (read from the file, not listed here)."""
+    t = _sector_classification()
+    return [c for c in t.columns if t[c].isin(["exposed", "sheltered"]).any()]
+
+
 def sector_codes(sector: str, column: str = "footnote17") -> list[str]:
     """A38 codes of a sector grouping (``SECTORS``); exposed/sheltered from the project's table.
 
-    ``column`` picks the exposed/sheltered variant of ``data/sector_classification.csv``
-    (``footnote17``, ``footnote17_broad``, ``industry_agriculture``, ``industry_only``).
+    ``column`` picks the exposed/sheltered variant of ``data/sector_classification.csv`` (one of
+    its classification columns, e.g. ``footnote17``, ``footnote17_broad``, ``industry_only``);
+    any other value raises one :class:`analysis.validate.ChoiceError` listing them.
     """
+    check_choice(column, _classification_columns(), "sector_codes(column=...)",
+                 hint="(columns of data/sector_classification.csv)")
     if sector == "total":
         return []
     if sector == "industry":
@@ -212,12 +223,15 @@ def employment_cells(source: str, sector: str = "total", years: Iterable[int] | 
     (A38 / NA38 code, or the grouping for unsplit sources), ``year``, ``employment`` (jobs, 31
     December; NaN = secret/missing). Same checks as :func:`employment_series`; feed
     :func:`analysis.cells.cell_table` to compute growth on cells present in both years."""
-    _check_request(source, sector, years)
+    years = _check_request(source, sector, years)
     s = SOURCES[source]
-    return _load_cells(source, sector, s.years if years is None else tuple(years))
+    return _load_cells(source, sector, s.years if years is None else years)
 
 
-def _check_request(source: str, sector: str, years) -> None:
+def _check_request(source: str, sector: str, years) -> tuple[int, ...] | None:
+    """Refuse an unknown source / sector / uncovered year; returns the years as ints (None = all)."""
+    if years is not None:
+        years = check_years(years, "employment_series(years=...)")
     if source not in SOURCES:
         raise CoverageError(f"unknown source {source!r}; use one of {list(SOURCES)}")
     s = SOURCES[source]
@@ -229,6 +243,7 @@ def _check_request(source: str, sector: str, years) -> None:
     missing = sorted(set(years) - set(s.years))
     if missing:
         raise CoverageError(f"{s.label} does not cover year(s) {missing} (it has {s.years[0]}-{s.years[-1]})")
+    return years
 
 
 def employment_series(source: str, sector: str = "total", years: Iterable[int] | None = None) -> pd.DataFrame:
@@ -243,10 +258,9 @@ def employment_series(source: str, sector: str = "total", years: Iterable[int] |
     which keep only the cells present in both years, and give :func:`group_index` the cells.
     Raises :class:`CoverageError` if the source lacks that sector or those years.
     """
-    _check_request(source, sector, years)
+    years = _check_request(source, sector, years)
     s = SOURCES[source]
-    years = s.years if years is None else tuple(years)
-    return _load_source(source, sector, years)
+    return _load_source(source, sector, s.years if years is None else years)
 
 
 # =============================================================================================
@@ -254,27 +268,65 @@ def employment_series(source: str, sector: str = "total", years: Iterable[int] |
 # =============================================================================================
 
 
-def growth_table(series: pd.DataFrame, start: int, end: int, *, code: str = "code", year: str = "year",
-                 value: str = "employment") -> pd.DataFrame:
-    """Employment change of each unit between ``start`` and ``end`` (pure computation).
+#: Columns :func:`growth_table` adds to the growth of each unit (the secret-cell rule, :mod:`analysis.cells`).
+CELL_COLUMNS = ["n_cells", "n_cells_one_year", "share_one_year", "unreliable", "reason"]
 
-    ``series``: long table with one row per (unit, year). Returns one row per unit with
-    ``emp_start``, ``emp_end`` (jobs), ``change`` (jobs), ``growth`` (fraction:
-    ``emp_end / emp_start - 1``) and ``growth_pa`` (compound annual rate). Units missing
-    either year get NaN. Sorted by unit code.
-    """
+
+def _refuse_partial_sums(series: pd.DataFrame, start: int, end: int, code: str, year: str, value: str) -> None:
+    """A unit total summed over published cells only (``n_cells_missing > 0`` with a value) is not its
+    total: refuse it, so that a secret cell is never read as 0 (give the cells instead)."""
+    if "n_cells_missing" not in series.columns:
+        return
+    d = series[series[year].isin([start, end])]
+    partial = d[(d["n_cells_missing"] > 0) & d[value].notna()]
+    if len(partial):
+        ex = partial.iloc[0]
+        raise ValueError(
+            f"growth_table: {len(partial)} unit-year(s) are sums of published cells with secret cells left out "
+            f"(e.g. {code} {ex[code]!r} in {int(ex[year])}: {int(ex['n_cells_missing'])} cell(s) missing); "
+            f"pass the cells (dynamics.employment_cells, with a 'sector' column) so that growth is computed on "
+            f"the cells present in both years")
+
+
+def _cell_growth(series: pd.DataFrame, start: int, end: int, *, code: str, year: str, value: str,
+                 threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(cell table, growth per unit) of a units or cells series; see :func:`growth_table`."""
     if end <= start:
         raise ValueError(f"end year {end} must be after start year {start}")
-    wide = series.groupby([code, year])[value].sum(min_count=1).unstack(year)
+    have = set(series[year].unique())
     for y in (start, end):
-        if y not in wide.columns:
-            raise CoverageError(f"the series has no year {y} (it has {sorted(wide.columns)})")
-    out = pd.DataFrame({"emp_start": wide[start], "emp_end": wide[end]})
-    out["change"] = out["emp_end"] - out["emp_start"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["growth"] = out["emp_end"] / out["emp_start"].where(out["emp_start"] > 0) - 1
+        if y not in have:
+            raise CoverageError(f"the series has no year {y} (it has {sorted(have)})")
+    _refuse_partial_sums(series, start, end, code, year, value)
+    table = _cells.cell_table(series, start, end, unit=code, sector="sector", year=year, value=value)
+    s = _cells.summarise(table, threshold=threshold)
+    out = pd.DataFrame({code: s["unit"], "emp_start": s["value_start"], "emp_end": s["value_end"],
+                        "change": s["change"], "growth": s["growth"]})
     out["growth_pa"] = annualised(out["growth"], end - start)
-    return out.rename_axis(code).reset_index().sort_values(code, ignore_index=True)
+    for c in CELL_COLUMNS:
+        out[c] = s[c]
+    return table, out.sort_values(code, ignore_index=True)
+
+
+def growth_table(series: pd.DataFrame, start: int, end: int, *, code: str = "code", year: str = "year",
+                 value: str = "employment", threshold: float = _cells.UNRELIABLE_SHARE) -> pd.DataFrame:
+    """Employment change of each unit between ``start`` and ``end`` (pure computation).
+
+    ``series``: long table with one row per (unit, year), or CELLS (a ``sector`` column: one row
+    per unit x sector x year, e.g. :func:`employment_cells`). Growth follows the secret-cell rule
+    of :mod:`analysis.cells`: it is computed on the cells present in both years (a unit without
+    ``sector`` is one cell); a secret or absent cell is never summed as 0. A units series whose
+    values are partial sums (``n_cells_missing > 0``, from :func:`employment_series`) is refused:
+    give its cells.
+
+    Returns one row per unit with ``emp_start``, ``emp_end`` (jobs, on cells present in both
+    years; NaN when none is), ``change`` (jobs), ``growth`` (fraction: ``emp_end / emp_start - 1``;
+    NaN with a ``reason`` for a zero start), ``growth_pa`` (compound annual rate), ``n_cells``,
+    ``n_cells_one_year`` (cells present in one year only), ``share_one_year`` (the larger share of
+    start- or end-year employment they hold), ``unreliable`` (share above ``threshold``, 5 %) and
+    ``reason``. Sorted by unit code.
+    """
+    return _cell_growth(series, start, end, code=code, year=year, value=value, threshold=threshold)[1]
 
 
 def annualised(growth, years: float):
@@ -549,39 +601,49 @@ def net_loss_shares(changes: pd.DataFrame, in_group: str = "in_group", change: s
 def areas_vs_rest_growth(series: pd.DataFrame, zones: pd.DataFrame, start: int, end: int, *,
                          label: str = "name", zone: str = "zone",
                          all_label: str = "Ensemble des zones des métropoles",
-                         rest_label: str = "Reste de la France") -> pd.DataFrame:
+                         rest_label: str = "Reste de la France",
+                         threshold: float = _cells.UNRELIABLE_SHARE) -> pd.DataFrame:
     """Employment growth of each area's zone, of all those zones together, and of all the others.
 
-    ``series``: (``code``, ``year``, ``employment``) rows of one zoning (e.g. industrial jobs
-    by zone d'emploi); ``zones``: one row per area with its ``label`` and the ``zone`` code
-    that stands for it (e.g. :func:`analysis.geography.metropole_main_zones`). Several areas
-    may share a zone; it counts once in the aggregates. Zones missing ``start`` or ``end``
-    are left out of both aggregates (and give NaN for their area).
+    ``series``: (``code``, ``year``, ``employment``) rows of one zoning, or its cells (with a
+    ``sector`` column, e.g. :func:`employment_cells`: industrial jobs by zone d'emploi x A38);
+    ``zones``: one row per area with its ``label`` and the ``zone`` code that stands for it (e.g.
+    :func:`analysis.geography.metropole_main_zones`). Several areas may share a zone; it counts
+    once in the aggregates. Every growth is computed on the cells present in both years
+    (:mod:`analysis.cells`): a cell (or a zone without sectors) missing in ``start`` or ``end`` is
+    left out of both years of the zone and of the aggregates, and counted.
 
     Returns one row per area, then ``all_label`` (the union of the areas' zones) and
     ``rest_label`` (every other zone of the series): ``area``, ``zone`` ('' for the two
-    aggregates), ``emp_start``, ``emp_end`` (jobs), ``growth`` (fraction, ``end`` over ``start``).
+    aggregates), ``emp_start``, ``emp_end`` (jobs), ``growth`` (fraction, ``end`` over
+    ``start``), ``n_cells_one_year``, ``share_one_year``, ``unreliable`` (share > ``threshold``).
     """
-    g = growth_table(series, start, end)
+    table, g = _cell_growth(series, start, end, code="code", year="year", value="employment", threshold=threshold)
+    keep = ["emp_start", "emp_end", "growth", "n_cells_one_year", "share_one_year", "unreliable"]
     per_area = zones[[label, zone]].merge(g, left_on=zone, right_on="code", how="left")
-    rows = [pd.DataFrame({"area": per_area[label], "zone": per_area[zone], "emp_start": per_area["emp_start"],
-                          "emp_end": per_area["emp_end"], "growth": per_area["growth"]})]
-    complete = g.dropna(subset=["emp_start", "emp_end"])
-    inside = complete["code"].isin(set(zones[zone]))
-    for name, part in ((all_label, complete[inside]), (rest_label, complete[~inside])):
-        a, b = float(part["emp_start"].sum()), float(part["emp_end"].sum())
-        rows.append(pd.DataFrame({"area": [name], "zone": [""], "emp_start": [a], "emp_end": [b],
-                                  "growth": [b / a - 1 if a > 0 else np.nan]}))
-    return pd.concat(rows, ignore_index=True)
+    per_area = per_area.rename(columns={label: "area"}).assign(zone=per_area[zone])
+    inside = set(zones[zone])
+    units = pd.Series(table["unit"].unique())
+    split = pd.DataFrame({"unit": units, "code": np.where(units.isin(inside), all_label, rest_label)})
+    agg = _cells.summarise(table, groups=split, threshold=threshold).set_index("code").reindex([all_label, rest_label])
+    agg = agg.rename(columns={"value_start": "emp_start", "value_end": "emp_end"}).rename_axis("area").reset_index()
+    agg["zone"] = ""
+    out = pd.concat([per_area[["area", "zone"] + keep], agg[["area", "zone"] + keep]], ignore_index=True)
+    out["n_cells_one_year"] = out["n_cells_one_year"].fillna(0).astype("int64")
+    out["unreliable"] = out["unreliable"].fillna(True).astype(bool)
+    return out
 
 
 def loss_share_table(series: pd.DataFrame, groups: pd.DataFrame, windows: Iterable[tuple[int, int]], *,
-                     group: str = "TI", weight: str | None = "ti_share") -> pd.DataFrame:
+                     group: str = "TI", weight: str | None = "ti_share",
+                     threshold: float = _cells.UNRELIABLE_SHARE) -> pd.DataFrame:
     """Where the net job changes fell, window by window: one group of zones against all zones.
 
-    ``series``: (``code``, ``year``, ``employment``) rows (jobs) of one zoning; ``groups``:
-    (``code``, ``group`` [, ``weight``]) rows, e.g. :func:`analysis.geography.ze_groups`;
-    ``windows``: (start, end) year pairs. Zones absent from ``groups`` are left out. For each
+    ``series``: (``code``, ``year``, ``employment``) rows (jobs) of one zoning, or its cells
+    (with a ``sector`` column, :func:`employment_cells`); ``groups``: (``code``, ``group`` [,
+    ``weight``]) rows, e.g. :func:`analysis.geography.ze_groups`; ``windows``: (start, end)
+    year pairs. Zones absent from ``groups`` are left out. Each zone's change is computed on its
+    cells present in both years (:mod:`analysis.cells`, never a secret cell read as 0). For each
     window (see :func:`net_loss_shares`, descriptive only):
 
     - ``all change``, ``<group> change``: net change of all zones and of the group (jobs);
@@ -592,13 +654,18 @@ def loss_share_table(series: pd.DataFrame, groups: pd.DataFrame, windows: Iterab
       losses of the zones whose employment fell; defined whether the total grows or falls;
     - ``weighted share of losing zones' losses`` (%, with ``weight``): the same with each zone
       counted for its ``weight`` (e.g. the share of its population inside a TI);
-    - ``growth <g> %``: employment growth of each group of ``groups`` (sum over its zones).
+    - ``growth <g> %``: employment growth of each group of ``groups`` (sum over its zones);
+    - ``n_cells_one_year``: cells of the grouped zones present in one year only (left out);
+      ``share_one_year %``: the larger share of start- or end-year employment they hold;
+      ``unreliable``: that share above ``threshold`` (5 %).
 
     Returns one row per window, indexed by 'start-end'.
     """
     rows = []
     for start, end in windows:
-        gt = growth_table(series, start, end).merge(groups, on="code")
+        table, g = _cell_growth(series, start, end, code="code", year="year", value="employment",
+                                threshold=threshold)
+        gt = g.merge(groups, on="code")
         gt["in_group"] = gt["group"] == group
         flag = net_loss_shares(gt, base="emp_start")
         row = {"window": f"{start}-{end}", "all change": flag["total_change"], f"{group} change": flag["group_change"],
@@ -608,8 +675,12 @@ def loss_share_table(series: pd.DataFrame, groups: pd.DataFrame, windows: Iterab
         if weight is not None:
             row["weighted share of losing zones' losses"] = 100 * net_loss_shares(gt, weight=weight)["share_of_losses"]
         by = gt.dropna(subset=["emp_start", "emp_end"]).groupby("group")[["emp_start", "emp_end"]].sum()
-        for g, r in by.iterrows():
-            row[f"growth {g} %"] = 100 * (r["emp_end"] / r["emp_start"] - 1)
+        for gname, r in by.iterrows():
+            row[f"growth {gname} %"] = 100 * (r["emp_end"] / r["emp_start"] - 1)
+        overall = _cells.summarise(table[table["unit"].isin(set(groups["code"]))], by=[], threshold=threshold).iloc[0]
+        row["n_cells_one_year"] = int(overall["n_cells_one_year"])
+        row["share_one_year %"] = 100 * float(overall["share_one_year"])
+        row["unreliable"] = bool(overall["unreliable"])
         rows.append(row)
     return pd.DataFrame(rows).set_index("window")
 

@@ -52,6 +52,7 @@ import pandas as pd
 
 from .loaders import employment as _employment
 from .loaders import geo as _geo
+from .validate import check_choice
 
 WAVE_2018 = _geo.WAVE_2018
 WAVE_2023 = _geo.WAVE_2023
@@ -242,6 +243,10 @@ def ti_summary(wave: str = WAVE_2023, by: str | None = "reg") -> pd.DataFrame:
 # =============================================================================================
 
 
+#: Zonings :func:`zone_shares` accepts: columns of :func:`communes` that partition France into zones.
+ZONE_SHARE_ZONINGS = ("ze2020", "ze2010", "epci", "dep", "reg")
+
+
 def zone_shares(area_coms: pd.DataFrame, zoning: str = "ze2020", threshold: float = 0.5,
                 group: str | None = None) -> pd.DataFrame:
     """Share of each zone's population living in a set of communes, and a flag at ``threshold``.
@@ -252,8 +257,10 @@ def zone_shares(area_coms: pd.DataFrame, zoning: str = "ze2020", threshold: floa
     ``population`` (zone), ``population_in`` (zone population in the area), ``share``
     (fraction), ``flag`` (share >= threshold), and ``area_share`` = population_in / area
     population (share of the area that lies in the zone). Zones with no commune in the area
-    have share 0 (only without ``group``).
+    have share 0 (only without ``group``). An unknown ``zoning`` raises one
+    :class:`analysis.validate.ChoiceError` naming it and :data:`ZONE_SHARE_ZONINGS`.
     """
+    check_choice(zoning, ZONE_SHARE_ZONINGS, "zone_shares(zoning=...)")
     c = _communes().dropna(subset=[zoning])
     zone_pop = c.groupby(zoning)["population"].sum().rename("population")
     keys = [group] if group else []

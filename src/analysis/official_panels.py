@@ -148,11 +148,13 @@ def metropole_growth(sirens: Iterable[str], start: int = METROPOLE_WINDOW[0], en
 
     Sector groupings as :func:`analysis.dynamics.sector_codes` ('industry' = A38 BZ-EZ,
     'manufacturing' = C, 'total' = every A38). ``panel``: an EPCI x A38 table to use instead of
-    the official file (tests). One row per (EPCI, sector): ``code``, ``name``, ``sector``,
-    ``start``, ``end``, ``emp_start``, ``emp_end`` (jobs), ``change``, ``growth`` (fraction),
-    ``growth_pa``, ``gap_cells`` (A38 cells missing in one of the two years: absent sector or
-    secret headcount) and ``gap_jobs`` (what those cells held in the other year; a large share
-    makes the growth unreliable), ``source``. An EPCI absent from the file raises.
+    the official file (tests). Growth follows the secret-cell rule of :mod:`analysis.cells`
+    (through :func:`analysis.dynamics.growth_table`): computed on the EPCI x A38 cells present in
+    both years, a cell absent or secret in one year is left out of both and counted. One row per
+    (EPCI, sector): ``code``, ``name``, ``sector``, ``start``, ``end``, ``emp_start``, ``emp_end``
+    (jobs), ``change``, ``growth`` (fraction), ``growth_pa``, ``n_cells``, ``n_cells_one_year``,
+    ``share_one_year`` (the larger share of start- or end-year jobs in those cells),
+    ``unreliable`` (share > 5 %), ``reason``, ``source``. An EPCI absent from the file raises.
     """
     sirens = [str(s) for s in sirens]
     t = panel if panel is not None else epci_a38_panel([start, end])
@@ -165,14 +167,8 @@ def metropole_growth(sirens: Iterable[str], start: int = METROPOLE_WINDOW[0], en
     for sector in sectors:
         codes = dynamics.sector_codes(sector)
         d = t[t["epci"].isin(sirens) & (t["a38"].isin(codes) if codes else True)]
-        wide = d.pivot_table(index=["epci", "a38"], columns="year", values="employment", aggfunc="first",
-                             dropna=False).reindex(columns=[start, end])
-        one_missing = wide.isna().sum(axis=1) == 1
-        gaps = wide[one_missing].fillna(0).sum(axis=1).groupby(level="epci")
-        series = d.rename(columns={"epci": "code"})[["code", "year", "employment"]]
-        g = dynamics.growth_table(series, start, end)
-        g["gap_cells"] = g["code"].map(one_missing.groupby(level="epci").sum()).fillna(0).astype(int)
-        g["gap_jobs"] = g["code"].map(gaps.sum()).fillna(0.0)
+        cells = d.rename(columns={"epci": "code", "a38": "sector"})[["code", "sector", "year", "employment"]]
+        g = dynamics.growth_table(cells, start, end)
         g.insert(1, "name", g["code"].map(names))
         g.insert(2, "sector", sector)
         g.insert(3, "start", start)

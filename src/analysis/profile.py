@@ -23,8 +23,11 @@ populations of the Etalab EPCI file); the other functions describe it:
   (territory, its région, France) from the series of :func:`analysis.dynamics.employment_series`;
 - :func:`industry_mix` -- industrial employment by A38 sector, with shares and location
   quotients against France;
-- :func:`plot_industry_share_path`, :func:`area_map` and :func:`france_waves_map` -- the
-  figures.
+- :func:`unemployment_path` -- localised unemployment of the territory and of metropolitan France
+  (zones d'emploi weighted by inhabitants); :func:`area_emitters` -- its EU ETS sites (inside its
+  EPCI outlines, or by postcode département where the mirror has no outline) with their trend;
+- :func:`plot_industry_share_path`, :func:`area_map` (optionally with points, e.g. the EU ETS
+  sites) and :func:`france_waves_map` -- the figures.
 
 :func:`from_area` makes the profile's :class:`Territory` of a resolved
 :class:`analysis.geography.Area`. ``python -m analysis.profile --ti ti-8416 [--wave 2018]``,
@@ -61,7 +64,8 @@ __all__ = [
     "count_lists_near_population", "epci_list_summary", "population_by_ti", "OVERSEAS_REGIONS",
     "metropolitan_zones", "flagged_zones", "zone_proxy_coverage", "industry_share_path", "industry_mix",
     "plot_industry_share_path", "area_map", "france_waves_map", "key_figures", "render", "PROFILE_NOTEBOOK",
-    "NEUTRAL_NOTEBOOK", "from_area", "check_request", "profile_slug",
+    "NEUTRAL_NOTEBOOK", "from_area", "check_request", "profile_slug", "unemployment_path", "AreaEmitters",
+    "area_emitters",
     "PROFILES_DIR",
 ]
 
@@ -521,16 +525,102 @@ def plot_industry_share_path(path_10: pd.DataFrame, path_20: pd.DataFrame, group
 
 
 # =============================================================================================
+# Unemployment and EU ETS emitters of any territory
+# =============================================================================================
+
+
+def unemployment_path(area, rates: pd.DataFrame, *, area_label: str = "territory",
+                      france_label: str = "metropolitan France") -> pd.DataFrame:
+    """Quarterly localised unemployment rate (%) of the territory and of metropolitan France.
+
+    ``area``: a :class:`Territory` or :class:`analysis.geography.Area` (its ``communes``);
+    ``rates``: one edition of the INSEE rates by zone d'emploi 2020
+    (:func:`analysis.loaders.unemployment.load_chomage_ze2020_2021_2025`). Each rate is the mean
+    of the zones' rates weighted by the inhabitants living in each
+    (:func:`analysis.unemployment.area_rate`): ``group``, ``quarter``, ``year``, ``q``,
+    ``rate_pct``, ``coverage`` (share of the inhabitants whose zone has a rate) and ``n_missing``
+    (zones without a rate that quarter).
+    """
+    from . import unemployment
+
+    c = geography.communes()
+    france = c[~c["reg"].isin(OVERSEAS_REGIONS)]
+    parts = [unemployment.area_rate(rates, unemployment.zone_weights(area.communes)).assign(group=area_label),
+             unemployment.area_rate(rates, unemployment.zone_weights(france)).assign(group=france_label)]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["group", "quarter", "year", "q", "rate_pct", "coverage", "n_missing"]]
+
+
+@dataclass
+class AreaEmitters:
+    """EU ETS installations of a territory: ``ids``, ``method`` (how they were located), ``sites``
+    (:func:`analysis.emitters.site_table` rows with ``emissions_last_t``, verified t CO2e of the
+    last year), ``trend`` (:func:`analysis.emitters.area_trend`) and ``by_site`` (``year``,
+    ``name``, ``emissions_t``, for :func:`analysis.charts.area_emissions_trend`); ``wider_area``:
+    '' when the sites were located in the territory's outlines, else the wider area they come
+    from (e.g. 'département 974'), to be named in titles."""
+
+    ids: list
+    method: str
+    wider_area: str
+    sites: pd.DataFrame = field(repr=False)
+    trend: pd.DataFrame = field(repr=False)
+    by_site: pd.DataFrame = field(repr=False)
+
+
+def area_emitters(area, emissions: pd.DataFrame, epci_shapes) -> AreaEmitters:
+    """The EU ETS emitting sites of a territory and their verified emissions by year.
+
+    Sites are the installations whose point lies inside the outlines of the territory's EPCIs
+    (``epci_shapes``: :func:`analysis.loaders.geo.load_epci_shapes`, metropolitan France only).
+    Where the mirror has no outline for any of its EPCIs (overseas), the installations are taken
+    by the département of their postcode (the first three digits for 97x, two otherwise), which
+    covers the territory's whole département(s): ``method`` says which rule was applied and, for
+    outlines, how many of the EPCIs were drawn. ``emissions``:
+    :func:`analysis.loaders.ets.load_eutl_emissions_fr_geo` (stationary installations).
+    """
+    from . import emitters
+
+    epcis = set(area.epcis)
+    shapes = epci_shapes[epci_shapes["epci"].isin(epcis)]
+    if len(shapes):
+        ids = emitters.sites_within(emissions, shapes)
+        method = (f"installations inside the outlines of {shapes['epci'].nunique()} of the territory's {len(epcis)} "
+                  f"EPCI (IGN Admin Express)")
+        wider = ""
+    else:
+        deps = sorted(set(area.communes["dep"].astype(str)))
+        zip_ = emissions["zip_code"].astype(str).str.strip()
+        dep_of_zip = zip_.str[:3].where(zip_.str.startswith("97"), zip_.str[:2])
+        ids = sorted(emissions.loc[dep_of_zip.isin(deps), "installation_id"].unique())
+        wider = f"département {deps[0]}" if len(deps) == 1 else f"départements {', '.join(deps)}"
+        method = (f"no EPCI outline in the mirror for this territory: installations whose postcode lies in "
+                  f"{wider}, a wider area than the territory")
+    e = emissions[emissions["installation_id"].isin(set(ids))]
+    trend = emitters.area_trend(emissions, ids)
+    sites = emitters.site_table(e)
+    if len(sites):
+        last = int(e.dropna(subset=["emissions_t"])["year"].max())
+        lastv = e[e["year"] == last].groupby("installation_id")["emissions_t"].sum()
+        sites = sites.assign(emissions_last_t=sites["installation_id"].map(lastv))
+        sites = sites.sort_values("emissions_last_t", ascending=False, na_position="last", ignore_index=True)
+        sites.attrs["last_year"] = last
+    by_site = e.dropna(subset=["emissions_t"])[["year", "name", "emissions_t"]]
+    return AreaEmitters(ids=list(ids), method=method, wider_area=wider, sites=sites, trend=trend, by_site=by_site)
+
+
+# =============================================================================================
 # Maps
 # =============================================================================================
 
 
 def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, points: pd.DataFrame | None = None,
              markers: Mapping[str, tuple[float, float]] | None = None, *, wave_column: str = "ti_2023_name",
-             title: str = ""):
+             title: str = "", points_label: str | None = None):
     """Map of the territory: EPCI coloured by Territoire d'industrie, zone d'emploi outlines,
-    optional points (``lon``/``lat``, e.g. biomethane injection sites) and named markers
-    (name -> (lon, lat)). ``membership``: :func:`epci_membership`. Returns the figure."""
+    optional points (``lon``/``lat``, e.g. biomethane injection sites, labelled ``points_label``;
+    default: biomethane sites) and named markers (name -> (lon, lat)). ``membership``:
+    :func:`epci_membership`. Returns the figure."""
     shapes = epci_shapes[epci_shapes["epci"].isin(set(membership["epci"]))].merge(
         membership[["epci", wave_column]], on="epci", how="left")
     shapes[wave_column] = shapes[wave_column].replace("", figures.tr("Hors Territoire d'industrie", "Outside any TI"))
@@ -555,7 +645,8 @@ def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, 
         inside = points[(points["lon"].between(xmin - pad_x, xmax + pad_x)) & (points["lat"].between(ymin - pad_y, ymax + pad_y))]
         sc = ax.scatter(inside["lon"], inside["lat"], s=14, marker="^", color="#000000", zorder=5)
         handles.append(sc)
-        labels.append(figures.tr("Sites d'injection de biométhane en service", "Biomethane injection sites in service"))
+        labels.append(points_label or figures.tr("Sites d'injection de biométhane en service",
+                                                 "Biomethane injection sites in service"))
     for label, (lon, lat) in (markers or {}).items():
         ax.scatter([lon], [lat], s=60, marker="*", color="#D55E00", edgecolor="black", linewidth=0.5, zorder=6)
         ax.annotate(label, (lon, lat), xytext=(5, 5), textcoords="offset points", fontsize=9, fontweight="bold")
