@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 from . import run_notebooks
-from .paths import figures_dir, results_dir
+from .paths import environment, figures_dir, results_dir
 
 
 class TreeMemory:
@@ -96,9 +96,7 @@ def bench(names: list[str] | None = None, jobs: int | None = None, slowest: int 
             shutil.copytree(figures_dir(), tmp / "figures", ignore=shutil.ignore_patterns("*.lock", "*.tmp"))
         else:
             (tmp / "figures").mkdir()
-        saved = {k: os.environ.get(k) for k in ("ANALYSIS_RESULTS_DIR", "ANALYSIS_FIGURES_DIR")}
-        os.environ["ANALYSIS_RESULTS_DIR"], os.environ["ANALYSIS_FIGURES_DIR"] = str(tmp / "results"), str(tmp / "figures")
-        try:
+        with environment(ANALYSIS_RESULTS_DIR=tmp / "results", ANALYSIS_FIGURES_DIR=tmp / "figures"):
             print(f"benchmark: {len(paths)} notebooks, {min(jobs, len(paths))} kernels at a time, "
                   f"{os.cpu_count()} cores; outputs in a temporary folder", flush=True)
             start = time.perf_counter()
@@ -106,12 +104,6 @@ def bench(names: list[str] | None = None, jobs: int | None = None, slowest: int 
                 runs = run_notebooks.execute_all(paths, jobs=jobs, output_dir=tmp / "notebooks",
                                                  report=lambda m: print("  " + m, flush=True))
             total = time.perf_counter() - start
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
     by_name = {p.stem: p for p in paths}
     print()
     head = f"{'notebook':<34}{'wall s':>7}{'peak MB':>9}{'kernel':>8}{'1st cell':>9}{'figures':>9}{'other':>7}{'runner':>8}"

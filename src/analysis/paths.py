@@ -10,7 +10,9 @@ CI never write into the working tree by accident:
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 #: Root of the git checkout (``src/analysis/paths.py`` -> three levels up).
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,3 +42,19 @@ def results_dir() -> Path:
 def figures_dir() -> Path:
     """Folder where :func:`analysis.figures.save_figure` writes SVG, PDF and PNG files."""
     return env_path("ANALYSIS_FIGURES_DIR") or REPO_ROOT / "figures"
+
+
+@contextmanager
+def environment(**values: str | Path) -> Iterator[None]:
+    """Set environment variables for the duration of a ``with`` block, then restore them exactly
+    (unset again if they were unset): e.g. ``with environment(ANALYSIS_RESULTS_DIR=tmp): ...``."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -41,7 +41,6 @@ DEP=...``) renders the neutral notebook 06 (papermill) for that territory into
 from __future__ import annotations
 
 import itertools
-import os
 import textwrap
 import sys
 import tempfile
@@ -54,7 +53,7 @@ from matplotlib.ticker import MaxNLocator
 
 from . import dynamics, figures, geography
 from .loaders import geo as _geo
-from .paths import NOTEBOOKS_DIR, REPO_ROOT
+from .paths import NOTEBOOKS_DIR, REPO_ROOT, environment
 # The request (parsing, checking, file names) lives in the light module analysis.profile_request, so that
 # `make profile` refuses a bad request before importing the plotting stack.
 from .profile_request import EXAMPLES, REQUEST_LEVELS, _parse, check_request, profile_slug  # noqa: F401
@@ -721,22 +720,13 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
     slug = profile_slug(area)
     out_dir = Path(out_dir) if out_dir is not None else PROFILES_DIR
     params = {"LEVEL": area.level, "CODES": list(area.codes), "WAVE": area.wave, "NAME": area.label or None}
-    saved = {k: os.environ.get(k) for k in ("ANALYSIS_FIGURES_DIR", "ANALYSIS_RESULTS_DIR")}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         fig_tmp, nb_tmp = tmp / f"{slug}_figures", tmp / f"{slug}.ipynb"
-        os.environ["ANALYSIS_FIGURES_DIR"] = str(fig_tmp)
-        os.environ["ANALYSIS_RESULTS_DIR"] = str(tmp / "results")
-        try:
+        with environment(ANALYSIS_FIGURES_DIR=fig_tmp, ANALYSIS_RESULTS_DIR=tmp / "results"):
             pm.execute_notebook(str(NEUTRAL_NOTEBOOK), str(nb_tmp), parameters=params, cwd=str(NOTEBOOKS_DIR),
                                 kernel_name="python3", progress_bar=False, execution_timeout=timeout,
                                 log_output=False)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         written = {"notebook": out_dir / nb_tmp.name, "figures": out_dir / fig_tmp.name}
         if html:
             import nbformat
