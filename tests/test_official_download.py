@@ -25,6 +25,9 @@ def rouen_bytes() -> bytes:
 @pytest.fixture
 def portal(rouen_bytes, tmp_path, monkeypatch):
     monkeypatch.setenv(official.OFFICIAL_DIR_ENV, str(tmp_path / "official"))
+    # `make test` sets ANALYSIS_OFFICIAL=offline so that notebooks take the committed offline path;
+    # these tests exercise the official path itself.
+    monkeypatch.delenv(official.OFFICIAL_SWITCH_ENV, raising=False)
     with LoopbackPortal(rouen_bytes) as p:
         p.csv_path = p.sources_csv(tmp_path / "official_sources.csv")
         yield p
