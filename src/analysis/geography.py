@@ -593,7 +593,7 @@ def normalise_code(level: str, code) -> str:
         return c
     width = _WIDTH[level]
     if level in ("epci", "metropole") and c.isdigit() and len(c) != width:  # a SIREN is never zero-padded
-        raise UnknownAreaError(f"{code!r} is not a {level} code: a SIREN has 9 digits ({CODE_FORMATS[level]})")
+        raise UnknownAreaError(f"{code!r} is not an EPCI code: a SIREN has 9 digits ({CODE_FORMATS[level]})")
     if not c.isdigit() or len(c) > width:
         raise UnknownAreaError(f"{code!r} is not a {level} code ({CODE_FORMATS[level]})")
     return c.zfill(width)
