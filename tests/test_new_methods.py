@@ -128,3 +128,19 @@ def test_longrun_splice_and_decline():
     assert d["change"] == pytest.approx(7 / 12 - 1)
     with pytest.raises(longrun.LongRunError):
         longrun.overlap(s.reset_index(), recent.assign(year=recent["year"] + 10))
+
+
+def test_rank_by_weighted_share_known_answer():
+    """G1 (A 20 % of 100 jobs, B 10 % of 300) = 12.5 %; G2 (C 30 %, D without a share) = 30 %, D counted
+    missing; G3 too small (50,000 inhabitants) is left out."""
+    from analysis import pole
+    adh = pd.DataFrame({"member_siren": ["A", "B", "C", "D", "E"],
+                        "groupement_siren": ["G1", "G1", "G2", "G2", "G3"]})
+    groups = pd.DataFrame({"groupement_siren": ["G1", "G2", "G3"], "n_members": [2, 2, 1]})
+    shares = pd.Series({"A": 20.0, "B": 10.0, "C": 30.0, "E": 50.0})
+    jobs = pd.Series({"A": 100.0, "B": 300.0, "C": 50.0, "D": 10.0, "E": 5.0})
+    pop = pd.Series({"A": 200_000, "B": 200_000, "C": 250_000, "D": 100_000, "E": 50_000})
+    r = pole.rank_by_weighted_share(adh, groups, shares, jobs, pop, min_population=300_000)
+    assert list(r["groupement"]) == ["G2", "G1"] and list(r["rank"]) == [1, 2]
+    assert r.loc[1, "industry_pct"] == pytest.approx(12.5) and r.loc[0, "industry_pct"] == pytest.approx(30.0)
+    assert list(r["n_missing"]) == [1, 0]

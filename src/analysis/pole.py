@@ -136,3 +136,28 @@ def weighted_share(shares: pd.Series, weights: pd.Series, members: Iterable[str]
         raise MembershipError("no member has both a share and a positive weight")
     return {"share": float((s[ok] * w[ok]).sum() / w[ok].sum()), "n": int(ok.sum()), "n_missing": int((~ok).sum()),
             "missing": [m for m, k in zip(members, ok) if not k], "weight": float(w[ok].sum())}
+
+
+def rank_by_weighted_share(adhesions: pd.DataFrame, groupements: pd.DataFrame, shares: pd.Series,
+                           weights: pd.Series, population: pd.Series, *, min_population: float = 300_000) -> pd.DataFrame:
+    """Rank groupements of EPCIs by the weighted mean of a percentage over their member EPCIs.
+
+    ``groupements`` has ``groupement_siren`` and ``n_members`` (from :func:`whole_epci_groupements`);
+    ``shares`` (e.g. industry's % of jobs), ``weights`` (e.g. jobs) and ``population`` (inhabitants) are
+    indexed by EPCI SIREN. Groupements whose members total fewer than ``min_population`` inhabitants, or
+    none of whose members has a share, are left out. Returns one row per groupement ranked: ``groupement``,
+    ``n_epci``, ``industry_pct`` (the weighted share, unit of ``shares``), ``n_missing`` (members without
+    a share or weight, left out of the mean, never taken as 0) and ``rank`` (1 = highest; ties by SIREN).
+    """
+    rows = []
+    for r in groupements.itertuples():
+        m = epci_members(adhesions, r.groupement_siren)
+        if population.reindex(m).sum() < min_population or not shares.reindex(m).notna().any():
+            continue
+        ws = weighted_share(shares, weights, m)
+        rows.append({"groupement": r.groupement_siren, "n_epci": r.n_members, "industry_pct": ws["share"],
+                     "n_missing": ws["n_missing"]})
+    ranked = pd.DataFrame(rows, columns=["groupement", "n_epci", "industry_pct", "n_missing"])
+    ranked = ranked.sort_values(["industry_pct", "groupement"], ascending=[False, True], ignore_index=True)
+    ranked["rank"] = range(1, len(ranked) + 1)
+    return ranked
