@@ -371,3 +371,20 @@ def test_notebook_02_runs_the_tested_official_cell():
     sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     assert NB02_CELL.rstrip("\n") in sources
     assert not any("industry_decline_" in s for s in sources)  # recorded in notebook 08
+
+
+def test_rank_correlation_matches_scipy_spearman_with_ties_and_gaps():
+    import numpy as np
+    from scipy import stats
+
+    from analysis.dynamics import rank_correlation
+
+    rng = np.random.default_rng(3)
+    a = pd.Series(rng.integers(0, 6, 40).astype(float), index=[f"z{i}" for i in range(40)])  # many ties
+    b = a * 0.5 + pd.Series(rng.normal(size=40), index=a.index)
+    a.iloc[[2, 7]] = np.nan
+    b.iloc[[7, 11]] = np.nan
+    ok = a.notna() & b.notna()
+    assert rank_correlation(a, b) == pytest.approx(stats.spearmanr(a[ok], b[ok]).statistic, abs=1e-12)
+    assert rank_correlation(a, b.iloc[::-1]) == pytest.approx(rank_correlation(a, b))  # aligned on labels
+    assert np.isnan(rank_correlation(a.iloc[:1], b.iloc[:1]))

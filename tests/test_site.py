@@ -92,8 +92,6 @@ def _board():
 
 
 def test_every_page_loads_clean_fits_1280_px_and_every_internal_link_resolves(served_site, browser):
-    from selenium.webdriver.common.by import By
-
     out, base = served_site
     pages = sorted(str(p.relative_to(out)) for p in out.rglob("*.html") if not {"figures", "_static"} & set(p.parts))
     assert {f"notebooks/{n}.html" for n in _notebooks()} <= set(pages)
@@ -114,13 +112,14 @@ def test_every_page_loads_clean_fits_1280_px_and_every_internal_link_resolves(se
         assert not errors, f"{rel}: console errors {errors}"
         width = browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], f"{rel} scrolls horizontally at {width[1]} px: content is {width[0]} px wide"
-        for img in browser.find_elements(By.TAG_NAME, "img"):
-            alt = (img.get_attribute("alt") or "").strip()
-            assert alt and not alt.endswith((".png", ".svg")), f"{rel}: image without alt text {img.get_attribute('src')}"
-        for a in browser.find_elements(By.CSS_SELECTOR, "a[href]"):
-            href = a.get_attribute("href")
-            if href.startswith(base):
-                links.add(href)
+        # one script call per page for every image and link (a WebDriver round trip per element took seconds)
+        images, hrefs = browser.execute_script(
+            "return [Array.from(document.images).map(i => [i.getAttribute('alt') || '', i.getAttribute('src')]),"
+            " Array.from(document.querySelectorAll('a[href]')).map(a => a.href)]")
+        for alt, src in images:
+            alt = alt.strip()
+            assert alt and not alt.endswith((".png", ".svg")), f"{rel}: image without alt text {src}"
+        links.update(h for h in hrefs if h.startswith(base))
     assert len(links) > len(pages)
     for href in sorted(links):
         url, _, frag = href.partition("#")
@@ -192,22 +191,30 @@ def test_claims_explorer_filters_sorts_and_links(served_site, browser, shots):
 
 
 def test_gallery_shows_every_figure_with_downloads(served_site, browser):
-    from selenium.webdriver.common.by import By
-
     _, base = served_site
     browser.get(base + "/gallery.html")
     figs = _figures()
-    cards = browser.find_elements(By.CSS_SELECTOR, "#gallery figure")
-    assert [c.get_attribute("id") for c in cards] == [f"fig-{r['name']}" for r in figs]
+    # every card read in one script call (id, visible text, image alt, download links); the images are
+    # switched to eager loading, then their decoded widths are read once all have loaded
+    cards = browser.execute_script("""
+        return Array.from(document.querySelectorAll('#gallery figure')).map(card => {
+          const img = card.querySelector('img');
+          if (img) { img.loading = 'eager'; }
+          return {id: card.id, text: card.innerText, alt: img ? img.getAttribute('alt') || '' : null,
+                  downloads: Array.from(card.querySelectorAll('.downloads a')).map(a => [a.innerText.trim(), a.href])};
+        });""")
+    assert [c["id"] for c in cards] == [f"fig-{r['name']}" for r in figs]
     for card, r in zip(cards, figs):
-        browser.execute_script("arguments[0].scrollIntoView()", card)
-        img = card.find_element(By.TAG_NAME, "img")
-        browser.execute_script("arguments[0].loading = 'eager'", img)
-        assert r["title"] in img.get_attribute("alt") and r["title"] in card.text and r["sources"] in card.text
-        downloads = {a.text: a.get_attribute("href") for a in card.find_elements(By.CSS_SELECTOR, ".downloads a")}
-        assert set(downloads) == {"SVG", "PDF", "PNG"}
+        assert card["alt"] is not None, f"{card['id']}: no image"
+        assert r["title"] in card["alt"] and r["title"] in card["text"] and r["sources"] in card["text"]
+        downloads = dict(card["downloads"])
+        assert set(downloads) == {"SVG", "PDF", "PNG"}, card["downloads"]
         for c in r["claims"].split():
-            assert c in card.text
+            assert c in card["text"]
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 20).until(lambda b: b.execute_script(
+        "return Array.from(document.querySelectorAll('#gallery img')).every(i => i.complete)"))
     loaded = browser.execute_script(
         "return Array.from(document.querySelectorAll('#gallery img')).map(i => i.complete && i.naturalWidth)")
     assert all(w and w > 300 for w in loaded), loaded

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -155,6 +156,9 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
         svg = io.BytesIO()
         fig.savefig(svg, format="svg", metadata=_METADATA["svg"])
         svg = svg.getvalue()
+        # The layout is solved once, by the SVG render: it is frozen so that the PDF, the PNG and the
+        # notebook's inline display reuse it (and the same bounding box) instead of solving it again.
+        bbox = freeze_layout(fig)
         stamp_path = out / EXPORT_STAMPS / f"{name}.json"
         key = _export_key(svg, formats)
         if _unchanged(stamp_path, key, paths):
@@ -163,12 +167,50 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
             for ext, path in zip(formats, paths):
                 if ext == "svg":
                     _write_bytes(path, svg)
-                else:
-                    fig.savefig(path, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None)
+                    continue
+                with _lean_font_subsets() if ext == "pdf" else contextlib.nullcontext():
+                    fig.savefig(path, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None,
+                                bbox_inches=bbox)
             _write_stamp(stamp_path, key, paths)
     _index(out, {"name": name, "notebook": notebook, "title": title or name, "sources": sources,
                  "claims": " ".join(claims)})
     return paths
+
+
+def freeze_layout(fig):
+    """Fix ``fig``'s layout where the last draw put it and return its tight bounding box (inches).
+
+    The figures use constrained layout, which re-solves the whole layout (every text extent) at
+    each draw; :func:`save_figure` calls this after the SVG render, so that the PDF and PNG exports
+    and the inline display keep the SVG's layout (one layout for every format) and skip the solver.
+    """
+    if fig.get_layout_engine() is not None:
+        fig.set_layout_engine("none")
+    return fig.get_tightbbox().padded(mpl.rcParams["savefig.pad_inches"])
+
+
+@contextlib.contextmanager
+def _lean_font_subsets():
+    """Embed the PDF's TrueType (type 42) font subsets without their OpenType layout tables.
+
+    The glyph substitution and positioning tables (GSUB, GPOS, GDEF) are read by text-shaping engines,
+    never by a PDF viewer, which draws each glyph where matplotlib placed it; subsetting them took
+    about 0.4 s per PDF. The glyphs, metrics and kerning table are kept, so the rendering is unchanged.
+    """
+    try:
+        from fontTools import subset
+    except ImportError:  # pragma: no cover - matplotlib requires fontTools
+        yield
+        return
+    default = getattr(subset.Options, "_drop_tables_default", None)
+    if not isinstance(default, list):  # pragma: no cover - another fontTools layout: do nothing
+        yield
+        return
+    subset.Options._drop_tables_default = default + [t for t in ("GSUB", "GPOS", "GDEF") if t not in default]
+    try:
+        yield
+    finally:
+        subset.Options._drop_tables_default = default
 
 
 #: Folder (inside the figures folder, not committed) of one stamp per figure: the hash of its SVG and
@@ -178,10 +220,19 @@ EXPORT_STAMPS = ".exports"
 
 
 def _export_key(svg: bytes, formats: tuple[str, ...]) -> str:
-    settings = {"matplotlib": mpl.__version__, "formats": list(formats), "png_dpi": 300,
+    settings = {"matplotlib": mpl.__version__, "fonttools": _fonttools_version(), "lean_pdf_fonts": True,
+                "formats": list(formats), "png_dpi": 300, "layout": "frozen after the SVG render",
                 **{k: str(mpl.rcParams[k]) for k in ("pdf.fonttype", "pdf.compression", "savefig.bbox",
                                                       "savefig.pad_inches", "savefig.facecolor", "savefig.transparent")}}
     return hashlib.sha256(svg + repr(sorted(settings.items())).encode()).hexdigest()
+
+
+def _fonttools_version() -> str:
+    try:
+        import fontTools
+    except ImportError:  # pragma: no cover
+        return ""
+    return fontTools.version
 
 
 def _sha(path: Path) -> str | None:

@@ -149,15 +149,26 @@ def rank_by_weighted_share(adhesions: pd.DataFrame, groupements: pd.DataFrame, s
     ``n_epci``, ``industry_pct`` (the weighted share, unit of ``shares``), ``n_missing`` (members without
     a share or weight, left out of the mean, never taken as 0) and ``rank`` (1 = highest; ties by SIREN).
     """
-    rows = []
-    for r in groupements.itertuples():
-        m = epci_members(adhesions, r.groupement_siren)
-        if population.reindex(m).sum() < min_population or not shares.reindex(m).notna().any():
-            continue
-        ws = weighted_share(shares, weights, m)
-        rows.append({"groupement": r.groupement_siren, "n_epci": r.n_members, "industry_pct": ws["share"],
-                     "n_missing": ws["n_missing"]})
-    ranked = pd.DataFrame(rows, columns=["groupement", "n_epci", "industry_pct", "n_missing"])
+    # one pass over the adhesion links (vectorised; a loop over groupements took seconds)
+    links = adhesions.loc[adhesions["groupement_siren"].isin(set(groupements["groupement_siren"])),
+                          ["groupement_siren", "member_siren"]].drop_duplicates()
+    unknown = sorted(set(groupements["groupement_siren"]) - set(links["groupement_siren"]))
+    if unknown:
+        epci_members(adhesions, unknown[0])  # raises MembershipError naming the groupement
+    m = links["member_siren"]
+    share, weight = m.map(shares), m.map(weights)
+    ok = share.notna() & weight.notna() & (weight > 0)
+    links = links.assign(pop=m.map(population), has_share=share.notna(), ok=ok,
+                         sw=(share * weight).where(ok), w=weight.where(ok))
+    g = links.groupby("groupement_siren").agg(pop=("pop", "sum"), has_share=("has_share", "any"), sw=("sw", "sum"),
+                                              w=("w", "sum"), n_ok=("ok", "sum"), n=("ok", "size"))
+    g = g[(g["pop"] >= min_population) & g["has_share"]]
+    if (g["n_ok"] == 0).any():
+        raise MembershipError(f"groupement {g.index[g['n_ok'] == 0][0]!r}: no member has both a share and a positive weight")
+    n_members = groupements.set_index("groupement_siren")["n_members"]
+    rows = pd.DataFrame({"groupement": g.index, "n_epci": n_members.reindex(g.index).to_numpy(),
+                         "industry_pct": (g["sw"] / g["w"]).to_numpy(), "n_missing": (g["n"] - g["n_ok"]).to_numpy()})
+    ranked = rows[["groupement", "n_epci", "industry_pct", "n_missing"]]
     ranked = ranked.sort_values(["industry_pct", "groupement"], ascending=[False, True], ignore_index=True)
     ranked["rank"] = range(1, len(ranked) + 1)
     return ranked

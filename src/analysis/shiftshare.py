@@ -39,6 +39,7 @@ Units are those of the inputs; regions are rows. Nothing here reads a file.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -47,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import linalg, special  # distribution functions (scipy.stats takes ~1.2 s to import)
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 #: Inference methods, in the order of ShiftShareSE's output.
 METHODS = ("homosk", "ehw", "region_cluster", "akm", "akm0")
@@ -223,8 +224,15 @@ def _shares(W, n: int, sector_cvar) -> tuple[np.ndarray, np.ndarray | None, list
 def _qr_r(a: np.ndarray) -> np.ndarray:
     """R of the QR decomposition of ``a``, on one BLAS thread: on a shared 2-core machine a
     multi-threaded QR of the ADH shares (1,444 x 771) takes seconds instead of 0.2 s."""
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return linalg.qr(a, mode="r", check_finite=False)[0]
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    """One controller per process: building one inspects every loaded library (about 20 ms), which
+    ``threadpool_limits`` did at each of the thousands of QRs of an estimate grid."""
+    return ThreadpoolController()
 
 
 def _shifts(W: np.ndarray, sw: np.ndarray, v: np.ndarray, sc, names: list):
