@@ -159,9 +159,42 @@ def test_unchanged_figure_is_not_rendered_again(tmp_path, monkeypatch):
     assert calls == ["svg"] and {p.name: p.stat().st_mtime_ns for p in b} == stamps
     (tmp_path / "same.png").unlink()
     figures.save_figure(_figure(), "same", sources="x", notebook="t", out_dir=tmp_path)
-    assert calls[1:] == ["svg", "pdf", "png"] and (tmp_path / "same.png").stat().st_size > 1000
+    assert calls[1:] == ["svg", "png", "pdf"] and (tmp_path / "same.png").stat().st_size > 1000
     fig = _figure()
     fig.axes[0].set_title("another title")
     figures.save_figure(fig, "same", sources="x", notebook="t", out_dir=tmp_path)
-    assert calls[4:] == ["svg", "pdf", "png"]
+    assert calls[4:] == ["svg", "png", "pdf"]
     assert b"another title" in (tmp_path / "same.pdf").read_bytes() or "another title" in (tmp_path / "same.svg").read_text()
+
+
+def test_exports_leave_the_inline_display_as_without_them(tmp_path, monkeypatch):
+    """The PDF reuses the PNG's layout, but the figure gets its constrained layout back: what the
+    notebook displays afterwards is the same whether the PDF and PNG exports ran or not."""
+    import io
+
+    saved, svg_only = _figure(), _figure()
+    engine = saved.get_layout_engine()
+    figures.save_figure(saved, "demo", sources="x", notebook="t", out_dir=tmp_path / "all")
+    assert saved.get_layout_engine() is engine
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")
+    figures.save_figure(svg_only, "demo", sources="x", notebook="t", out_dir=tmp_path / "svg")
+    shown = []
+    for fig in (saved, svg_only):
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
+        shown.append(buf.getvalue())
+    assert shown[0] == shown[1]
+
+
+def test_pdf_font_subsets_leave_out_layout_tables_only_inside_the_export():
+    from fontTools import subset
+    from matplotlib import font_manager
+    from matplotlib.backends import _backend_pdf_ps
+
+    before = list(subset.Options._drop_tables_default)
+    path = font_manager.findfont("DejaVu Sans")
+    with figures._lean_font_subsets():
+        with _backend_pdf_ps.get_glyphs_subset(path, {36, 37, 38}) as font:
+            tables = set(font.font.keys())
+    assert not {"GSUB", "GPOS", "GDEF"} & tables and {"glyf", "cmap", "hmtx"} <= tables
+    assert subset.Options._drop_tables_default == before

@@ -142,9 +142,12 @@ def test_plot_industry_share_path_labels_each_panel_with_its_coverage():
 # Rendering two territories and checking their numbers against the general functions
 # ---------------------------------------------------------------------------------------------
 
-# Smoke tests: an overseas TI, a first-wave id, an EPCI that is no TI, a département (notebook 06, papermill)
-REQUESTS = {"ti-0401_2023-2027": ("ti", "ti-0401", None), "ti-5209_2018-2022": ("ti", "ti-5209", "2018"),
-            "epci-244400644": ("epci", "244400644", None), "dep-63": ("dep", "63", None)}
+# Smoke tests (notebook 06, papermill): an overseas TI of the first wave (Le Port, La Réunion, whose id names
+# another territory in 2023-2027), an EPCI that is no TI (CARENE) and a département. The nbval run of notebook
+# 06 itself covers a metropolitan TI of the 2023-2027 wave.
+REQUESTS = {"ti-0401_2018-2022": ("ti", "ti-0401", "2018"), "epci-244400644": ("epci", "244400644", None),
+            "dep-63": ("dep", "63", None)}
+OVERSEAS = "ti-0401_2018-2022"
 
 
 def _key_figures(nb) -> dict:
@@ -167,8 +170,15 @@ def rendered(tmp_path_factory):
 
     path = os.environ.get("ANALYSIS_DATA_MIRROR")
     assert path and Path(path, "MANIFEST.csv").is_file(), "set ANALYSIS_DATA_MIRROR to the public-data mirror"
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     out = tmp_path_factory.mktemp("profiles")
-    paths = {slug: P.render(level, code, out, wave=wave) for slug, (level, code, wave) in REQUESTS.items()}
+    # two renders at a time, each in its own process: render() points the kernel's figures and results
+    # folders through the process environment, which threads would share
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {slug: pool.submit(P.render, level, code, out, wave=wave) for slug, (level, code, wave) in REQUESTS.items()}
+        paths = {slug: f.result() for slug, f in futures.items()}
     return out, paths
 
 
@@ -195,10 +205,10 @@ def test_profiles_render_fully_with_names_and_no_code(rendered, slug):
 
 def test_overseas_profile_says_why_there_is_no_map(rendered):
     _, paths = rendered
-    nb = nbformat.read(paths["ti-0401_2023-2027"]["notebook"], as_version=4)
+    nb = nbformat.read(paths[OVERSEAS]["notebook"], as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "No map: the mirror has no EPCI outlines for La Réunion" in text
-    assert "also exists in the 2018-2022 wave, for another territory: Le Port" in text
+    assert "also exists in the 2023-2027 wave, for another territory: Est Réunion Industries" in text
 
 
 def test_profile_numbers_match_the_general_functions(rendered):
@@ -251,7 +261,7 @@ def test_profile_unemployment_and_emitters_lines(rendered):
     _, paths = rendered
     rates = U.load_chomage_ze2020_2021_2025()
     em = ets.load_eutl_emissions_fr_geo()
-    for slug in ("epci-244400644", "ti-0401_2023-2027"):
+    for slug in ("epci-244400644", OVERSEAS):
         level, code, wave = REQUESTS[slug]
         area = geography.resolve(level, code, wave=wave)
         key = _key_figures(nbformat.read(paths[slug]["notebook"], as_version=4))
@@ -261,6 +271,6 @@ def test_profile_unemployment_and_emitters_lines(rendered):
         if slug.startswith("epci"):  # located in the EPCI outline
             shapes = geo.load_epci_shapes().query("epci == @code")
             assert key["ets_sites"] == len(emitters.sites_within(em, shapes)) > 0
-    text = "".join(o.get("text", "") for c in nbformat.read(paths["ti-0401_2023-2027"]["notebook"], as_version=4).cells
+    text = "".join(o.get("text", "") for c in nbformat.read(paths[OVERSEAS]["notebook"], as_version=4).cells
                    for o in c.get("outputs", []))
     assert "no EPCI outline in the mirror for this territory: installations whose postcode lies in département 974" in text

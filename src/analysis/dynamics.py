@@ -151,14 +151,35 @@ SOURCES: dict[str, Source] = {s.key: s for s in [
 ]}
 
 
+#: Loader of each source's parsed table (its ``cache_path()`` names the data and code version).
+_SOURCE_LOADERS = {"urssaf_commune_ape_rouen": "load_urssaf_commune_ape_rouen", "urssaf_totals_by_area": "load_urssaf_totals_by_area",
+                   "urssaf_ze2020_a38": "load_urssaf_ze2020_a38", "flores_ze2020_a38": "load_flores_ze2020_a38",
+                   "estel_ze2010_salaried": "load_estel_ze2010_salaried", "estel_ze2020_total": "load_estel_ze2020_total"}
+
+
 def _load_cells(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
     """Tidy cells ``zoning, code, sector, year, employment`` of one source for one sector grouping.
 
     A cell is (unit, sector): the A38 (or NA38) sector for the sector-split sources, the
-    grouping itself ('total', 'BE') for the others. NaN = secret or missing."""
+    grouping itself ('total', 'BE') for the others. NaN = secret or missing.
+
+    A notebook asks for the same cells many times (one call per area, window and sector): the
+    table is built once per process for each (source, sector, years) and data version (the parsed
+    table's cache path, which names the source file's hash and the parser's code) and each call
+    gets its own copy."""
     from .loaders import employment as E
 
-    years = sorted(set(int(y) for y in years))
+    years = tuple(sorted(set(int(y) for y in years)))
+    loader = getattr(E, _SOURCE_LOADERS.get(key, ""), None)
+    if loader is None or not hasattr(loader, "cache_path"):  # unknown source, or a loader replaced (tests): no reuse
+        return _cells_once.__wrapped__(key, sector, years, "")
+    return _cells_once(key, sector, years, str(loader.cache_path())).copy()
+
+
+@lru_cache(maxsize=32)
+def _cells_once(key: str, sector: str, years: tuple[int, ...], version: str) -> pd.DataFrame:
+    from .loaders import employment as E
+
     if key == "urssaf_commune_ape_rouen":
         d = E.load_urssaf_commune_ape_rouen()
         d = d[(d["variable"] == "employment") & d["year"].isin(years)]

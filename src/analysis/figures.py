@@ -156,37 +156,49 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
         svg = io.BytesIO()
         fig.savefig(svg, format="svg", metadata=_METADATA["svg"])
         svg = svg.getvalue()
-        # The layout is solved once, by the SVG render: it is frozen so that the PDF, the PNG and the
-        # notebook's inline display reuse it (and the same bounding box) instead of solving it again.
-        bbox = freeze_layout(fig)
         stamp_path = out / EXPORT_STAMPS / f"{name}.json"
         key = _export_key(svg, formats)
         if _unchanged(stamp_path, key, paths):
             pass  # same drawing, same export settings, files untouched: PDF and PNG would be byte-identical
         else:
-            for ext, path in zip(formats, paths):
-                if ext == "svg":
-                    _write_bytes(path, svg)
-                    continue
-                with _lean_font_subsets() if ext == "pdf" else contextlib.nullcontext():
-                    fig.savefig(path, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None,
-                                bbox_inches=bbox)
+            if "svg" in formats:
+                _write_bytes(paths[formats.index("svg")], svg)
+            # the 300-dpi PNG solves the layout; the PDF reuses it (see reused_layout)
+            with reused_layout(fig) as freeze:
+                for ext in ("png", "pdf"):
+                    if ext in formats:
+                        with _lean_font_subsets() if ext == "pdf" else contextlib.nullcontext():
+                            fig.savefig(paths[formats.index(ext)], format=ext, metadata=_METADATA[ext],
+                                        dpi=300 if ext == "png" else None)
+                        freeze()
             _write_stamp(stamp_path, key, paths)
     _index(out, {"name": name, "notebook": notebook, "title": title or name, "sources": sources,
                  "claims": " ".join(claims)})
     return paths
 
 
-def freeze_layout(fig):
-    """Fix ``fig``'s layout where the last draw put it and return its tight bounding box (inches).
+@contextlib.contextmanager
+def reused_layout(fig):
+    """Solve ``fig``'s constrained layout once for several exports, then give it back.
 
     The figures use constrained layout, which re-solves the whole layout (every text extent) at
-    each draw; :func:`save_figure` calls this after the SVG render, so that the PDF and PNG exports
-    and the inline display keep the SVG's layout (one layout for every format) and skip the solver.
+    each draw. The block receives ``freeze()``: called after a draw (:func:`save_figure` calls it
+    after the 300-dpi PNG), it fixes the layout where that draw put it, so that the PDF export
+    reuses the PNG's layout instead of solving it again at 72 dpi. On exit the layout engine is
+    restored, so that the notebook's inline display is laid out as it always is, whether or not
+    the exports ran.
     """
-    if fig.get_layout_engine() is not None:
-        fig.set_layout_engine("none")
-    return fig.get_tightbbox().padded(mpl.rcParams["savefig.pad_inches"])
+    engine = fig.get_layout_engine()
+
+    def freeze() -> None:
+        if engine is not None and fig.get_layout_engine() is engine:
+            fig.set_layout_engine("none")
+
+    try:
+        yield freeze
+    finally:
+        if engine is not None and fig.get_layout_engine() is not engine:
+            fig.set_layout_engine(engine)
 
 
 @contextlib.contextmanager
@@ -221,7 +233,7 @@ EXPORT_STAMPS = ".exports"
 
 def _export_key(svg: bytes, formats: tuple[str, ...]) -> str:
     settings = {"matplotlib": mpl.__version__, "fonttools": _fonttools_version(), "lean_pdf_fonts": True,
-                "formats": list(formats), "png_dpi": 300, "layout": "frozen after the SVG render",
+                "formats": list(formats), "png_dpi": 300, "layout": "PDF reuses the PNG layout",
                 **{k: str(mpl.rcParams[k]) for k in ("pdf.fonttype", "pdf.compression", "savefig.bbox",
                                                       "savefig.pad_inches", "savefig.facecolor", "savefig.transparent")}}
     return hashlib.sha256(svg + repr(sorted(settings.items())).encode()).hexdigest()
