@@ -176,9 +176,14 @@ def rendered(tmp_path_factory):
     out = tmp_path_factory.mktemp("profiles")
     # two renders at a time, each in its own process: render() points the kernel's figures and results
     # folders through the process environment, which threads would share
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {slug: pool.submit(P.render, level, code, out, wave=wave) for slug, (level, code, wave) in REQUESTS.items()}
-        paths = {slug: f.result() for slug, f in futures.items()}
+    # the profiles' figures are exported as SVG only, as the notebooks under nbval (these tests read the
+    # notebook and its HTML; tests/test_figures.py covers the PDF and PNG exports)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANALYSIS_FIG_FORMATS", "svg")
+        with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {slug: pool.submit(P.render, level, code, out, wave=wave)
+                       for slug, (level, code, wave) in REQUESTS.items()}
+            paths = {slug: f.result() for slug, f in futures.items()}
     return out, paths
 
 
