@@ -144,3 +144,15 @@ def test_rank_by_weighted_share_known_answer():
     assert list(r["groupement"]) == ["G2", "G1"] and list(r["rank"]) == [1, 2]
     assert r.loc[1, "industry_pct"] == pytest.approx(12.5) and r.loc[0, "industry_pct"] == pytest.approx(30.0)
     assert list(r["n_missing"]) == [1, 0]
+
+
+def test_area_rate_without_any_zone_in_the_edition_says_so():
+    """Guyane and Mayotte have no quarterly localised rate by zone d'emploi: one clear error, not a crash."""
+    from analysis import unemployment
+
+    rates = pd.DataFrame({"ze2020": ["0401", "0401"], "quarter": ["2024-T1", "2024-T2"], "year": [2024, 2024],
+                          "q": [1, 2], "rate_pct": [17.0, 16.5]})
+    weights = pd.Series({"0301": 1000.0, "0302": 500.0}, name="weight")
+    with pytest.raises(unemployment.UnemploymentError, match=r"no rate in this edition for any of the territory's 2 zone\(s\) d'emploi \(0301, 0302\)"):
+        unemployment.area_rate(rates, weights)
+    assert unemployment.area_rate(rates, pd.Series({"0401": 10.0}))["rate_pct"].tolist() == [17.0, 16.5]

@@ -45,6 +45,9 @@ def area_rate(rates: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
     unknown = sorted(set(w.index) - set(rates["ze2020"]))
     r = rates[rates["ze2020"].isin(set(w.index))].assign(w=lambda d: d["ze2020"].map(w))
     r = r[r["rate_pct"].notna()]
+    if r.empty:
+        raise UnemploymentError(f"no rate in this edition for any of the territory's {len(w)} zone(s) d'emploi "
+                                f"({', '.join(map(str, list(w.index)[:5]))}{', ...' if len(w) > 5 else ''})")
     g = r.assign(wr=r["rate_pct"] * r["w"]).groupby(["quarter", "year", "q"], as_index=False).agg(
         wr=("wr", "sum"), w=("w", "sum"), n=("ze2020", "size"))
     g["rate_pct"] = g["wr"] / g["w"]
