@@ -66,3 +66,45 @@ def pytest_collection_modifyitems(session, config, items):
     for i, item in enumerate(items):
         first_seen.setdefault(item.path, i)
     items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), first_seen[item.path]))
+
+
+# --- nbval's kernels are forked from one zygote per test process (analysis.kernel_fork) -----------------
+
+_ZYGOTE = None
+
+
+def _forked_nbval_kernels() -> None:
+    """Give nbval's ``--nbval-current-env`` kernels the forking launcher: each notebook still gets a fresh
+    kernel, forked from a process that imported the scientific stack once (started at the first notebook,
+    ended with the session). ``ANALYSIS_FORK_KERNELS=0`` keeps nbval's own kernels."""
+    from analysis import kernel_fork
+
+    try:
+        from nbval import kernel as nbval_kernel
+    except ImportError:  # pragma: no cover - nbval is a test dependency
+        return
+    if not kernel_fork.enabled() or getattr(nbval_kernel.NbvalKernelspecManager, "_analysis_forked", False):
+        return
+    original = nbval_kernel.NbvalKernelspecManager.get_kernel_spec
+
+    def get_kernel_spec(self, kernel_name):
+        global _ZYGOTE
+        if kernel_name != nbval_kernel.CURRENT_ENV_KERNEL_NAME:
+            return original(self, kernel_name)
+        if _ZYGOTE is None:
+            _ZYGOTE = kernel_fork.Zygote().__enter__()
+        return kernel_fork.kernel_spec(_ZYGOTE.socket_path)
+
+    nbval_kernel.NbvalKernelspecManager.get_kernel_spec = get_kernel_spec
+    nbval_kernel.NbvalKernelspecManager._analysis_forked = True
+
+
+def pytest_configure(config):
+    _forked_nbval_kernels()
+
+
+def pytest_unconfigure(config):
+    global _ZYGOTE
+    if _ZYGOTE is not None:
+        _ZYGOTE.__exit__(None, None, None)
+        _ZYGOTE = None

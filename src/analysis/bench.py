@@ -30,10 +30,16 @@ from .paths import environment, figures_dir, results_dir
 
 
 class TreeMemory:
-    """Peak resident memory (MB) of this process and all its descendants, sampled in a thread."""
+    """Peak memory (MB) of this process and all its descendants, sampled in a thread.
+
+    On Linux each process counts its proportional set size (PSS: private pages, plus shared pages
+    divided by the number of processes sharing them), so that the pages forked kernels share with
+    their zygote (:mod:`analysis.kernel_fork`) are counted once; :attr:`peak_rss_mb` is the sum of
+    resident sizes, which counts them once per kernel. Elsewhere both are the resident sizes.
+    """
 
     def __init__(self, interval: float = 0.1):
-        self.interval, self.peak_mb = interval, 0.0
+        self.interval, self.peak_mb, self.peak_rss_mb = interval, 0.0, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -42,13 +48,18 @@ class TreeMemory:
 
         me = psutil.Process()
         while not self._stop.is_set():
-            total = 0
+            total = rss = 0
             for p in [me, *me.children(recursive=True)]:
                 try:
-                    total += p.memory_info().rss
+                    info = p.memory_full_info() if hasattr(p, "memory_full_info") else p.memory_info()
+                except psutil.AccessDenied:
+                    info = p.memory_info()
                 except psutil.Error:  # a kernel that just exited
-                    pass
+                    continue
+                rss += info.rss
+                total += getattr(info, "pss", info.rss)
             self.peak_mb = max(self.peak_mb, total / 2**20)
+            self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "TreeMemory":
@@ -114,7 +125,8 @@ def bench(names: list[str] | None = None, jobs: int | None = None, slowest: int 
         peak = f"{run.peak_rss_mb:.0f}" if run.peak_rss_mb else "n/a"
         print(f"{run.notebook:<34}{run.seconds:>7.1f}{peak:>9}" + "".join(f"{v:>{w}.1f}" for v, w in zip(parts, (8, 9, 9, 7, 8))))
     print("-" * len(head))
-    print(f"{'whole run (wall, process-tree peak)':<34}{total:>7.1f}{mem.peak_mb:>9.0f}")
+    print(f"{'whole run (wall, process-tree peak)':<34}{total:>7.1f}{mem.peak_mb:>9.0f}"
+          f"  (proportional set sizes; resident sizes summed: {mem.peak_rss_mb:,.0f} MB)")
     print(f"sum of notebook wall times: {sum(r.seconds for r in runs):.1f} s")
     print("\nslowest cells:")
     for run in sorted(runs, key=lambda r: r.notebook):

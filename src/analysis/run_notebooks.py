@@ -14,6 +14,7 @@ recorded so that an unchanged notebook is rewritten identically.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -27,7 +28,7 @@ from typing import Callable
 import nbformat
 from nbclient import NotebookClient
 
-from . import claims, figures
+from . import claims, figures, kernel_fork
 from .paths import NOTEBOOKS_DIR
 
 
@@ -74,7 +75,10 @@ def default_jobs() -> int:
 
 def _kernel_peak_mb(client: NotebookClient) -> float | None:
     """Peak resident memory of ``client``'s kernel so far (Linux ``/proc/<pid>/status`` VmHWM), MB."""
-    pid = getattr(getattr(client.km, "provisioner", None), "pid", None) if client.km is not None else None
+    if client.km is None:
+        return None
+    pid = kernel_fork.kernel_pid(client.km.connection_file) or getattr(getattr(client.km, "provisioner", None),
+                                                                       "pid", None)
     if pid is None:
         return None
     try:
@@ -96,10 +100,11 @@ def _cell_seconds(cell) -> float | None:
 
 
 def execute(path: Path, timeout: int = 600, parameters: dict | None = None, output: Path | None = None,
-            run: Run | None = None) -> Path:
+            run: Run | None = None, zygote: kernel_fork.Zygote | None = None) -> Path:
     """Execute ``path`` in its folder and write it to ``output`` (default: in place).
 
-    Pass ``run`` (a :class:`Run`) to receive the timings and the kernel's peak memory.
+    Pass ``run`` (a :class:`Run`) to receive the timings and the kernel's peak memory, and
+    ``zygote`` (a running :class:`analysis.kernel_fork.Zygote`) to fork the kernel from it.
     """
     started = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
@@ -112,7 +117,8 @@ def execute(path: Path, timeout: int = 600, parameters: dict | None = None, outp
     peak: list[float] = []
     # the kernel is killed once the last cell has run (a graceful shutdown waits up to seconds for
     # nothing: the notebook is already complete)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=run is not None,
+    forked = {"kernel_manager_class": kernel_fork.manager_class(zygote.socket_path)} if zygote is not None else {}
+    client = NotebookClient(nb, **forked, timeout=timeout, kernel_name="python3", record_timing=run is not None,
                             shutdown_kernel="immediate",
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(path.parent)}})
@@ -139,11 +145,21 @@ def execute(path: Path, timeout: int = 600, parameters: dict | None = None, outp
 
 
 def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, output_dir: Path | None = None,
-                report: Callable[[str], None] = print) -> list[Run]:
+                report: Callable[[str], None] = print, fork: bool | None = None) -> list[Run]:
     """Execute ``paths``, ``jobs`` kernels at a time (default :func:`default_jobs`); ``00_*``
     notebooks after all the others. Writes in place, or into ``output_dir``. Returns one
     :class:`Run` per notebook in completion order; the first failure is raised once every
-    started notebook has finished (the others are still written)."""
+    started notebook has finished (the others are still written).
+
+    With ``fork`` (default :func:`analysis.kernel_fork.enabled`: Linux, unless
+    ``ANALYSIS_FORK_KERNELS=0``), each fresh kernel is forked from one process that has imported
+    the scientific stack once (:mod:`analysis.kernel_fork`)."""
+    fork = kernel_fork.enabled() if fork is None else fork
+    with kernel_fork.Zygote() if fork else contextlib.nullcontext() as zygote:
+        return _execute_all(paths, jobs, timeout, output_dir, report, zygote)
+
+
+def _execute_all(paths, jobs, timeout, output_dir, report, zygote) -> list[Run]:
     jobs = jobs or default_jobs()
     later = [p for p in paths if p.name.startswith("00_")]
     groups = [g for g in ([p for p in paths if p not in later], later) if g]
@@ -155,7 +171,7 @@ def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, 
     def one(path: Path) -> Run:
         run = Run(path.stem)
         out = output_dir / path.name if output_dir is not None else None
-        execute(path, timeout=timeout, output=out, run=run)
+        execute(path, timeout=timeout, output=out, run=run, zygote=zygote)
         return run
 
     for group in groups:

@@ -1,0 +1,127 @@
+"""Kernels forked from a zygote (analysis.kernel_fork) behave as fresh kernels and leave nothing behind."""
+
+import os
+import sys
+import time
+
+import nbformat
+import psutil
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+from analysis import kernel_fork, run_notebooks
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    with kernel_fork.Zygote() as z:
+        yield z
+
+
+def _run(zygote, tmp_path, *sources, timeout=60, name="nb"):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    client = NotebookClient(nb, kernel_manager_class=kernel_fork.manager_class(zygote.socket_path),
+                            timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    return [[o.get("text") or o.get("data", {}) for o in c.outputs] for c in nb.cells]
+
+
+def _kernels(zygote, wait=5.0):
+    """The zygote's live children (its kernels), after giving killed ones ``wait`` s to go."""
+    deadline = time.monotonic() + wait
+    while True:
+        alive = [p for p in psutil.Process(zygote.proc.pid).children() if p.status() != psutil.STATUS_ZOMBIE]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def test_a_forked_kernel_runs_in_the_notebook_folder_with_the_callers_environment(zygote, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FORK_TEST", "from the runner")
+    outs = _run(zygote, tmp_path,
+                "import os, sys\nprint(os.getcwd()); print(os.environ.get('ANALYSIS_FORK_TEST'))\n"
+                "print(os.getppid() == int(os.environ['JPY_PARENT_PID']), 'pandas' in sys.modules)",
+                "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(); _ = ax.plot([0, 1])")
+    assert outs[0] == [f"{tmp_path}\nfrom the runner\nTrue True\n"]
+    # the inline backend shows the figure, as in an ordinary kernel
+    assert "image/png" in outs[1][0]
+    assert _kernels(zygote) == []
+
+
+def test_each_forked_kernel_starts_fresh(zygote, tmp_path):
+    """What a notebook defines or changes (names, module state, rcParams, np.random) does not leak into
+    the next one: each is forked from the untouched zygote."""
+    _run(zygote, tmp_path, "import numpy as np, matplotlib as mpl\nfrom analysis import figures\n"
+                           "LEAK = 1; figures.PROJECT_NAME = 'changed'; mpl.rcParams['font.size'] = 31\n"
+                           "np.random.seed(1)")
+    outs = _run(zygote, tmp_path, "import matplotlib as mpl\nfrom analysis import figures\n"
+                                  "print('LEAK' in globals(), figures.PROJECT_NAME, mpl.rcParams['font.size'])")
+    import matplotlib as mpl
+
+    assert outs[0] == [f"False Recalcul {mpl.rcParamsDefault['font.size']}\n"]
+
+
+def test_errors_and_timeouts_are_reported_and_the_kernel_is_gone(zygote, tmp_path):
+    with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+        _run(zygote, tmp_path, "1 / 0")
+    started = time.monotonic()
+    with pytest.raises(CellTimeoutError):
+        _run(zygote, tmp_path, "import time\ntime.sleep(60)", timeout=2)
+    assert time.monotonic() - started < 30
+    assert _kernels(zygote) == []
+
+
+def test_a_killed_launcher_takes_its_kernel_with_it(zygote, tmp_path):
+    from jupyter_client.manager import KernelManager
+
+    km = type("Forked", (KernelManager,), {"kernel_spec": property(lambda self: kernel_fork.kernel_spec(
+        zygote.socket_path))})()
+    km.start_kernel(cwd=str(tmp_path))
+    try:
+        pid = None
+        for _ in range(100):
+            pid = kernel_fork.kernel_pid(km.connection_file)
+            if pid:
+                break
+            time.sleep(0.05)
+        assert pid and psutil.pid_exists(pid) and psutil.Process(pid).ppid() == zygote.proc.pid
+        km.provisioner.process.kill()  # as the runner's immediate shutdown does
+        km.provisioner.process.wait()
+        assert _kernels(zygote) == []
+    finally:
+        km.cleanup_resources()
+
+
+def test_the_runner_forks_by_default_and_can_be_told_not_to(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
+    source = "import os\nprint(os.getppid() == int(os.environ.get('JPY_PARENT_PID', '0')) != os.getpid())"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "01_x.ipynb")
+    parents = []
+    real = kernel_fork.Zygote.__enter__
+
+    def spy(self):
+        parents.append(self)
+        return real(self)
+
+    monkeypatch.setattr(kernel_fork.Zygote, "__enter__", spy)
+    monkeypatch.setenv("ANALYSIS_FORK_KERNELS", "0")
+    assert not kernel_fork.enabled()
+    run_notebooks.execute_all([tmp_path / "01_x.ipynb"], jobs=1, report=lambda m: None)
+    assert parents == []
+    monkeypatch.delenv("ANALYSIS_FORK_KERNELS")
+    run_notebooks.execute_all([tmp_path / "01_x.ipynb"], jobs=1, report=lambda m: None)
+    assert len(parents) == 1 and not os.path.exists(parents[0].socket_path)
+    assert nbformat.read(tmp_path / "01_x.ipynb", as_version=4).cells[0].outputs[0]["text"] == "True\n"
+
+
+def test_a_zygote_that_cannot_start_says_so():
+    with pytest.raises(RuntimeError, match="ANALYSIS_FORK_KERNELS=0"):
+        with kernel_fork.Zygote(preload=("no_such_module_anywhere",)):
+            pass
