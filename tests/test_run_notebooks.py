@@ -3,7 +3,13 @@
 import nbformat
 import pytest
 
-from analysis import run_notebooks
+from analysis import kernel_fork, run_notebooks
+
+
+@pytest.fixture(autouse=True)
+def _light_zygote(monkeypatch):
+    """These notebooks import nothing heavy: the runner's zygote preloads only ipykernel."""
+    monkeypatch.setattr(kernel_fork, "PRELOAD", ("ipykernel.kernelapp",))
 
 
 def test_coalesce_streams_merges_consecutive_same_stream_only():

@@ -79,11 +79,12 @@ def manager_class(socket_path: str):
 class Zygote:
     """Start the zygote process (context manager); :attr:`socket_path` is where it listens.
 
-    Its environment is this process's: start it with the environment the kernels should have.
+    ``preload``: the modules it imports (default :data:`PRELOAD`, read when the zygote starts). Its
+    environment is this process's: start it with the environment the kernels should have.
     """
 
-    def __init__(self, preload: tuple[str, ...] = PRELOAD, timeout: float = 120.0):
-        self.preload, self.timeout = preload, timeout
+    def __init__(self, preload: tuple[str, ...] | None = None):
+        self.preload = PRELOAD if preload is None else preload
         self._dir = tempfile.mkdtemp(prefix="analysis-zygote-")
         self.socket_path = os.path.join(self._dir, "zygote.sock")
         self.proc: subprocess.Popen | None = None
