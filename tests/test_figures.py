@@ -198,3 +198,45 @@ def test_pdf_font_subsets_leave_out_layout_tables_only_inside_the_export():
             tables = set(font.font.keys())
     assert not {"GSUB", "GPOS", "GDEF"} & tables and {"glyf", "cmap", "hmtx"} <= tables
     assert subset.Options._drop_tables_default == before
+
+
+def test_in_a_notebook_the_figure_is_shown_from_its_png_and_closed(tmp_path, monkeypatch):
+    """In a kernel, save_figure shows the exported 300-dpi PNG at the figure's 100 dpi (the inline
+    backend would have drawn the figure once more) and closes the figure; under
+    ANALYSIS_FIG_FORMATS=svg it shows the SVG written; with no SVG or PNG, or outside a kernel, the
+    figure is left to the inline backend."""
+    import io
+
+    from PIL import Image
+
+    shown = []
+    monkeypatch.setattr(figures, "_in_kernel", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    fig = _figure()
+    paths = figures.save_figure(fig, "demo", sources="x", notebook="t", out_dir=tmp_path)
+    assert len(shown) == 1 and fig.number not in plt.get_fignums()
+    import base64
+
+    assert shown[0]["text/plain"] == repr(fig)  # as the inline backend's output
+    png = base64.b64decode(shown[0]["image/png"])
+    with Image.open(paths[2]) as full, Image.open(io.BytesIO(png)) as small:
+        assert abs(small.width - full.width / 3) <= 1 and abs(small.height - full.height / 3) <= 1
+        # not a blank image: the plotted line's colour is in it
+        assert (0, 114, 178) in set(small.convert("RGB").getdata())
+    assert figures.display_png(paths[2], 100) == png  # deterministic bytes
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")
+    fig = _figure()
+    paths = figures.save_figure(fig, "demo", sources="x", notebook="t", out_dir=tmp_path / "svg")
+    assert len(shown) == 2 and fig.number not in plt.get_fignums()
+    assert shown[1]["image/svg+xml"] == paths[0].read_text(encoding="utf-8")
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "pdf")
+    fig = _figure()
+    figures.save_figure(fig, "demo", sources="x", notebook="t", out_dir=tmp_path / "pdf")
+    assert len(shown) == 2 and fig.number in plt.get_fignums()  # left to the inline backend
+    plt.close(fig)
+    monkeypatch.setattr(figures, "_in_kernel", lambda: False)
+    monkeypatch.delenv("ANALYSIS_FIG_FORMATS")
+    fig = _figure()
+    figures.save_figure(fig, "demo", sources="x", notebook="t", out_dir=tmp_path / "script")
+    assert len(shown) == 2 and fig.number in plt.get_fignums()
+    plt.close(fig)

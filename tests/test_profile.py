@@ -1,6 +1,7 @@
 """Tests of analysis.profile: pure functions on synthetic tables, and the rendering of two territories
 checked against the general functions (geography, dynamics)."""
 
+import contextlib
 import re
 import time
 
@@ -178,12 +179,17 @@ def rendered(tmp_path_factory):
     # folders through the process environment, which threads would share
     # the profiles' figures are exported as SVG only, as the notebooks under nbval (these tests read the
     # notebook and its HTML; tests/test_figures.py covers the PDF and PNG exports)
+    # the kernels are forked from one zygote (analysis.kernel_fork), as under make notebooks
+    from analysis import kernel_fork
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ANALYSIS_FIG_FORMATS", "svg")
-        with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {slug: pool.submit(P.render, level, code, out, wave=wave)
-                       for slug, (level, code, wave) in REQUESTS.items()}
-            paths = {slug: f.result() for slug, f in futures.items()}
+        with kernel_fork.Zygote() if kernel_fork.enabled() else contextlib.nullcontext() as zygote:
+            socket_path = zygote.socket_path if zygote is not None else None
+            with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = {slug: pool.submit(P.render, level, code, out, wave=wave, zygote=socket_path)
+                           for slug, (level, code, wave) in REQUESTS.items()}
+                paths = {slug: f.result() for slug, f in futures.items()}
     return out, paths
 
 

@@ -41,6 +41,8 @@ def top_emitters(top: pd.DataFrame, shares: pd.DataFrame, regions, *, n_bars: in
     ax_map.set_xlim(xmin, xmax)
     ax_map.set_ylim(ymin, ymax)
     ax_map.set_aspect(1 / 0.68, adjustable="datalim")
+    # the data limits give way to the aspect at each draw: let them (matplotlib otherwise warns, once per draw)
+    ax_map.set_autoscale_on(True)
     ax_map.set_axis_off()
     ax_map.legend(loc="lower left", fontsize=6, ncol=1, markerscale=0.4, frameon=True, framealpha=0.8)
     xmin, ymin, xmax, ymax = METRO_BOUNDS

@@ -8,6 +8,7 @@
 - :func:`save_figure` adds the source line under the figure and writes SVG, PDF and PNG
   (300 dpi) with fixed metadata, so an unchanged figure is rewritten byte for byte; it
   also records the figure in ``figures/index.csv`` from which ``figures/README.md`` is built.
+  In a notebook, the figure is then shown from its PNG (:func:`show_png`), not drawn again.
 """
 
 from __future__ import annotations
@@ -174,7 +175,63 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
             _write_stamp(stamp_path, key, paths)
     _index(out, {"name": name, "notebook": notebook, "title": title or name, "sources": sources,
                  "claims": " ".join(claims)})
+    if _in_kernel():
+        if "png" in formats:
+            show_png(fig, paths[formats.index("png")])
+        elif "svg" in formats:
+            show_svg(fig, svg)
     return paths
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (where figures are displayed inline)."""
+    ip = None
+    with contextlib.suppress(ImportError):
+        from IPython import get_ipython
+
+        ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def display_png(png: Path, dpi: float) -> bytes:
+    """The exported 300-dpi PNG scaled to ``dpi`` (the figure's screen resolution, 100 in the
+    collection's style): each pixel the mean of the 3 x 3 it covers (box filter), RGB (the figures are
+    opaque), deterministic PNG bytes."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        scale = dpi / 300
+        small = im.convert("RGB").resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
+                                         Image.BOX)
+    buf = io.BytesIO()
+    small.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def show_png(fig, png: Path) -> None:
+    """Display ``fig`` in the notebook from its exported PNG, and close it.
+
+    The inline backend would draw the figure a fourth time (after the SVG, the PNG and the PDF) to
+    show it; the notebook shows the 300-dpi export scaled to the screen's resolution instead, which
+    is what the files hold, and closes the figure so that it is not drawn again at the end of the cell.
+    """
+    import base64
+
+    from IPython.display import display
+
+    # the same output as the inline backend's: a PNG and the figure's repr as text
+    display({"image/png": base64.b64encode(display_png(png, fig.dpi)).decode("ascii"), "text/plain": repr(fig)},
+            raw=True)
+    plt.close(fig)
+
+
+def show_svg(fig, svg: bytes) -> None:
+    """Display ``fig`` in the notebook as the SVG just exported, and close it (when only SVG is
+    exported, as under ``make test``: the figure is drawn once)."""
+    from IPython.display import display
+
+    display({"image/svg+xml": svg.decode("utf-8"), "text/plain": repr(fig)}, raw=True)
+    plt.close(fig)
 
 
 @contextlib.contextmanager
@@ -225,9 +282,10 @@ def _lean_font_subsets():
         subset.Options._drop_tables_default = default
 
 
-#: Folder (inside the figures folder, not committed) of one stamp per figure: the hash of its SVG and
-#: export settings and of the files written. An unchanged figure is not rendered again as PDF and
-#: 300-dpi PNG (the slowest part of a notebook run); delete the folder to force every export.
+#: Folder (inside the figures folder, committed with the figures) of one stamp per figure: the hash of its
+#: SVG and export settings, and of the PDF and PNG files written from it. An unchanged figure is not
+#: rendered again as PDF and 300-dpi PNG (the slowest part of a notebook run), on a clean clone as on the
+#: machine that exported it; a changed drawing, setting or file is. Delete the folder to force every export.
 EXPORT_STAMPS = ".exports"
 
 

@@ -698,7 +698,8 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
 # =============================================================================================
 
 
-def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, timeout: int = 600) -> dict:
+def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, timeout: int = 600,
+           zygote: str | None = None) -> dict:
     """Render the neutral profile notebook (06) for any territory into ``out_dir``.
 
     ``level``/``codes``/``wave``: as :func:`analysis.geography.resolve` (or an Area; a
@@ -707,7 +708,8 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
     temporary folder and only a complete result is moved to ``out_dir`` (default
     ``profiles/``): ``<slug>.ipynb``, ``<slug>.html`` (code hidden) and ``<slug>_figures/``
     (slug: :func:`profile_slug`). Claims are not recorded (results go to a temporary
-    folder). Returns the paths written.
+    folder). Returns the paths written. ``zygote``: the socket path of a running
+    :class:`analysis.kernel_fork.Zygote`, to fork the kernel from it (several renders in a row).
     """
     import shutil
     from pathlib import Path
@@ -724,9 +726,14 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
         tmp = Path(tmp)
         fig_tmp, nb_tmp = tmp / f"{slug}_figures", tmp / f"{slug}.ipynb"
         with environment(ANALYSIS_FIGURES_DIR=fig_tmp, ANALYSIS_RESULTS_DIR=tmp / "results"):
+            forked = {}
+            if zygote is not None:
+                from . import kernel_fork
+
+                forked["kernel_manager_class"] = kernel_fork.manager_class(zygote)
             pm.execute_notebook(str(NEUTRAL_NOTEBOOK), str(nb_tmp), parameters=params, cwd=str(NOTEBOOKS_DIR),
                                 kernel_name="python3", progress_bar=False, execution_timeout=timeout,
-                                log_output=False)
+                                log_output=False, **forked)
         written = {"notebook": out_dir / nb_tmp.name, "figures": out_dir / fig_tmp.name}
         if html:
             import nbformat
