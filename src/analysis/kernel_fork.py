@@ -285,10 +285,7 @@ def _launch(socket_path: str, argv: list[str]) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(sig, forward)
     while True:
-        try:
-            line = reader.readline()
-        except InterruptedError:  # pragma: no cover - PEP 475 retries
-            continue
+        line = reader.readline()  # a forwarded signal does not interrupt it (PEP 475)
         if not line or "exit" in (message := json.loads(line)):
             if pid_file is not None:
                 with contextlib.suppress(OSError):
