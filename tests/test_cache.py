@@ -258,3 +258,52 @@ def test_build_cache_prints_one_line_per_data_error_and_carries_on(tmp_cache, mo
     assert "Traceback" not in out + err
     assert "broken_table: error: employment/insee_estel_france_a5_1998_2023.json: column 'eff'" in err
     assert "toy_table: 3 rows" in out, "the other tables are still built"
+
+
+def _settle(target, seconds=10.0):
+    """Date the table and its sidecar ``seconds`` back, as for a table built by an earlier run."""
+    for p in (target, target.parent / (target.name + ".sha256")):
+        t = p.stat().st_mtime - seconds
+        os.utime(p, (t, t))
+
+
+def test_a_settled_table_is_decoded_once_per_process_and_each_caller_gets_a_copy(tmp_cache, monkeypatch):
+    calls = []
+    load = _toy_loader(calls)
+    good = load()
+    _settle(load.cache_path())
+    decoded = []
+    real = cache._read_checked
+    monkeypatch.setattr(cache, "_read_checked", lambda t: decoded.append(t) or real(t))
+    first = load()
+    first.loc[0, "co2"] = 99.0  # a caller editing its table does not edit the next caller's
+    second = load()
+    assert second.equals(good) and len(decoded) == 1 and len(calls) == 1
+
+
+def test_a_table_edited_after_it_was_kept_is_verified_again(tmp_cache, caplog):
+    calls = []
+    load = _toy_loader(calls)
+    good = load()
+    target = load.cache_path()
+    _settle(target)
+    load()  # kept in the process
+    edited = good.copy()
+    edited.loc[0, "co2"] = 0.999
+    edited.to_parquet(target, index=False)
+    with caplog.at_level(logging.WARNING, logger="analysis"):
+        assert load().equals(good), "the edit is seen: the table is re-parsed, not served from memory"
+    assert len(calls) == 2 and any("SHA-256" in r.getMessage() for r in caplog.records)
+
+
+def test_a_table_just_written_is_not_kept(tmp_cache, monkeypatch):
+    """A file modified less than SETTLED_AFTER seconds ago could be edited again within the same tick
+    of the file system's clock; it is read and verified each time."""
+    load = _toy_loader([])
+    load()
+    decoded = []
+    real = cache._read_checked
+    monkeypatch.setattr(cache, "_read_checked", lambda t: decoded.append(t) or real(t))
+    load()
+    load()
+    assert len(decoded) == 2

@@ -104,3 +104,34 @@ def test_forget_drops_a_notebooks_rows(tmp_path, monkeypatch):
     assert claims.forget("01_x") == 1
     left = pd.read_csv(tmp_path / "results" / "claims_results.csv", dtype=str)
     assert list(left["id"]) == ["c_claim"]
+
+
+def test_record_writes_the_bytes_the_pandas_writer_wrote(tmp_path, monkeypatch):
+    """record() rewrites the results file with the csv module; scoreboard() and forget() read it with
+    pandas: the file is what pandas would write for the same rows (quoting, order, empty cells)."""
+    import csv as _csv
+
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path))
+    ids = list(claims.load_claims()["id"][:3])
+    claims.record(ids[2], 1.5, tol=0.05, close_tol=0.25, note='a "quoted", note\twith tab', notebook="nb_x")
+    claims.record(ids[0], None, note="no data, say which", notebook="nb_x", not_reproducible=True)
+    claims.record(ids[1], 2.0, tol=0.0, close_tol=0.0, note="x", notebook="nb_y", comparable=False)
+    claims.record(ids[2], 3.5, tol=0.05, close_tol=0.25, note="replaced", notebook="nb_x")
+    path = claims.results_path()
+    text = path.read_text(encoding="utf-8")
+    df = claims._read_results(path)
+    assert text == df.to_csv(index=False, lineterminator="\n", quoting=_csv.QUOTE_MINIMAL)
+    assert list(df["id"]) == sorted(ids) and df.set_index("id").loc[ids[2], "recomputed_value"] == "3.5"
+    assert df.set_index("id").loc[ids[0], "recomputed_value"] == ""
+
+
+def test_claim_reads_an_edited_register(tmp_path):
+    src = claims.CLAIMS_CSV.read_text(encoding="utf-8")
+    path = tmp_path / "claims.csv"
+    path.write_text(src, encoding="utf-8")
+    first = claims.load_claims(path).iloc[0]
+    assert claims.claim(first["id"], path)["value"] == first["value"]
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df.loc[0, "value"] = "123456"
+    df.to_csv(path, index=False)
+    assert claims.claim(first["id"], path)["value"] == 123456.0

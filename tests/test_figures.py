@@ -240,3 +240,27 @@ def test_in_a_notebook_the_figure_is_shown_from_its_png_and_closed(tmp_path, mon
     figures.save_figure(fig, "demo", sources="x", notebook="t", out_dir=tmp_path / "script")
     assert len(shown) == 2 and fig.number in plt.get_fignums()
     plt.close(fig)
+
+
+def test_the_screen_copy_of_a_png_is_kept_in_the_data_cache(tmp_path, monkeypatch):
+    """display_png scales an export once: the copy is kept under <cache>/display, named by the export's
+    bytes, so an unchanged figure is shown without decoding its 300-dpi PNG; another PNG gets its own."""
+    from PIL import Image
+
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
+    paths = figures.save_figure(_figure(), "demo", sources="x", notebook="t", out_dir=tmp_path / "a")
+    first = figures.display_png(paths[2], 100)
+    assert [p.read_bytes() for p in (tmp_path / "cache" / "display").iterdir()] == [first]
+
+    def no_decode(*a, **k):
+        raise AssertionError("decoded again")
+
+    with monkeypatch.context() as m:
+        m.setattr(Image, "open", no_decode)
+        assert figures.display_png(paths[2], 100) == first
+    fig = _figure()
+    fig.axes[0].set_title("another drawing")
+    other = figures.save_figure(fig, "demo", sources="x", notebook="t", out_dir=tmp_path / "b")[2]
+    second = figures.display_png(other, 100)
+    assert second != first and len(list((tmp_path / "cache" / "display").iterdir())) == 2
+    assert figures.display_png(other, 50) != second and len(list((tmp_path / "cache" / "display").iterdir())) == 3

@@ -7,8 +7,8 @@ following the module's imports inside the package): a new data vintage or a chan
 helper is never served from a stale cache, even if nobody bumped a version. Files live in
 ``<cache_dir>/parsed/<key>/``.
 
-Each parquet file has a ``.sha256`` sidecar written with it; every read checks the file's
-SHA-256 against it, and a mismatch, a missing sidecar or a read error (a truncated or edited
+Each parquet file has a ``.sha256`` sidecar written with it; a read checks the file's SHA-256
+against it (the first read in a process, and any read after the file or the sidecar changed), and a mismatch, a missing sidecar or a read error (a truncated or edited
 file) is logged once as a warning naming the file and the table is re-parsed from the
 hash-verified source. So the byte-exact guarantee of the raw files holds for the parsed tables
 that notebooks read.
@@ -133,9 +133,44 @@ def _write_atomic(df: pd.DataFrame, target: Path) -> None:
         ) from err
 
 
+#: Tables read in this process: path -> (signature of the file and its sidecar, table). A table
+#: read again while neither file changed (same size, modification time and inode) is not decoded
+#: and hashed again; every caller gets its own copy.
+_READ: dict[Path, tuple[tuple, pd.DataFrame]] = {}
+#: Only files last modified this many seconds before the read are kept: a later edit of the file then
+#: has a later modification time, even on a file system whose clock ticks every few milliseconds.
+SETTLED_AFTER = 2.0
+
+
+def _signature(target: Path) -> tuple | None:
+    try:
+        st, side = target.stat(), _sidecar(target).stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino, side.st_size, side.st_mtime_ns, side.st_ino)
+
+
 def _read_verified(target: Path) -> pd.DataFrame | None:
     """The cached table at ``target`` if its bytes match the recorded SHA-256, else ``None``
-    (after a warning naming the file and the reason)."""
+    (after a warning naming the file and the reason).
+
+    The bytes are checked at the first read in a process and again whenever the file or its
+    sidecar changed since (size, modification time, inode); in between the table decoded then
+    is reused, and each call returns a copy of it."""
+    signature = _signature(target)
+    held = _READ.get(target)
+    if held is not None and signature is not None and held[0] == signature:
+        return held[1].copy()
+    _READ.pop(target, None)
+    df = _read_checked(target)
+    if (df is not None and signature is not None and _signature(target) == signature
+            and time.time() - max(signature[1], signature[4]) / 1e9 > SETTLED_AFTER):
+        _READ[target] = (signature, df)
+        return df.copy()
+    return df
+
+
+def _read_checked(target: Path) -> pd.DataFrame | None:
     if not target.exists():
         return None
     reason = None

@@ -89,44 +89,48 @@ def summarise(cells: pd.DataFrame, by: Iterable[str] | None = None, groups: pd.D
         keys = [group]
     else:
         keys = ["unit"] if by is None else list(by)
-    c = c.assign(
-        _both_s=c["value_start"].where(c["in_both"]), _both_e=c["value_end"].where(c["in_both"]),
-        _only_s=c["value_start"].where(c["value_end"].isna()), _only_e=c["value_end"].where(c["value_start"].isna()),
-        _cell=c["sector"].notna(), _neither=c["value_start"].isna() & c["value_end"].isna() & c["sector"].notna())
-    agg = {"value_start": ("_both_s", "sum"), "value_end": ("_both_e", "sum"),
-           "n_cells": ("_cell", "sum"), "n_cells_both": ("in_both", "sum"), "n_cells_one_year": ("one_year", "sum"),
-           "n_cells_neither": ("_neither", "sum"), "_only_s": ("_only_s", "sum"), "_only_e": ("_only_e", "sum"),
-           "_all_s": ("value_start", "sum"), "_all_e": ("value_end", "sum")}
-    c["in_both"] = c["in_both"].fillna(False).astype(bool)
-    c["one_year"] = c["one_year"].fillna(False).astype(bool)
+    # One numeric frame summed in one grouped pass (NaN skipped; booleans count).
+    vs = c["value_start"].to_numpy(dtype=float)
+    ve = c["value_end"].to_numpy(dtype=float)
+    both = c["in_both"].fillna(False).astype(bool).to_numpy()
+    one = c["one_year"].fillna(False).astype(bool).to_numpy()
+    cell = c["sector"].notna().to_numpy()
+    ms, me = np.isnan(vs), np.isnan(ve)
+    frame = pd.DataFrame({
+        "value_start": np.where(both, vs, np.nan), "value_end": np.where(both, ve, np.nan),
+        "n_cells": cell, "n_cells_both": both, "n_cells_one_year": one, "n_cells_neither": ms & me & cell,
+        "_only_s": np.where(me, vs, np.nan), "_only_e": np.where(ms, ve, np.nan), "_all_s": vs, "_all_e": ve},
+        index=c.index)
     if keys:
-        g = c.groupby(keys, sort=True, dropna=False).agg(**agg).reset_index()
+        summed = frame.groupby([c[k] for k in keys], sort=True, dropna=False).sum()
+        key_frame = summed.index.to_frame(index=False)
+        sums = {k: summed[k].to_numpy() for k in frame.columns}
     else:
-        g = pd.DataFrame([{k: c[col].sum() for k, (col, _) in agg.items()}])
-    for k in ("n_cells", "n_cells_both", "n_cells_one_year", "n_cells_neither"):
-        g[k] = g[k].astype("int64")
-    g["value_start"] = g["value_start"].where(g["n_cells_both"] > 0)
-    g["value_end"] = g["value_end"].where(g["n_cells_both"] > 0)
-    g["change"] = g["value_end"] - g["value_start"]
+        key_frame = pd.DataFrame(index=pd.RangeIndex(1))
+        sums = {k: np.array([frame[k].sum()]) for k in frame.columns}
+    counts = {k: sums[k].astype("int64") for k in ("n_cells", "n_cells_both", "n_cells_one_year", "n_cells_neither")}
+    some = counts["n_cells_both"] > 0
+    start = np.where(some, sums["value_start"], np.nan)
+    end = np.where(some, sums["value_end"], np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        g["growth"] = g["value_end"] / g["value_start"].where(g["value_start"] > 0) - 1
-        g["share_start_one_year"] = g["_only_s"] / g["_all_s"].where(g["_all_s"] > 0)
-        g["share_end_one_year"] = g["_only_e"] / g["_all_e"].where(g["_all_e"] > 0)
-    g["share_start_one_year"] = g["share_start_one_year"].fillna(0.0)
-    g["share_end_one_year"] = g["share_end_one_year"].fillna(0.0)
-    g["share_one_year"] = g[["share_start_one_year", "share_end_one_year"]].max(axis=1)
-    g["unreliable"] = g["share_one_year"] > threshold
-    reason = np.where(g["n_cells_both"] == 0, "no cell present in both years",
-                      np.where(g["value_start"].fillna(0) <= 0, "zero employment at start",
-                               np.where(g["unreliable"],
-                                        [f"cells present in one year only hold {s:.1%} of employment (> {threshold:.0%})"
-                                         for s in g["share_one_year"]], "")))
-    g["reason"] = reason
-    g.loc[g["n_cells_both"] == 0, "unreliable"] = True
-    cols = keys + ["value_start", "value_end", "change", "growth", "n_cells", "n_cells_both", "n_cells_one_year",
-                   "n_cells_neither", "share_start_one_year", "share_end_one_year", "share_one_year", "unreliable",
-                   "reason"]
-    return g[cols]
+        growth = end / np.where(start > 0, start, np.nan) - 1
+        share_start = sums["_only_s"] / np.where(sums["_all_s"] > 0, sums["_all_s"], np.nan)
+        share_end = sums["_only_e"] / np.where(sums["_all_e"] > 0, sums["_all_e"], np.nan)
+    share_start = np.where(np.isnan(share_start), 0.0, share_start)
+    share_end = np.where(np.isnan(share_end), 0.0, share_end)
+    share = np.maximum(share_start, share_end)
+    unreliable = share > threshold
+    flagged = np.full(len(share), "", dtype=object)
+    flagged[unreliable] = [f"cells present in one year only hold {s:.1%} of employment (> {threshold:.0%})"
+                           for s in share[unreliable]]
+    reason = np.where(~some, "no cell present in both years",
+                      np.where(np.nan_to_num(start, nan=0.0) <= 0, "zero employment at start", flagged)).astype(str)
+    unreliable = unreliable | ~some
+    g = pd.DataFrame({**{k: key_frame[k] for k in keys}, "value_start": start, "value_end": end,
+                      "change": end - start, "growth": growth, **counts, "share_start_one_year": share_start,
+                      "share_end_one_year": share_end, "share_one_year": share, "unreliable": unreliable,
+                      "reason": reason})
+    return g
 
 
 def growth_on_common_cells(df: pd.DataFrame, start: int, end: int, by: Iterable[str] | None = None, *,

@@ -20,7 +20,10 @@ Status rules (per claim, tolerances given by the notebook when it records):
 from __future__ import annotations
 
 import csv
+import io
 import math
+import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -46,18 +49,35 @@ class ClaimError(ValueError):
 
 def load_claims(path: Path | str = CLAIMS_CSV) -> pd.DataFrame:
     """The claims register as a DataFrame (``value``/``value_high`` as floats)."""
+    return _parsed_claims(path).copy()
+
+
+#: The last register read: (path, size, modification time, inode) -> table. It is read again when the
+#: file changes; a file modified in the last 2 seconds is always read (a second edit within the same tick
+#: of the file system's clock would keep the modification time).
+_REGISTER: dict[tuple, pd.DataFrame] = {}
+
+
+def _parsed_claims(path: Path | str) -> pd.DataFrame:
+    st = os.stat(path)
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key in _REGISTER:
+        return _REGISTER[key]
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in CLAIM_COLUMNS if c not in df.columns]
     if missing:
         raise ClaimError(f"{path}: missing column(s) {missing}")
     df["value"] = pd.to_numeric(df["value"], errors="raise")
     df["value_high"] = pd.to_numeric(df["value_high"].replace("", None), errors="raise")
+    if time.time() - st.st_mtime > 2.0:
+        _REGISTER.clear()
+        _REGISTER[key] = df
     return df
 
 
 def claim(claim_id: str, path: Path | str = CLAIMS_CSV) -> dict:
     """One register row as a dict; :class:`ClaimError` naming the id if unknown."""
-    df = load_claims(path)
+    df = _parsed_claims(path)
     row = df[df["id"] == claim_id]
     if row.empty:
         raise ClaimError(f"unknown claim id {claim_id!r} (not in {path})")
@@ -129,10 +149,31 @@ def record(claim_id: str, value: float | None, *, tol: float | None = None, clos
            "comparable": str(bool(comparable)), "status": status, "notebook": notebook,
            "note": " ".join(note.split())}
     with locked(path):  # notebooks executed in parallel record into the same file
-        df = _read_results(path)
-        df = pd.concat([df[df["id"] != claim_id], pd.DataFrame([row])], ignore_index=True)
-        _write_results(path, df.sort_values("id", kind="stable"))
+        rows = [r for r in _read_result_rows(path) if r["id"] != claim_id] + [row]
+        _write_result_rows(path, sorted(rows, key=lambda r: r["id"]))
     return status
+
+
+def _read_result_rows(path: Path) -> list[dict]:
+    """The results file as rows of strings (as :func:`_read_results` reads it, without pandas: a
+    notebook records tens of claims, each a read and a write of this file)."""
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in RESULT_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ClaimError(f"{path}: missing column(s) {missing}")
+        return [{c: r[c] or "" for c in RESULT_COLUMNS} for r in reader]
+
+
+def _write_result_rows(path: Path, rows: list[dict]) -> None:
+    """Same bytes as :func:`_write_results` of the same rows."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=RESULT_COLUMNS, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writeheader()
+    writer.writerows(rows)
+    replace_text(path, buf.getvalue())
 
 
 def _write_results(path: Path, df: pd.DataFrame) -> None:

@@ -157,32 +157,45 @@ _SOURCE_LOADERS = {"urssaf_commune_ape_rouen": "load_urssaf_commune_ape_rouen", 
                    "estel_ze2010_salaried": "load_estel_ze2010_salaried", "estel_ze2020_total": "load_estel_ze2020_total"}
 
 
-def _load_cells(key: str, sector: str, years: Iterable[int]) -> pd.DataFrame:
+def _load_cells(key: str, sector: str, years: Iterable[int], *, copy: bool = True) -> pd.DataFrame:
     """Tidy cells ``zoning, code, sector, year, employment`` of one source for one sector grouping.
 
     A cell is (unit, sector): the A38 (or NA38) sector for the sector-split sources, the
     grouping itself ('total', 'BE') for the others. NaN = secret or missing.
 
     A notebook asks for the same cells many times (one call per area, window and sector): the
-    table is built once per process for each (source, sector, years) and data version (the parsed
-    table's cache path, which names the source file's hash and the parser's code) and each call
-    gets its own copy."""
+    table of every year is built once per process for each (source, sector) and data version (the
+    parsed table's cache path, which names the source file's hash and the parser's code), the years
+    are selected from it, and each call gets its own copy (``copy=False``: the shared table, for
+    callers that only read it)."""
     from .loaders import employment as E
 
     years = tuple(sorted(set(int(y) for y in years)))
     loader = getattr(E, _SOURCE_LOADERS.get(key, ""), None)
     if loader is None or not hasattr(loader, "cache_path"):  # unknown source, or a loader replaced (tests): no reuse
-        return _cells_once.__wrapped__(key, sector, years, "")
-    return _cells_once(key, sector, years, str(loader.cache_path())).copy()
+        return _select_years(_cells_all_years.__wrapped__(key, sector, ""), years)
+    out = _cells_once(key, sector, years, str(loader.cache_path()))
+    return out.copy() if copy else out
+
+
+def _select_years(cells: pd.DataFrame, years: tuple[int, ...]) -> pd.DataFrame:
+    return cells[cells["year"].isin(years)].reset_index(drop=True)
 
 
 @lru_cache(maxsize=32)
 def _cells_once(key: str, sector: str, years: tuple[int, ...], version: str) -> pd.DataFrame:
+    return _select_years(_cells_all_years(key, sector, version), years)
+
+
+@lru_cache(maxsize=16)
+def _cells_all_years(key: str, sector: str, version: str) -> pd.DataFrame:
+    """Cells of every year of one source and sector grouping (see :func:`_load_cells`); sums are
+    per cell and year, so selecting years afterwards equals building the table of those years."""
     from .loaders import employment as E
 
     if key == "urssaf_commune_ape_rouen":
         d = E.load_urssaf_commune_ape_rouen()
-        d = d[(d["variable"] == "employment") & d["year"].isin(years)]
+        d = d[d["variable"] == "employment"]
         if sector != "total":
             d = d[d["na38"].isin(sector_codes(sector))]
         out = (d.groupby(["commune", "na38", "year"], as_index=False)["value"].sum(min_count=1)
@@ -191,16 +204,22 @@ def _cells_once(key: str, sector: str, years: tuple[int, ...], version: str) -> 
     elif key == "urssaf_totals_by_area":
         d = E.load_urssaf_totals_by_area()
         level = {"commune": "commune", "epci": "epci", "ze2020": "ze2020", "departement": "dep", "region": "reg"}
-        d = d[d["level"].isin(level) & d["year"].isin(years)]
-        out = pd.DataFrame({"zoning": d["level"].map(level), "code": d["code"], "sector": "total", "year": d["year"],
-                            "employment": d["employment"]})
+        d = d[d["level"].isin(level) & d["code"].notna()]
+        kinds, labels = pd.factorize(d["level"])
+        out = pd.DataFrame({"zoning": np.array([level[k] for k in labels], dtype=object)[kinds], "code": d["code"],
+                            "sector": "total", "year": d["year"], "employment": d["employment"]})
+        out["zoning"] = out["zoning"].astype("str")
         # Paris, Lyon and Marseille come by arrondissement municipal: add them to their commune
         com = out["zoning"] == "commune"
         out.loc[com, "code"] = geography.commune_codes_2024(out.loc[com, "code"])
-        out = out.groupby(["zoning", "code", "sector", "year"], as_index=False)["employment"].sum(min_count=1)
+        # a unit-year published twice (the arrondissements of one commune) is summed; the others are kept as
+        # they are (a sum over one row, with min_count=1, is that row)
+        keys = ["zoning", "code", "sector", "year"]
+        twice = out.duplicated(keys, keep=False).to_numpy()
+        out = pd.concat([out[~twice], out[twice].groupby(keys, as_index=False)["employment"].sum(min_count=1)],
+                        ignore_index=True)
     elif key in ("urssaf_ze2020_a38", "flores_ze2020_a38"):
         d = E.load_urssaf_ze2020_a38() if key == "urssaf_ze2020_a38" else E.load_flores_ze2020_a38()
-        d = d[d["year"].isin(years)]
         if sector != "total":
             d = d[d["a38"].isin(sector_codes(sector))]
         out = (d.groupby(["ze2020", "a38", "year"], as_index=False)["employment"].sum(min_count=1)
@@ -209,12 +228,12 @@ def _cells_once(key: str, sector: str, years: tuple[int, ...], version: str) -> 
     elif key == "estel_ze2010_salaried":
         d = E.load_estel_ze2010_salaried()
         code = "BE" if sector == "industry" else "TT"
-        d = d[d["year"].isin(years) & (d["sector"] == code)]
+        d = d[d["sector"] == code]
         out = pd.DataFrame({"zoning": "ze2010", "code": d["ze2010"], "sector": code, "year": d["year"],
                             "employment": d["employment"]})
     elif key == "estel_ze2020_total":
         d = E.load_estel_ze2020_total()
-        d = d[d["region_part"].isna() & d["year"].isin(years)]
+        d = d[d["region_part"].isna()]
         out = pd.DataFrame({"zoning": "ze2020", "code": d["ze2020"], "sector": "total", "year": d["year"],
                             "employment": d["employment"]})
     else:
@@ -481,7 +500,8 @@ def employment_growth(level, codes: str | Iterable[str] | None = None, start: in
             f"no mirrored series covers {level} x {SECTOR_LABELS.get(sector, sector)} for {start}-{end}: "
             + "; ".join(reasons))
     src, mode, zoning, members = chosen
-    cells = employment_cells(src.key, sector, (start, end))
+    _check_request(src.key, sector, (start, end))
+    cells = _load_cells(src.key, sector, (start, end), copy=False)
     cells = cells[(cells["zoning"] == zoning) & cells["code"].isin(set(members["unit"]))]
     table = _cells.cell_table(cells.rename(columns={"code": "unit"}), start, end, value="employment")
     m = members.copy()

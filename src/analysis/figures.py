@@ -27,7 +27,7 @@ import math
 
 from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
-from .locking import locked, replace_text
+from .locking import locked, replace_bytes, replace_text
 from .paths import figures_dir
 
 STYLE = Path(__file__).with_name("analysis.mplstyle")
@@ -197,15 +197,33 @@ def display_png(png: Path, dpi: float) -> bytes:
     """The exported 300-dpi PNG scaled to ``dpi`` (the figure's screen resolution, 100 in the
     collection's style): each pixel the mean of the 3 x 3 it covers (box filter), RGB (the figures are
     opaque), deterministic PNG bytes."""
+    import PIL
     from PIL import Image
 
-    with Image.open(png) as im:
+    data = Path(png).read_bytes()
+    key = hashlib.sha256(data + f"\0{dpi!r}\0{PIL.__version__}".encode()).hexdigest()[:32]
+    kept = _display_dir() / f"{key}.png"
+    with contextlib.suppress(OSError):
+        return kept.read_bytes()  # scaled before from the same bytes: decoding a 300-dpi PNG takes 0.1-0.3 s
+    with Image.open(io.BytesIO(data)) as im:
         scale = dpi / 300
         small = im.convert("RGB").resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
                                          Image.BOX)
     buf = io.BytesIO()
     small.save(buf, format="PNG")
-    return buf.getvalue()
+    out = buf.getvalue()
+    with contextlib.suppress(OSError):  # a read-only or full cache only costs the next display its time
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        replace_bytes(kept, out)
+    return out
+
+
+def _display_dir() -> Path:
+    """Where the screen-resolution copies of exported PNGs are kept (in the data cache, never in the
+    repository), named by the SHA-256 of the export, the resolution and Pillow's version."""
+    from .registry import cache_dir
+
+    return cache_dir() / "display"
 
 
 def show_png(fig, png: Path) -> None:

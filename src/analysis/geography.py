@@ -381,8 +381,17 @@ def commune_codes_2024(codes: pd.Series) -> pd.Series:
     """Arrondissement municipal codes of Paris, Lyon and Marseille (75101, 69381, 13201...) replaced
     by their commune's (75056, 69123, 13055); other codes unchanged (codes of communes merged
     before 2024 stay as they are and match no 2024 commune)."""
-    arm = _geo.load_arrondissements_2024().set_index("arm")["com"]
-    return codes.map(arm).fillna(codes)
+    arm = _arrondissements()
+    hit = codes.isin(arm.index)
+    out = codes.copy()
+    if hit.any():
+        out[hit] = codes[hit].map(arm)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _arrondissements() -> pd.Series:
+    return _geo.load_arrondissements_2024().set_index("arm")["com"]
 
 
 def rouen_extract_communes() -> set[str]:
