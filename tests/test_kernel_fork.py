@@ -22,7 +22,7 @@ LIGHT = ("ipykernel.kernelapp", "matplotlib", "pandas", "analysis.figures")
 
 @pytest.fixture(scope="module")
 def zygote():
-    with kernel_fork.Zygote(preload=LIGHT) as z:
+    with kernel_fork.Zygote(preload=LIGHT, warm="") as z:
         yield z
 
 
@@ -117,6 +117,7 @@ def test_the_runner_forks_by_default_and_can_be_told_not_to(tmp_path, monkeypatc
 
     monkeypatch.setattr(kernel_fork.Zygote, "__enter__", spy)
     monkeypatch.setattr(kernel_fork, "PRELOAD", LIGHT)
+    monkeypatch.setattr(kernel_fork, "WARM", "")
     monkeypatch.setenv("ANALYSIS_FORK_KERNELS", "0")
     assert not kernel_fork.enabled()
     run_notebooks.execute_all([tmp_path / "01_x.ipynb"], jobs=1, report=lambda m: None)
@@ -131,3 +132,55 @@ def test_a_zygote_that_cannot_start_says_so():
     with pytest.raises(RuntimeError, match="ANALYSIS_FORK_KERNELS=0"):
         with kernel_fork.Zygote(preload=("no_such_module_anywhere",)):
             pass
+
+
+PROBE = '''
+import os
+STATE = {}
+ENVIRONMENT = ("ANALYSIS_DATA_CACHE",)
+def warm():
+    if os.environ.get("PROBE_FAIL"):
+        raise OSError("disk gone")
+    STATE["built_by"] = os.getpid()
+def forget():
+    STATE.clear()
+def same_data(a, b):
+    return all(a.get(k) == b.get(k) for k in ENVIRONMENT)
+'''
+
+
+def test_kernels_inherit_the_zygotes_warm_tables_only_for_the_same_data(tmp_path, monkeypatch):
+    """The zygote's warm() state reaches every kernel forked with the data folders it saw; a kernel
+    whose environment names other data forgets it; a warm() that fails leaves kernels that work."""
+    (tmp_path / "warm_probe.py").write_text(PROBE)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache_a"))
+    probe = "import os, warm_probe\nprint(warm_probe.STATE.get('built_by') == os.getppid())"
+    with kernel_fork.Zygote(preload=LIGHT, warm="warm_probe") as z:
+        assert _run(z, tmp_path, probe) == [["True\n"]]
+        monkeypatch.setenv("ANALYSIS_FORK_TEST", "not a data variable")
+        assert _run(z, tmp_path, probe) == [["True\n"]]
+        monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache_b"))
+        assert _run(z, tmp_path, probe) == [["False\n"]]
+        assert _kernels(z) == []
+    monkeypatch.setenv("PROBE_FAIL", "1")
+    with kernel_fork.Zygote(preload=LIGHT, warm="warm_probe") as z:
+        assert _run(z, tmp_path, probe) == [["False\n"]]
+
+
+def test_warm_reads_only_cached_tables_and_forget_drops_every_memo(tmp_path, monkeypatch):
+    from analysis import cache, claims, dynamics, warm
+
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "empty"))
+    lines = warm.warm()
+    assert len(lines) == 1 + len(warm.TABLES) + len(warm.CELLS)
+    assert all("skipped, not in the data cache yet" in line for line in lines), lines
+    assert not (tmp_path / "empty").exists(), "nothing parsed nor written with a cold cache"
+    dynamics._sector_classification()  # a functools memo of the package (a file of the repository)
+    claims.claim(claims.load_claims()["id"].iloc[0])
+    cache._READ[tmp_path / "x.parquet"] = ((0,), None)
+    warm.forget()
+    assert dynamics._sector_classification.cache_info().currsize == 0
+    assert cache._READ == {} and claims._REGISTER == {}
+    assert warm.same_data({"ANALYSIS_DATA_CACHE": "a", "X": "1"}, {"ANALYSIS_DATA_CACHE": "a", "X": "2"})
+    assert not warm.same_data({"ANALYSIS_DATA_CACHE": "a"}, {"ANALYSIS_DATA_CACHE": "b"})

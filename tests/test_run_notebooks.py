@@ -10,6 +10,7 @@ from analysis import kernel_fork, run_notebooks
 def _light_zygote(monkeypatch):
     """These notebooks import nothing heavy: the runner's zygote preloads only ipykernel."""
     monkeypatch.setattr(kernel_fork, "PRELOAD", ("ipykernel.kernelapp",))
+    monkeypatch.setattr(kernel_fork, "WARM", "")
 
 
 def test_coalesce_streams_merges_consecutive_same_stream_only():

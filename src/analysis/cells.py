@@ -63,15 +63,43 @@ def cell_table(df: pd.DataFrame, start: int, end: int, *, unit: str = "unit", se
             raise KeyError(f"cell_table: column {col!r} missing (columns: {list(df.columns)})")
     d = df[df[year].isin([start, end])]
     d = d.assign(_sector=d[sector] if sector in d.columns else "all")
-    wide = d.groupby([unit, "_sector", year])[value].sum(min_count=1).unstack(year)
-    wide = wide.reindex(columns=[start, end])
-    out = pd.DataFrame({"unit": wide.index.get_level_values(0), "sector": wide.index.get_level_values(1),
-                        "value_start": wide[start].to_numpy(dtype=float),
-                        "value_end": wide[end].to_numpy(dtype=float)})
+    out = _cells_of_unique_rows(d, start, end, unit, year, value)
+    if out is None:  # a cell-year on several rows: sum them
+        wide = d.groupby([unit, "_sector", year])[value].sum(min_count=1).unstack(year)
+        wide = wide.reindex(columns=[start, end])
+        out = pd.DataFrame({"unit": wide.index.get_level_values(0), "sector": wide.index.get_level_values(1),
+                            "value_start": wide[start].to_numpy(dtype=float),
+                            "value_end": wide[end].to_numpy(dtype=float)})
+        out = out.sort_values(["unit", "sector"], ignore_index=True)
     s, e = out["value_start"].notna(), out["value_end"].notna()
     out["in_both"] = s & e
     out["one_year"] = s ^ e
-    return out.sort_values(["unit", "sector"], ignore_index=True)
+    return out
+
+
+def _cells_of_unique_rows(d: pd.DataFrame, start: int, end: int, unit: str, year: str,
+                          value: str) -> pd.DataFrame | None:
+    """:func:`cell_table`'s wide table when every (unit, sector, year) is on one row (the usual case),
+    without grouping: the rows are placed by their codes; ``None`` when some cell-year has several
+    rows. Rows with a missing unit or sector are left out, as a grouping leaves them out."""
+    u_code, units = pd.factorize(d[unit], sort=True)
+    s_code, sectors = pd.factorize(d["_sector"], sort=True)
+    keep = (u_code >= 0) & (s_code >= 0)
+    u_code, s_code = u_code[keep], s_code[keep]
+    years = d[year].to_numpy()[keep]
+    values = d[value].to_numpy(dtype=float)[keep]
+    cell = u_code.astype(np.int64) * max(len(sectors), 1) + s_code
+    is_end = years == end
+    if len(np.unique(cell * 2 + is_end)) != len(cell):
+        return None
+    cells, pos = np.unique(cell, return_inverse=True)
+    v = np.full((len(cells), 2), np.nan)
+    v[pos, is_end.astype(np.intp)] = values
+    n_s = max(len(sectors), 1)
+    # codes of object dtype are inferred (strings become str), as a grouping's index does
+    units, sectors = (pd.Index(ix.to_numpy(dtype=object)) if ix.dtype == object else ix for ix in (units, sectors))
+    return pd.DataFrame({"unit": units.take(cells // n_s), "sector": sectors.take(cells % n_s),
+                         "value_start": v[:, 0], "value_end": v[:, 1]})
 
 
 def summarise(cells: pd.DataFrame, by: Iterable[str] | None = None, groups: pd.DataFrame | None = None, *,

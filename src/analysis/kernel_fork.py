@@ -44,6 +44,10 @@ PRELOAD = ("ipykernel.kernelapp", "numpy", "pandas", "matplotlib", "matplotlib.p
            "analysis.official", "analysis.official_panels", "analysis.emitters", "analysis.longrun",
            "analysis.unemployment", "analysis.shiftshare")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+#: Module whose ``warm()`` the zygote calls after the imports (tables most notebooks build first, see
+#: :mod:`analysis.warm`); a kernel whose environment chooses other data (``same_data(zygote's, kernel's)``
+#: false) calls its ``forget()`` before starting.
+WARM = "analysis.warm"
 
 
 def enabled() -> bool:
@@ -79,12 +83,14 @@ def manager_class(socket_path: str):
 class Zygote:
     """Start the zygote process (context manager); :attr:`socket_path` is where it listens.
 
-    ``preload``: the modules it imports (default :data:`PRELOAD`, read when the zygote starts). Its
+    ``preload``: the modules it imports (default :data:`PRELOAD`, read when the zygote starts);
+    ``warm``: the module whose ``warm()`` it then calls (default :data:`WARM`; ``""``: none). Its
     environment is this process's: start it with the environment the kernels should have.
     """
 
-    def __init__(self, preload: tuple[str, ...] | None = None):
+    def __init__(self, preload: tuple[str, ...] | None = None, warm: str | None = None):
         self.preload = PRELOAD if preload is None else preload
+        self.warm = WARM if warm is None else warm
         self._dir = tempfile.mkdtemp(prefix="analysis-zygote-")
         self.socket_path = os.path.join(self._dir, "zygote.sock")
         self.proc: subprocess.Popen | None = None
@@ -95,7 +101,7 @@ class Zygote:
         ready_r, ready_w = os.pipe()
         # the kernels inherit the zygote's stdout and stderr (this process's); "ready" comes on a pipe
         self.proc = subprocess.Popen([sys.executable, "-m", "analysis.kernel_fork", "serve", "--socket",
-                                      self.socket_path, "--preload", ",".join(self.preload),
+                                      self.socket_path, "--preload", ",".join(self.preload), "--warm", self.warm,
                                       "--ready-fd", str(ready_w)],
                                      stdin=subprocess.PIPE, pass_fds=(ready_w,), env=env)
         os.close(ready_w)
@@ -124,13 +130,24 @@ class Zygote:
 
 # --- the zygote -------------------------------------------------------------------------------------
 
-def _serve(socket_path: str, preload: list[str], ready_fd: int) -> int:
+def _serve(socket_path: str, preload: list[str], ready_fd: int, warm: str = "") -> int:
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
         del sys.path[0]  # as ipykernel_launcher does
     import importlib
 
     for name in preload:
         importlib.import_module(name)
+    warm_module = None
+    if warm:
+        try:
+            warm_module = importlib.import_module(warm)
+            warm_module.warm()
+        except Exception as err:  # noqa: BLE001 - the kernels then build the tables themselves
+            print(f"kernel zygote: {warm}.warm() failed ({err.__class__.__name__}: {err}); each kernel builds "
+                  "its own tables", file=sys.stderr)
+            if warm_module is not None:
+                warm_module.forget()
+    zygote_env = dict(os.environ)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(socket_path)
     listener.listen(64)
@@ -158,7 +175,8 @@ def _serve(socket_path: str, preload: list[str], ready_fd: int) -> int:
                 pid = os.fork()
                 if pid == 0:  # the kernel
                     _become_kernel(json.loads(request), keep=conn, close=[listener, wake_r, wake_w,
-                                                                          *children.values()])
+                                                                          *children.values()],
+                                   warm=warm_module, zygote_env=zygote_env)
                 children[pid] = conn
                 conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
                 sel.register(conn, selectors.EVENT_READ, ("launcher", pid))
@@ -217,9 +235,10 @@ def _reap(children: dict[int, socket.socket], sel: selectors.BaseSelector) -> No
         conn.close()
 
 
-def _become_kernel(request: dict, keep: socket.socket, close: list) -> None:
+def _become_kernel(request: dict, keep: socket.socket, close: list, warm=None, zygote_env: dict | None = None) -> None:
     """In the forked child: become ``python -m ipykernel_launcher <argv>`` in the launcher's
-    working directory and environment. Never returns."""
+    working directory and environment (forgetting the zygote's warm tables if that environment
+    chooses other data). Never returns."""
     code = 1
     try:
         for obj in close:
@@ -238,6 +257,8 @@ def _become_kernel(request: dict, keep: socket.socket, close: list) -> None:
         env["JPY_PARENT_PID"] = str(os.getppid())  # the zygote: ipykernel exits if it goes away
         os.environ.clear()
         os.environ.update(env)
+        if warm is not None and not warm.same_data(zygote_env or {}, env):
+            warm.forget()
         # the trait's default was read from the environment when the zygote imported ipykernel
         sys.argv = [sys.executable, *request["argv"], f"--IPKernelApp.parent_handle={env['JPY_PARENT_PID']}"]
         from ipykernel import kernelapp
@@ -321,11 +342,12 @@ def main(argv: list[str]) -> int:
     serve.add_argument("--socket", required=True)
     serve.add_argument("--preload", default=",".join(PRELOAD))
     serve.add_argument("--ready-fd", type=int, required=True)
+    serve.add_argument("--warm", default="")
     launch = sub.add_parser("launch")
     launch.add_argument("--socket", required=True)
     args, rest = parser.parse_known_args(argv)
     if args.command == "serve":
-        return _serve(args.socket, [m for m in args.preload.split(",") if m], args.ready_fd)
+        return _serve(args.socket, [m for m in args.preload.split(",") if m], args.ready_fd, args.warm)
     return _launch(args.socket, rest)
 
 
