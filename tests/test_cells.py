@@ -57,3 +57,22 @@ def test_overall_row_and_bad_input():
         cells.cell_table(d, 2024, 2019)
     with pytest.raises(KeyError, match="value"):
         cells.cell_table(d.drop(columns="value"), 2019, 2024)
+
+
+def test_cell_table_without_and_with_duplicate_rows_agree():
+    """cell_table places unique cell-year rows directly and groups only when a cell-year has several
+    rows: a table and the same table with every row split in two halves give the same cells."""
+    rng = np.random.default_rng(7)
+    n = 400
+    df = pd.DataFrame({"unit": rng.choice(["75056", "01001", "2A004", "13055", "97411"], n),
+                       "sector": rng.choice(["BE", "C1", "C10", "GZ"], n),
+                       "year": rng.choice([2019, 2022, 2024], n),
+                       "value": rng.choice([np.nan, 0.0, 2.0, 10.0, 4242.0], n)}).drop_duplicates(
+        ["unit", "sector", "year"])
+    halves = pd.concat([df.assign(value=df["value"] / 2)] * 2, ignore_index=True).sample(frac=1, random_state=3)
+    direct = cells.cell_table(df, 2019, 2024)
+    grouped = cells.cell_table(halves, 2019, 2024)
+    pd.testing.assert_frame_equal(direct, grouped)
+    assert direct["one_year"].any() and direct["in_both"].any() and len(direct) > 10
+    no_sector = cells.cell_table(df.drop(columns="sector").drop_duplicates(["unit", "year"]), 2019, 2024)
+    assert set(no_sector["sector"]) == {"all"}

@@ -20,10 +20,36 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ke
 LIGHT = ("ipykernel.kernelapp", "matplotlib", "pandas", "analysis.figures")
 
 
+#: A warm module for these tests' zygotes: warm() records the zygote's pid, forget() drops it.
+PROBE = '''
+import os
+STATE = {}
+ENVIRONMENT = ("ANALYSIS_DATA_CACHE",)
+def warm():
+    if os.environ.get("PROBE_FAIL"):
+        raise OSError("disk gone")
+    STATE["built_by"] = os.getpid()
+def forget():
+    STATE.clear()
+def same_data(a, b):
+    return all(a.get(k) == b.get(k) for k in ENVIRONMENT)
+'''
+
+
 @pytest.fixture(scope="module")
-def zygote():
-    with kernel_fork.Zygote(preload=LIGHT, warm="") as z:
-        yield z
+def probe_path(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("probe")
+    (folder / "warm_probe.py").write_text(PROBE)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def zygote(probe_path):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", os.pathsep.join([str(probe_path), os.environ.get("PYTHONPATH", "")]))
+        with kernel_fork.Zygote(preload=LIGHT, warm="warm_probe") as z:
+            mp.undo()
+            yield z
 
 
 def _run(zygote, tmp_path, *sources, timeout=60, name="nb"):
@@ -134,35 +160,18 @@ def test_a_zygote_that_cannot_start_says_so():
             pass
 
 
-PROBE = '''
-import os
-STATE = {}
-ENVIRONMENT = ("ANALYSIS_DATA_CACHE",)
-def warm():
-    if os.environ.get("PROBE_FAIL"):
-        raise OSError("disk gone")
-    STATE["built_by"] = os.getpid()
-def forget():
-    STATE.clear()
-def same_data(a, b):
-    return all(a.get(k) == b.get(k) for k in ENVIRONMENT)
-'''
 
-
-def test_kernels_inherit_the_zygotes_warm_tables_only_for_the_same_data(tmp_path, monkeypatch):
+def test_kernels_inherit_the_zygotes_warm_tables_only_for_the_same_data(zygote, probe_path, tmp_path, monkeypatch):
     """The zygote's warm() state reaches every kernel forked with the data folders it saw; a kernel
     whose environment names other data forgets it; a warm() that fails leaves kernels that work."""
-    (tmp_path / "warm_probe.py").write_text(PROBE)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache_a"))
     probe = "import os, warm_probe\nprint(warm_probe.STATE.get('built_by') == os.getppid())"
-    with kernel_fork.Zygote(preload=LIGHT, warm="warm_probe") as z:
-        assert _run(z, tmp_path, probe) == [["True\n"]]
-        monkeypatch.setenv("ANALYSIS_FORK_TEST", "not a data variable")
-        assert _run(z, tmp_path, probe) == [["True\n"]]
-        monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache_b"))
-        assert _run(z, tmp_path, probe) == [["False\n"]]
-        assert _kernels(z) == []
+    assert _run(zygote, tmp_path, probe) == [["True\n"]]
+    monkeypatch.setenv("ANALYSIS_FORK_TEST", "not a data variable")
+    assert _run(zygote, tmp_path, probe) == [["True\n"]]
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "other_cache"))
+    assert _run(zygote, tmp_path, probe) == [["False\n"]]
+    assert _kernels(zygote) == []
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(probe_path), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("PROBE_FAIL", "1")
     with kernel_fork.Zygote(preload=LIGHT, warm="warm_probe") as z:
         assert _run(z, tmp_path, probe) == [["False\n"]]

@@ -171,12 +171,10 @@ def rendered(tmp_path_factory):
 
     path = os.environ.get("ANALYSIS_DATA_MIRROR")
     assert path and Path(path, "MANIFEST.csv").is_file(), "set ANALYSIS_DATA_MIRROR to the public-data mirror"
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     out = tmp_path_factory.mktemp("profiles")
-    # two renders at a time, each in its own process: render() points the kernel's figures and results
-    # folders through the process environment, which threads would share
+    # one render after the other in this process: under make test the other pytest worker keeps the
+    # second core busy, so a pool of render processes would only add their start-up (render() points the
+    # kernel's figures and results folders through the process environment, so renders are not threaded)
     # the profiles' figures are exported as SVG only, as the notebooks under nbval (these tests read the
     # notebook and its HTML; tests/test_figures.py covers the PDF and PNG exports)
     # the kernels are forked from one zygote (analysis.kernel_fork), as under make notebooks
@@ -186,10 +184,8 @@ def rendered(tmp_path_factory):
         mp.setenv("ANALYSIS_FIG_FORMATS", "svg")
         with kernel_fork.Zygote() if kernel_fork.enabled() else contextlib.nullcontext() as zygote:
             socket_path = zygote.socket_path if zygote is not None else None
-            with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = {slug: pool.submit(P.render, level, code, out, wave=wave, zygote=socket_path)
-                           for slug, (level, code, wave) in REQUESTS.items()}
-                paths = {slug: f.result() for slug, f in futures.items()}
+            paths = {slug: P.render(level, code, out, wave=wave, zygote=socket_path)
+                     for slug, (level, code, wave) in REQUESTS.items()}
     return out, paths
 
 
