@@ -51,11 +51,14 @@ def _every_figure_format():
 #: Test modules and notebooks that take longest, longest first (seconds on the 2-core machine in brackets).
 #: pytest-xdist (``--dist loadscope``) hands modules to its workers in collection order: starting the
 #: long ones first keeps one worker from finishing alone with a long module at the end.
-SLOW_FIRST = ["test_profile.py",  # three rendered profiles (~40)
-              "test_site.py",  # Sphinx build and Chromium (~20)
-              "05_programme_instruments.ipynb", "02_territorial_dynamics.ipynb", "04_clermont_vichy_auvergne.ipynb",
-              "test_figures.py", "test_run_notebooks.py", "01_local_multiplier.ipynb", "03_energy_transition.ipynb",
-              "06_territory_profile.ipynb", "test_official_download.py", "test_loaders_employment.py"]
+SLOW_FIRST = ["test_figures.py",  # exports of SVG, PDF and 300-dpi PNG (~27)
+              "test_site.py",  # Sphinx build and Chromium (~20-30)
+              "test_profile.py",  # three rendered profiles (~23)
+              "test_kernel_fork.py",  # zygotes started and kernels forked (~20)
+              "test_run_notebooks.py", "02_territorial_dynamics.ipynb", "04_clermont_vichy_auvergne.ipynb",
+              "05_programme_instruments.ipynb", "test_official_download.py", "test_loaders_employment.py",
+              "01_local_multiplier.ipynb", "test_territories.py", "03_energy_transition.ipynb",
+              "06_territory_profile.ipynb"]
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -73,6 +76,18 @@ def pytest_collection_modifyitems(session, config, items):
 _ZYGOTE = None
 
 
+def notebook_zygote():
+    """The test process's zygote with the notebooks' stack (:data:`analysis.kernel_fork.PRELOAD` and
+    warm tables), started at its first use and ended with the session: nbval's kernels and the rendered
+    profiles fork from it. A kernel gets the environment of the process that asks for it."""
+    global _ZYGOTE
+    if _ZYGOTE is None:
+        from analysis import kernel_fork
+
+        _ZYGOTE = kernel_fork.Zygote().__enter__()
+    return _ZYGOTE
+
+
 def _forked_nbval_kernels() -> None:
     """Give nbval's ``--nbval-current-env`` kernels the forking launcher: each notebook still gets a fresh
     kernel, forked from a process that imported the scientific stack once (started at the first notebook,
@@ -88,12 +103,9 @@ def _forked_nbval_kernels() -> None:
     original = nbval_kernel.NbvalKernelspecManager.get_kernel_spec
 
     def get_kernel_spec(self, kernel_name):
-        global _ZYGOTE
         if kernel_name != nbval_kernel.CURRENT_ENV_KERNEL_NAME:
             return original(self, kernel_name)
-        if _ZYGOTE is None:
-            _ZYGOTE = kernel_fork.Zygote().__enter__()
-        return kernel_fork.kernel_spec(_ZYGOTE.socket_path)
+        return kernel_fork.kernel_spec(notebook_zygote().socket_path)
 
     nbval_kernel.NbvalKernelspecManager.get_kernel_spec = get_kernel_spec
     nbval_kernel.NbvalKernelspecManager._analysis_forked = True

@@ -221,8 +221,11 @@ def test_prune_removes_stale_versions_only(tmp_cache):
     v2()
     stray = tmp_cache / "raw" / "employment" / "old_vintage.json"
     stray.write_text("[]")
+    screen = tmp_cache / "display" / "0123abcd.png"
+    screen.parent.mkdir()
+    screen.write_bytes(b"png")
     removed = cache.prune({"toy_table": v2})
-    assert v1.cache_path() in removed and stray in removed
+    assert v1.cache_path() in removed and stray in removed and screen in removed
     assert v2.cache_path().exists() and reg.fetch(KEY).exists()
     assert v2().equals(v2()) and len(calls) == 2, "the current table still serves from the cache"
 

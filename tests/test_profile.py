@@ -1,7 +1,6 @@
 """Tests of analysis.profile: pure functions on synthetic tables, and the rendering of two territories
 checked against the general functions (geography, dynamics)."""
 
-import contextlib
 import re
 import time
 
@@ -177,15 +176,15 @@ def rendered(tmp_path_factory):
     # kernel's figures and results folders through the process environment, so renders are not threaded)
     # the profiles' figures are exported as SVG only, as the notebooks under nbval (these tests read the
     # notebook and its HTML; tests/test_figures.py covers the PDF and PNG exports)
-    # the kernels are forked from one zygote (analysis.kernel_fork), as under make notebooks
+    # the kernels are forked from this test process's zygote (analysis.kernel_fork), the one nbval's use
     from analysis import kernel_fork
+    from conftest import notebook_zygote
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ANALYSIS_FIG_FORMATS", "svg")
-        with kernel_fork.Zygote() if kernel_fork.enabled() else contextlib.nullcontext() as zygote:
-            socket_path = zygote.socket_path if zygote is not None else None
-            paths = {slug: P.render(level, code, out, wave=wave, zygote=socket_path)
-                     for slug, (level, code, wave) in REQUESTS.items()}
+        socket_path = notebook_zygote().socket_path if kernel_fork.enabled() else None
+        paths = {slug: P.render(level, code, out, wave=wave, zygote=socket_path)
+                 for slug, (level, code, wave) in REQUESTS.items()}
     return out, paths
 
 

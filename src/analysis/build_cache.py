@@ -5,8 +5,9 @@ parsed and how many remain, with timings; a second run only reloads (and verifie
 tables. Temporary files left in the cache by a killed build (older than an hour) are removed
 first.
 
-``--prune`` then removes cached tables of earlier parser or data versions and raw files no
-longer in ``data/registry.csv`` (``make clean-cache`` removes the whole cache instead).
+``--prune`` then removes cached tables of earlier parser or data versions, raw files no
+longer in ``data/registry.csv`` and the screen copies of exported figures (made again at the next
+display; ``make clean-cache`` removes the whole cache instead).
 
 An expected data error (wrong hash, file missing from the mirror, changed layout, full disk)
 is printed as one line naming the file and what to do, without a traceback; the other files
@@ -74,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.prune:
         removed = prune(found)
         print(f"pruned {len(removed)} stale file(s) ({sum(1 for p in removed if '/parsed/' in str(p))} parsed, "
-              f"{sum(1 for p in removed if '/raw/' in str(p))} raw)", flush=True)
+              f"{sum(1 for p in removed if '/raw/' in str(p))} raw, "
+              f"{sum(1 for p in removed if '/display/' in str(p))} screen copies of figures)", flush=True)
     if failures:
         print(f"{len(failures)} error(s); fix them and run again:", file=sys.stderr)
         for f in failures:

@@ -279,8 +279,10 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
 
     Keeps, under ``parsed/``, only the current ``cache_path()`` of each of ``loaders`` (default:
     every registered loader; import them all first, see :func:`analysis.build_cache.import_all_loaders`)
-    and its sidecar; under ``raw/``, only the files of ``data/registry.csv``. Temporary files of a
-    build running now are left alone (see :func:`clean_orphans`). Returns the removed paths.
+    and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/``, none
+    (screen copies of exported figures, :func:`analysis.figures.display_png`, made again at the next
+    display). Temporary files of a build running now are left alone (see :func:`clean_orphans`).
+    Returns the removed paths.
     """
     root = cache_dir() if root is None else root
     loaders = LOADERS if loaders is None else loaders
@@ -290,7 +292,7 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
         keep |= {target, _sidecar(target)}
     keep |= {root / "raw" / e.file for e in registry().values()}
     removed = []
-    for sub in ("parsed", "raw"):
+    for sub in ("parsed", "raw", "display"):
         base = root / sub
         if not base.is_dir():
             continue
