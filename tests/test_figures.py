@@ -32,10 +32,12 @@ def test_same_figure_saved_twice_gives_identical_bytes(tmp_path):
     assert b"CreationDate" not in a[1].read_bytes()
 
 
-def test_png_is_300_dpi(tmp_path):
+def test_png_is_300_dpi(tmp_path, monkeypatch):
     from PIL import Image
 
-    png = figures.save_figure(_figure(), "demo", sources="x", notebook="t", out_dir=tmp_path)[2]
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "png")
+    [png] = figures.save_figure(_figure(), "demo", sources="x", notebook="t", out_dir=tmp_path)
+    assert png.suffix == ".png"
     dpi = Image.open(png).info["dpi"]
     assert round(dpi[0]) == 300
 
@@ -61,7 +63,8 @@ def test_language_switch(monkeypatch):
         raise AssertionError("an unknown language must be refused")
 
 
-def test_index_and_generated_readme(tmp_path):
+def test_index_and_generated_readme(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")  # the index, not the exports, is under test
     figures.save_figure(_figure(), "b_fig", sources="URSSAF", notebook="02_x", claims=["c1", "c2"], out_dir=tmp_path)
     figures.save_figure(_figure(), "a_fig", sources="Insee", notebook="01_x", out_dir=tmp_path)
     figures.save_figure(_figure(), "a_fig", sources="Insee, ESTEL", notebook="01_x", out_dir=tmp_path)
@@ -96,7 +99,8 @@ def test_forget_and_prune_remove_stale_figures(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("01_keep.*")) == ["01_keep.pdf", "01_keep.png", "01_keep.svg"]
 
 
-def test_save_figure_gives_default_axes_french_ticks(tmp_path):
+def test_save_figure_gives_default_axes_french_ticks(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")  # the ticks save_figure sets, not the exports
     figures.use_style()
     fig, ax = plt.subplots()
     ax.plot([2019, 2020, 2024], [0.5, 12000.0, 30000.0])
@@ -248,8 +252,9 @@ def test_the_screen_copy_of_a_png_is_kept_in_the_data_cache(tmp_path, monkeypatc
     from PIL import Image
 
     monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
-    paths = figures.save_figure(_figure(), "demo", sources="x", notebook="t", out_dir=tmp_path / "a")
-    first = figures.display_png(paths[2], 100)
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "png")
+    [png] = figures.save_figure(_figure(), "demo", sources="x", notebook="t", out_dir=tmp_path / "a")
+    first = figures.display_png(png, 100)
     assert [p.read_bytes() for p in (tmp_path / "cache" / "display").iterdir()] == [first]
 
     def no_decode(*a, **k):
@@ -257,10 +262,10 @@ def test_the_screen_copy_of_a_png_is_kept_in_the_data_cache(tmp_path, monkeypatc
 
     with monkeypatch.context() as m:
         m.setattr(Image, "open", no_decode)
-        assert figures.display_png(paths[2], 100) == first
+        assert figures.display_png(png, 100) == first
     fig = _figure()
     fig.axes[0].set_title("another drawing")
-    other = figures.save_figure(fig, "demo", sources="x", notebook="t", out_dir=tmp_path / "b")[2]
+    [other] = figures.save_figure(fig, "demo", sources="x", notebook="t", out_dir=tmp_path / "b")
     second = figures.display_png(other, 100)
     assert second != first and len(list((tmp_path / "cache" / "display").iterdir())) == 2
     assert figures.display_png(other, 50) != second and len(list((tmp_path / "cache" / "display").iterdir())) == 3
