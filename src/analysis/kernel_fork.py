@@ -8,7 +8,10 @@ A *zygote* (:class:`Zygote`) is one process that imports these modules once and 
 kernel the runner asks for is a ``fork()`` of it that starts ``ipykernel`` with the runner's
 connection file, working directory and environment. The child has no user namespace, no
 executed cell and no figure: only modules that were imported, with the state importing them
-gives. It is the same fresh kernel, minus the import time.
+gives, and the per-process tables :mod:`analysis.warm` built (the area resolver, the parsed tables
+and employment cells most notebooks read: the same functions on the same verified files). It is the
+same fresh kernel, minus the import time and that first work. A kernel started with other data
+folders than the zygote's forgets those tables first.
 
 The runner's kernel manager sees an ordinary kernel process: the kernel spec's command is
 ``python -m analysis.kernel_fork launch -f {connection_file}`` (:func:`kernel_spec`), a small
