@@ -72,14 +72,15 @@ reproduce: venv
 
 # Tests never write into the working tree: results and figures go to a temporary folder.
 # pytest-xdist runs JOBS workers; --dist loadscope keeps each notebook's cells (and each test
-# module) on one worker, in order. Notebook figures are exported as SVG only under test (nbval
+# module) on one worker, in order; --no-loadscope-reorder hands the modules out in the order of
+# tests/conftest.py (slowest first) instead of by their number of tests. Notebook figures are exported as SVG only under test (nbval
 # compares printed numbers; tests/test_figures.py covers the PDF and PNG exports).
 test: venv browser
 	@tmp=$$(mktemp -d); \
 	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures ANALYSIS_FIG_FORMATS=svg ANALYSIS_OFFICIAL=offline \
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
-	  $$( [ "$(JOBS)" -gt 1 ] && echo "-n $(JOBS) --dist loadscope" ) $(PYTEST_ARGS); \
+	  $$( [ "$(JOBS)" -gt 1 ] && echo "-n $(JOBS) --dist loadscope --no-loadscope-reorder" ) $(PYTEST_ARGS); \
 	status=$$?; rm -rf $$tmp; exit $$status
 
 lab: venv

@@ -49,15 +49,17 @@ def _every_figure_format():
 
 
 #: Test modules and notebooks that take longest, longest first (seconds on the 2-core machine in brackets).
-#: pytest-xdist (``--dist loadscope``) hands modules to its workers in collection order: starting the
-#: long ones first keeps one worker from finishing alone with a long module at the end.
-SLOW_FIRST = ["test_figures.py",  # exports of SVG, PDF and 300-dpi PNG (~27)
-              "test_site.py",  # Sphinx build and Chromium (~20-30)
-              "test_profile.py",  # three rendered profiles (~23)
-              "test_kernel_fork.py",  # zygotes started and kernels forked (~20)
-              "test_run_notebooks.py", "02_territorial_dynamics.ipynb", "04_clermont_vichy_auvergne.ipynb",
-              "05_programme_instruments.ipynb", "test_official_download.py", "test_loaders_employment.py",
-              "01_local_multiplier.ipynb", "test_territories.py", "03_energy_transition.ipynb",
+#: pytest-xdist (``--dist loadscope --no-loadscope-reorder``: without that flag xdist orders modules by
+#: their number of tests) hands modules to its workers in collection order: starting the long ones first
+#: keeps one worker from finishing alone with a long module at the end.
+SLOW_FIRST = ["test_profile.py",  # three rendered profiles, and the worker's zygote (~22)
+              "test_figures.py",  # exports of SVG, PDF and 300-dpi PNG (~20)
+              "test_site.py",  # Sphinx build and Chromium (~18)
+              "test_kernel_fork.py",  # zygotes started and kernels forked (~17)
+              "04_clermont_vichy_auvergne.ipynb", "test_run_notebooks.py", "02_territorial_dynamics.ipynb",
+              "test_official_download.py", "01_local_multiplier.ipynb", "test_loaders_employment.py",
+              "test_territories.py", "05_programme_instruments.ipynb", "test_official_aggregate.py",
+              "03_energy_transition.ipynb", "test_multiplier.py", "test_loaders_geo.py", "test_dynamics.py",
               "06_territory_profile.ipynb"]
 
 
