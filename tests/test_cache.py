@@ -299,6 +299,19 @@ def test_a_table_edited_after_it_was_kept_is_verified_again(tmp_cache, caplog):
     assert len(calls) == 2 and any("SHA-256" in r.getMessage() for r in caplog.records)
 
 
+def test_a_large_table_is_not_kept(tmp_cache, monkeypatch):
+    load = _toy_loader([])
+    load()
+    _settle(load.cache_path())
+    monkeypatch.setattr(cache, "KEEP_AT_MOST", load.cache_path().stat().st_size - 1)
+    decoded = []
+    real = cache._read_checked
+    monkeypatch.setattr(cache, "_read_checked", lambda t: decoded.append(t) or real(t))
+    load()
+    load()
+    assert len(decoded) == 2 and cache._READ.get(load.cache_path()) is None
+
+
 def test_a_table_just_written_is_not_kept(tmp_cache, monkeypatch):
     """A file modified less than SETTLED_AFTER seconds ago could be edited again within the same tick
     of the file system's clock; it is read and verified each time."""

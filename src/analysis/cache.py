@@ -8,10 +8,10 @@ helper is never served from a stale cache, even if nobody bumped a version. File
 ``<cache_dir>/parsed/<key>/``.
 
 Each parquet file has a ``.sha256`` sidecar written with it; a read checks the file's SHA-256
-against it (the first read in a process, and any read after the file or the sidecar changed), and a mismatch, a missing sidecar or a read error (a truncated or edited
-file) is logged once as a warning naming the file and the table is re-parsed from the
-hash-verified source. So the byte-exact guarantee of the raw files holds for the parsed tables
-that notebooks read.
+against it (the first read in a process, and any read after the file or the sidecar changed), and
+a mismatch, a missing sidecar or a read error (a truncated or edited file) is logged once as a
+warning naming the file and the table is re-parsed from the hash-verified source. So the
+byte-exact guarantee of the raw files holds for the parsed tables that notebooks read.
 
 Files are written atomically (temporary file in the same folder, then rename) with the
 permissions of the user's umask. :func:`clean_orphans` removes temporary files left by a killed
@@ -140,6 +140,9 @@ _READ: dict[Path, tuple[tuple, pd.DataFrame]] = {}
 #: Only files last modified this many seconds before the read are kept: a later edit of the file then
 #: has a later modification time, even on a file system whose clock ticks every few milliseconds.
 SETTLED_AFTER = 2.0
+#: Parquet files larger than this (bytes) are not kept: a large table read once (the 3-million-row census
+#: functions) would otherwise stay in memory for the whole session.
+KEEP_AT_MOST = 8 * 2**20
 
 
 def _signature(target: Path) -> tuple | None:
@@ -156,15 +159,16 @@ def _read_verified(target: Path) -> pd.DataFrame | None:
 
     The bytes are checked at the first read in a process and again whenever the file or its
     sidecar changed since (size, modification time, inode); in between the table decoded then
-    is reused, and each call returns a copy of it."""
+    is reused, and each call returns a copy of it (files of at most :data:`KEEP_AT_MOST` bytes,
+    modified more than :data:`SETTLED_AFTER` seconds before)."""
     signature = _signature(target)
     held = _READ.get(target)
     if held is not None and signature is not None and held[0] == signature:
         return held[1].copy()
     _READ.pop(target, None)
     df = _read_checked(target)
-    if (df is not None and signature is not None and _signature(target) == signature
-            and time.time() - max(signature[1], signature[4]) / 1e9 > SETTLED_AFTER):
+    settled = signature is not None and time.time() - max(signature[1], signature[4]) / 1e9 > SETTLED_AFTER
+    if df is not None and settled and signature[0] <= KEEP_AT_MOST and _signature(target) == signature:
         _READ[target] = (signature, df)
         return df.copy()
     return df
