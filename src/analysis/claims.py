@@ -101,13 +101,8 @@ def results_path() -> Path:
 
 
 def _read_results(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        return pd.DataFrame(columns=RESULT_COLUMNS)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in RESULT_COLUMNS if c not in df.columns]
-    if missing:
-        raise ClaimError(f"{path}: missing column(s) {missing}")
-    return df[RESULT_COLUMNS]
+    """The results file as a DataFrame of strings (:data:`RESULT_COLUMNS`; empty if there is no file)."""
+    return pd.DataFrame(_read_result_rows(path), columns=RESULT_COLUMNS, dtype=str)
 
 
 def _fmt(x: float | None) -> str:
@@ -155,8 +150,8 @@ def record(claim_id: str, value: float | None, *, tol: float | None = None, clos
 
 
 def _read_result_rows(path: Path) -> list[dict]:
-    """The results file as rows of strings (as :func:`_read_results` reads it, without pandas: a
-    notebook records tens of claims, each a read and a write of this file)."""
+    """The results file as rows of strings, read with the csv module: a notebook records tens of claims,
+    each a read and a write of this file."""
     if not path.exists():
         return []
     with open(path, newline="", encoding="utf-8") as f:
@@ -168,7 +163,7 @@ def _read_result_rows(path: Path) -> list[dict]:
 
 
 def _write_result_rows(path: Path, rows: list[dict]) -> None:
-    """Same bytes as :func:`_write_results` of the same rows."""
+    """Write the results file (header and ``rows``, quoted only where needed, ``\\n`` line ends)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=RESULT_COLUMNS, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writeheader()
@@ -177,7 +172,7 @@ def _write_result_rows(path: Path, rows: list[dict]) -> None:
 
 
 def _write_results(path: Path, df: pd.DataFrame) -> None:
-    replace_text(path, df.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL))
+    _write_result_rows(path, df[RESULT_COLUMNS].to_dict("records"))
 
 
 def compare(cited: float, cited_high: float | None, value: float | None, tol: float | None,
