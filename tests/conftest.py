@@ -93,7 +93,7 @@ def notebook_zygote():
 def _forked_nbval_kernels() -> None:
     """Give nbval's ``--nbval-current-env`` kernels the forking launcher: each notebook still gets a fresh
     kernel, forked from a process that imported the scientific stack once (started at the first notebook,
-    ended with the session). ``ANALYSIS_FORK_KERNELS=0`` keeps nbval's own kernels."""
+    ended with the session). ``ANALYSIS_FORK_KERNELS=0`` keeps nbval's own kernels and kernel manager."""
     from analysis import kernel_fork
 
     try:
@@ -111,6 +111,9 @@ def _forked_nbval_kernels() -> None:
 
     nbval_kernel.NbvalKernelspecManager.get_kernel_spec = get_kernel_spec
     nbval_kernel.NbvalKernelspecManager._analysis_forked = True
+    # nbval's start_new_kernel builds nbval.kernel.KernelManager: the same one, minus the idle waits at the
+    # kernel's start and end (kernel_fork.quick_manager)
+    nbval_kernel.KernelManager = kernel_fork.quick_manager(nbval_kernel.KernelManager)
 
 
 def _nbval_skips_svg_images() -> None:

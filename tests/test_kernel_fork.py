@@ -101,7 +101,7 @@ def test_errors_and_timeouts_are_reported_and_the_kernel_is_gone(zygote, tmp_pat
         _run(zygote, tmp_path, "1 / 0")
     started = time.monotonic()
     with pytest.raises(CellTimeoutError):
-        _run(zygote, tmp_path, "import time\ntime.sleep(60)", timeout=2)
+        _run(zygote, tmp_path, "import time\ntime.sleep(60)", timeout=1)
     assert time.monotonic() - started < 30
     assert _kernels(zygote) == []
 
@@ -192,3 +192,106 @@ def test_warm_reads_only_cached_tables_and_forget_drops_every_memo(tmp_path, mon
     assert cache._READ == {} and claims._REGISTER == {}
     assert warm.same_data({"ANALYSIS_DATA_CACHE": "a", "X": "1"}, {"ANALYSIS_DATA_CACHE": "a", "X": "2"})
     assert not warm.same_data({"ANALYSIS_DATA_CACHE": "a"}, {"ANALYSIS_DATA_CACHE": "b"})
+
+
+class _Channel:
+    """A fake ZMQ channel: ``get_msg`` hands out queued messages, then raises Empty (as on a timeout)."""
+
+    def __init__(self, log, name):
+        self.queue, self.log, self.name = [], log, name
+
+    def get_msg(self, timeout=None):
+        from queue import Empty
+
+        self.log.append((self.name, round(timeout, 1)))
+        if not self.queue:
+            raise Empty
+        return self.queue.pop(0)
+
+
+class _FakeClient:
+    """A kernel client whose kernel answers ``kernel_info`` per ``script``: for the n-th request, a list of
+    what arrives ("reply", "busy", "idle", "other" = another request's message)."""
+
+    def __init__(self, script, alive=True):
+        self.log, self.script, self.alive, self.n, self.handled = [], list(script), alive, 0, None
+        self.shell_channel, self.iopub_channel = _Channel(self.log, "shell"), _Channel(self.log, "iopub")
+
+    def kernel_info(self):
+        self.n += 1
+        msg_id = f"req{self.n}"
+        self.log.append(("kernel_info", msg_id))
+        for what in (self.script.pop(0) if self.script else []):
+            parent = {"msg_id": "someone else" if what == "other" else msg_id}
+            if what in ("reply", "other"):
+                self.shell_channel.queue.append({"msg_type": "kernel_info_reply", "parent_header": parent,
+                                                 "content": {"n": self.n}})
+            if what in ("busy", "idle", "other"):
+                state = "idle" if what != "busy" else "busy"
+                self.iopub_channel.queue.append({"msg_type": "status", "parent_header": parent,
+                                                 "content": {"execution_state": state}})
+        return msg_id
+
+    def _handle_kernel_info_reply(self, msg):
+        self.handled = msg["content"]["n"]
+
+    async def _async_is_alive(self):
+        return self.alive
+
+
+def _ready(client, timeout=None):
+    import asyncio
+
+    return asyncio.run(kernel_fork._wait_for_ready(client, timeout=timeout))
+
+
+def test_quick_clients_are_ready_at_the_idle_status_and_ask_again_when_iopub_is_not_up():
+    # the reply and this request's idle status: ready at once, IOPub not read any further (no 0.2 s of silence)
+    c = _FakeClient([["other", "reply", "busy", "idle"]])
+    _ready(c)
+    assert c.handled == 1 and c.log[-1] == ("iopub", 0.2)
+    assert [e for e in c.log if e[0] == "iopub"] == [("iopub", 0.2)] * 3  # another request's status, busy, idle
+    # no status on IOPub (not subscribed yet): the request is sent again, and the second one is answered
+    c = _FakeClient([["reply"], ["reply", "busy", "idle"]])
+    _ready(c)
+    assert c.handled == 2 and [e for e in c.log if e[0] == "kernel_info"] == [("kernel_info", "req1"),
+                                                                            ("kernel_info", "req2")]
+    # a dead kernel, and one that never answers within the timeout
+    with pytest.raises(RuntimeError, match="died"):
+        _ready(_FakeClient([], alive=False))
+    with pytest.raises(RuntimeError, match="didn't respond in 0.5 seconds"):
+        _ready(_FakeClient([["reply"]] * 3), timeout=0.5)
+
+
+def test_quick_managers_wait_for_a_killed_kernel_in_short_steps(zygote, tmp_path):
+    from jupyter_client.manager import KernelManager
+
+    assert issubclass(kernel_fork.manager_class(zygote.socket_path), kernel_fork.quick_manager(KernelManager).__base__)
+    km = type("Forked", (kernel_fork.quick_manager(KernelManager),), {"kernel_spec": property(
+        lambda self: kernel_fork.kernel_spec(zygote.socket_path))})()
+    km.start_kernel(cwd=str(tmp_path))
+    kc = km.client()
+    assert type(kc).__name__ == "ReadyBlockingKernelClient"
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=30)
+        out = []
+        reply = kc.execute_interactive("print(6 * 7)", timeout=30, output_hook=lambda m: out.append(
+            m["content"].get("text")))
+        assert reply["content"]["status"] == "ok" and "42\n" in out
+    finally:
+        kc.stop_channels()
+        steps = []
+        import asyncio
+
+        real_sleep = asyncio.sleep
+
+        async def sleep(seconds, *a, **k):
+            steps.append(seconds)
+            return await real_sleep(seconds, *a, **k)
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(asyncio, "sleep", sleep)
+            km.shutdown_kernel(now=True)
+    assert kernel_fork.EXIT_POLL_S in steps and max(steps) < 0.1, steps  # jupyter_client's own step is 0.1 s
+    assert _kernels(zygote) == []
