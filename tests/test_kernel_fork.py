@@ -263,10 +263,11 @@ def test_quick_clients_are_ready_at_the_idle_status_and_ask_again_when_iopub_is_
         _ready(_FakeClient([["reply"]] * 3), timeout=0.5)
 
 
-def test_quick_managers_wait_for_a_killed_kernel_in_short_steps(zygote, tmp_path):
-    from jupyter_client.manager import KernelManager
+def test_quick_managers_run_a_forked_kernel_and_wait_for_its_end_in_short_steps(zygote, tmp_path, monkeypatch):
+    import asyncio
 
-    assert issubclass(kernel_fork.manager_class(zygote.socket_path), kernel_fork.quick_manager(KernelManager).__base__)
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
+
     km = type("Forked", (kernel_fork.quick_manager(KernelManager),), {"kernel_spec": property(
         lambda self: kernel_fork.kernel_spec(zygote.socket_path))})()
     km.start_kernel(cwd=str(tmp_path))
@@ -281,17 +282,21 @@ def test_quick_managers_wait_for_a_killed_kernel_in_short_steps(zygote, tmp_path
         assert reply["content"]["status"] == "ok" and "42\n" in out
     finally:
         kc.stop_channels()
-        steps = []
-        import asyncio
-
-        real_sleep = asyncio.sleep
-
-        async def sleep(seconds, *a, **k):
-            steps.append(seconds)
-            return await real_sleep(seconds, *a, **k)
-
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(asyncio, "sleep", sleep)
-            km.shutdown_kernel(now=True)
-    assert kernel_fork.EXIT_POLL_S in steps and max(steps) < 0.1, steps  # jupyter_client's own step is 0.1 s
+        km.shutdown_kernel(now=True)
     assert _kernels(zygote) == []
+    # after the kill, the manager checks whether the kernel is gone every EXIT_POLL_S s (jupyter_client: 0.1 s)
+    quick = kernel_fork.quick_manager(AsyncKernelManager)()
+    alive = iter([True, True, False])
+
+    async def is_alive():
+        return next(alive)
+
+    steps = []
+
+    async def sleep(seconds, *a, **k):
+        steps.append(seconds)
+
+    quick._async_is_alive = is_alive
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    asyncio.run(quick._async_wait())
+    assert steps == [kernel_fork.EXIT_POLL_S] * 2
