@@ -12,6 +12,26 @@ if "ANALYSIS_DATA_MIRROR" not in os.environ and DEFAULT_MIRROR.is_dir():
     os.environ["ANALYSIS_DATA_MIRROR"] = str(DEFAULT_MIRROR)
 
 
+def _end_worker_at_once() -> None:
+    """A pytest-xdist worker's last step: once its results have reached the controller and the other exit
+    handlers have run, end the process without tearing down its interpreter (freeing the tables, figures
+    and modules of a 1 GB process took 1 to 1.5 s, during which the controller waits)."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(0)
+
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    import atexit
+
+    atexit.register(_end_worker_at_once)  # registered first, so it runs after every other exit handler
+
+
 @pytest.fixture
 def mirror() -> Path:
     """The mirror folder, absolute: a relative ANALYSIS_DATA_MIRROR is taken from the repository root
@@ -76,18 +96,77 @@ def pytest_collection_modifyitems(session, config, items):
 # --- nbval's kernels are forked from one zygote per test process (analysis.kernel_fork) -----------------
 
 _ZYGOTE = None
+#: Set by the pytest-xdist controller for its workers: "<socket path>|<status file>" of the zygote it started.
+SHARED_ZYGOTE_ENV = "ANALYSIS_TEST_ZYGOTE"
+
+
+class _SharedZygote:
+    """The zygote of the pytest-xdist controller, seen from a worker: its socket, once its status file
+    says it is ready (the controller ends it with the session)."""
+
+    def __init__(self, spec: str, timeout: float = 600):
+        import time
+        from pathlib import Path
+
+        self.socket_path, status = spec.split("|", 1)
+        deadline = time.monotonic() + timeout
+        while not Path(status).exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the kernel zygote of the test session was not ready after {timeout:g} s")
+            time.sleep(0.01)
+        text = Path(status).read_text()
+        if text != "ready":
+            raise RuntimeError(text)
+
+    def __exit__(self, *exc):
+        pass
 
 
 def notebook_zygote():
-    """The test process's zygote with the notebooks' stack (:data:`analysis.kernel_fork.PRELOAD` and
-    warm tables), started at its first use and ended with the session: nbval's kernels and the rendered
-    profiles fork from it. A kernel gets the environment of the process that asks for it."""
+    """The zygote with the notebooks' stack (:data:`analysis.kernel_fork.PRELOAD` and warm tables) that
+    nbval's kernels and the rendered profiles fork from. Under pytest-xdist, one for the whole session,
+    started by the controller while the workers collect (:func:`_start_shared_zygote`); otherwise this
+    process's, started at its first use. It ends with the session. A kernel gets the environment of the
+    process that asks for it."""
     global _ZYGOTE
     if _ZYGOTE is None:
         from analysis import kernel_fork
 
-        _ZYGOTE = kernel_fork.Zygote().__enter__()
+        shared = os.environ.get(SHARED_ZYGOTE_ENV)
+        _ZYGOTE = _SharedZygote(shared) if shared else kernel_fork.Zygote().__enter__()
     return _ZYGOTE
+
+
+def _start_shared_zygote(config) -> None:
+    """In the pytest-xdist controller: start one zygote for every worker (one import of the stack and one
+    set of warm tables instead of one per worker), without waiting for it; a thread writes its status
+    file ("ready" or the error) for the workers, which inherit its address in the environment."""
+    global _ZYGOTE
+    import tempfile
+    import threading
+
+    from analysis import kernel_fork
+    from analysis.locking import replace_text
+
+    if (hasattr(config, "workerinput") or not config.getoption("numprocesses", None)
+            or not kernel_fork.enabled() or os.environ.get(SHARED_ZYGOTE_ENV)):
+        return
+    zygote = kernel_fork.Zygote()
+    status = os.path.join(tempfile.mkdtemp(prefix="analysis-test-zygote-"), "status")
+    zygote.start()
+
+    def announce():
+        try:
+            zygote.wait_ready()
+            text = "ready"
+        except RuntimeError as err:
+            text = str(err)
+        replace_text(status, text)
+
+    threading.Thread(target=announce, daemon=True).start()
+    os.environ[SHARED_ZYGOTE_ENV] = f"{zygote.socket_path}|{status}"
+    _ZYGOTE = zygote
+    config._analysis_zygote_status = os.path.dirname(status)
 
 
 def _forked_nbval_kernels() -> None:
@@ -139,6 +218,7 @@ def _nbval_skips_svg_images() -> None:
 def pytest_configure(config):
     _forked_nbval_kernels()
     _nbval_skips_svg_images()
+    _start_shared_zygote(config)
 
 
 def pytest_unconfigure(config):
@@ -146,3 +226,9 @@ def pytest_unconfigure(config):
     if _ZYGOTE is not None:
         _ZYGOTE.__exit__(None, None, None)
         _ZYGOTE = None
+    folder = getattr(config, "_analysis_zygote_status", None)
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(SHARED_ZYGOTE_ENV, None)
