@@ -269,3 +269,36 @@ def test_the_screen_copy_of_a_png_is_kept_in_the_data_cache(tmp_path, monkeypatc
     second = figures.display_png(other, 100)
     assert second != first and len(list((tmp_path / "cache" / "display").iterdir())) == 2
     assert figures.display_png(other, 50) != second and len(list((tmp_path / "cache" / "display").iterdir())) == 3
+
+
+def test_plot_geo_draws_nothing_until_the_figure_is_saved(tmp_path, monkeypatch):
+    """geopandas renders the whole figure after every plot() (canvas.draw_idle); plot_geo does not, and
+    the map it gives is drawn the same."""
+    import geopandas
+    import shapely
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    shapes = geopandas.GeoDataFrame({"v": [1.0, 2.0]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    draws = []
+    real = FigureCanvasAgg.draw
+    monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self, *a, **k: draws.append(1) or real(self, *a, **k))
+
+    def drawn(plot):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        plot(shapes, ax, column="v")
+        plot(shapes.boundary, ax, color="black")
+        n = len(draws)
+        buf = __import__("io").BytesIO()
+        fig.savefig(buf, format="png", dpi=50)
+        plt.close(fig)
+        return n, buf.getvalue()
+
+    n_geopandas, by_geopandas = drawn(lambda frame, ax, **kw: frame.plot(ax=ax, **kw))
+    del draws[:]
+    n_plot_geo, by_plot_geo = drawn(figures.plot_geo)
+    assert n_geopandas == 2 and n_plot_geo == 0
+    assert by_plot_geo == by_geopandas
+    fig, ax = plt.subplots(figsize=(3, 2))
+    assert figures.plot_geo(shapes, ax, column="v") is ax
+    assert "draw_idle" not in vars(fig.canvas)  # the canvas gets its own method back
+    plt.close(fig)

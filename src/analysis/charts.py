@@ -32,7 +32,7 @@ def top_emitters(top: pd.DataFrame, shares: pd.DataFrame, regions, *, n_bars: in
     fig = plt.figure(figsize=(7.2, 8.0), layout="constrained")
     gs = fig.add_gridspec(2, 2, height_ratios=[1.5, 1], width_ratios=[1.15, 1])
     ax_map = fig.add_subplot(gs[0, 0])
-    regions.boundary.plot(ax=ax_map, color="#888888", linewidth=0.4)
+    figures.plot_geo(regions.boundary, ax_map, color="#888888", linewidth=0.4)
     colours = {k: figures.PALETTE[i % len(figures.PALETTE)] for i, k in enumerate(sorted(top["kind"].unique()))}
     for k, g in top.groupby("kind"):
         ax_map.scatter(g["lon"], g["lat"], s=_size(g["emissions_t"], ref=top["emissions_t"].max()), color=colours[k],
@@ -154,11 +154,11 @@ def pole_map(epci_shapes, comparison: pd.DataFrame, communes_earlier=None, sites
     for cat in ["both", "completed", "joined", "left"]:
         part = shp[shp["cat"] == cat]
         if len(part):
-            part.plot(ax=ax, color=colours[cat], edgecolor="white", linewidth=0.6, alpha=0.75)
+            figures.plot_geo(part, ax, color=colours[cat], edgecolor="white", linewidth=0.6, alpha=0.75)
             handles.append(plt.Rectangle((0, 0), 1, 1, color=colours[cat], alpha=0.75))
             names.append(labels[cat])
     if communes_earlier is not None and len(communes_earlier):
-        communes_earlier.dissolve().boundary.plot(ax=ax, color="#222222", linewidth=1.0, linestyle=(0, (3, 2)))
+        figures.plot_geo(communes_earlier.dissolve().boundary, ax, color="#222222", linewidth=1.0, linestyle=(0, (3, 2)))
         handles.append(plt.Line2D([], [], color="#222222", linestyle=(0, (3, 2))))
         names.append(figures.tr("contour des communes membres au 1er avril 2021", "outline of member communes, 1 April 2021"))
     for r in shp.itertuples():

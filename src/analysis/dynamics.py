@@ -1082,11 +1082,11 @@ def plot_growth_map(zones, outlines, *, column: str = "growth", cap: float = 0.2
         outlines = outlines.assign(geometry=outlines.geometry.simplify(simplify))
 
     fig, ax = plt.subplots(figsize=figsize)
-    zones.plot(column=zones[column].clip(-cap, cap), cmap="RdBu", vmin=-cap, vmax=cap, ax=ax, edgecolor="white",
-               linewidth=0.2, legend=True, missing_kwds={"color": "lightgrey"},
-               legend_kwds={"shrink": 0.6, "label": legend_label})
+    figures.plot_geo(zones, ax, column=zones[column].clip(-cap, cap), cmap="RdBu", vmin=-cap, vmax=cap, edgecolor="white",
+                     linewidth=0.2, legend=True, missing_kwds={"color": "lightgrey"},
+                     legend_kwds={"shrink": 0.6, "label": legend_label})
     figures.format_axis(fig.axes[-1], "y", 0, percent=True)
-    outlines.boundary.plot(ax=ax, color="black", linewidth=0.35)
+    figures.plot_geo(outlines.boundary, ax, color="black", linewidth=0.35)
     ax.set_axis_off()
     ax.set_title(title, fontsize=9)
     if note:

@@ -679,8 +679,8 @@ def plot_biomethane_map(departements, points: pd.DataFrame, in_service_mask: pd.
                              geometry=gpd.points_from_xy(points["lon"], points["lat"]), crs="EPSG:4326").to_crs(2154)
     size = lambda gwh: 4 + np.asarray(gwh, dtype=float) * 1.5  # noqa: E731 - marker area, points^2
     fig, ax = plt.subplots(figsize=(5.5, 5.2))
-    deps[~deps["dep"].isin(highlight)].plot(ax=ax, color="#EEEEEE", edgecolor="#999999", lw=0.5)
-    deps[deps["dep"].isin(highlight)].plot(ax=ax, color="#FBE3B8", edgecolor="#999999", lw=0.5)
+    figures.plot_geo(deps[~deps["dep"].isin(highlight)], ax, color="#EEEEEE", edgecolor="#999999", lw=0.5)
+    figures.plot_geo(deps[deps["dep"].isin(highlight)], ax, color="#FBE3B8", edgecolor="#999999", lw=0.5)
     for s, label, colour in [(sites[sites["_in"]], figures.tr(f"en service au {date_label}", f"in service on {date_label}"),
                               figures.PALETTE[0]),
                              (sites[~sites["_in"]], figures.tr("mis en service après", "commissioned later"),

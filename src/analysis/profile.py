@@ -631,11 +631,11 @@ def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, 
     fig, ax = plt.subplots(figsize=(6.0, 6.6))
     for c in cats:
         part = shapes[shapes[wave_column] == c]
-        part.plot(ax=ax, color=colours[c], edgecolor="white", linewidth=0.5, alpha=0.8, label=c)
+        figures.plot_geo(part, ax, color=colours[c], edgecolor="white", linewidth=0.5, alpha=0.8, label=c)
     xmin, ymin, xmax, ymax = shapes.total_bounds
     pad_x, pad_y = 0.05 * (xmax - xmin), 0.05 * (ymax - ymin)
     ze = ze_shapes.cx[xmin - pad_x:xmax + pad_x, ymin - pad_y:ymax + pad_y]
-    ze.boundary.plot(ax=ax, color="#222222", linewidth=0.9, linestyle=(0, (3, 2)))
+    figures.plot_geo(ze.boundary, ax, color="#222222", linewidth=0.9, linestyle=(0, (3, 2)))
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], alpha=0.8) for c in cats]
     labels = list(cats)
     handles.append(plt.Line2D([], [], color="#222222", linestyle=(0, (3, 2)), linewidth=0.9))
@@ -678,10 +678,10 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
     for ax, wave in zip(axes, WAVES):
         g = ti_geometries[ti_geometries["wave"] == wave]
         marked = g["ti_id"].isin(highlight.get(wave, set()))
-        regions.plot(ax=ax, color="#f2f2f2", edgecolor="#999999", linewidth=0.4)
-        g[~marked].plot(ax=ax, color=figures.PALETTE[0], alpha=0.75, linewidth=0, markersize=1)
+        figures.plot_geo(regions, ax, color="#f2f2f2", edgecolor="#999999", linewidth=0.4)
+        figures.plot_geo(g[~marked], ax, color=figures.PALETTE[0], alpha=0.75, linewidth=0, markersize=1)
         if marked.any():
-            g[marked].plot(ax=ax, color=figures.PALETTE[3], linewidth=0, markersize=1)
+            figures.plot_geo(g[marked], ax, color=figures.PALETTE[3], linewidth=0, markersize=1)
         ax.set_xlim(METRO_BOUNDS[0], METRO_BOUNDS[2])
         ax.set_ylim(METRO_BOUNDS[1], METRO_BOUNDS[3])
         ax.set_aspect(1 / 0.68)
