@@ -72,10 +72,10 @@ def _every_figure_format():
 #: pytest-xdist (``--dist loadscope --no-loadscope-reorder``: without that flag xdist orders modules by
 #: their number of tests) hands modules to its workers in collection order: starting the long ones first
 #: keeps one worker from finishing alone with a long module at the end.
-SLOW_FIRST = ["test_profile.py",  # three rendered profiles, and the worker's zygote (~22)
-              "test_figures.py",  # exports of SVG, PDF and 300-dpi PNG (~20)
-              "test_site.py",  # Sphinx build and Chromium (~18)
-              "test_kernel_fork.py",  # zygotes started and kernels forked (~17)
+SLOW_FIRST = ["test_profile.py",  # three rendered profiles, waiting for the session's zygote (~8)
+              "test_figures.py",  # exports of SVG, PDF and 300-dpi PNG (~11)
+              "test_site.py",  # Sphinx build and Chromium (~12)
+              "test_kernel_fork.py",  # zygotes started and kernels forked (~10)
               "04_clermont_vichy_auvergne.ipynb", "test_run_notebooks.py", "02_territorial_dynamics.ipynb",
               "test_official_download.py", "01_local_multiplier.ipynb", "test_loaders_employment.py",
               "test_territories.py", "05_programme_instruments.ipynb", "test_official_aggregate.py",
