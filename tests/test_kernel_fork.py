@@ -17,7 +17,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ke
 
 #: What these tests' zygotes import: enough to show that preloaded module state does not leak, and
 #: quicker to start than the notebooks' stack (the notebooks under nbval use the full one).
-LIGHT = ("ipykernel.kernelapp", "matplotlib", "pandas", "analysis.figures")
+LIGHT = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.history", "matplotlib", "pandas",
+         "analysis.figures")
 
 
 #: A warm module for these tests' zygotes: warm() records the zygote's pid, forget() drops it.

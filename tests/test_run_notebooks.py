@@ -8,8 +8,8 @@ from analysis import kernel_fork, run_notebooks
 
 @pytest.fixture(autouse=True)
 def _light_zygote(monkeypatch):
-    """These notebooks import nothing heavy: the runner's zygote preloads only ipykernel."""
-    monkeypatch.setattr(kernel_fork, "PRELOAD", ("ipykernel.kernelapp",))
+    """These notebooks import nothing heavy: the runner's zygote preloads only what a kernel imports to start."""
+    monkeypatch.setattr(kernel_fork, "PRELOAD", ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.history"))
     monkeypatch.setattr(kernel_fork, "WARM", "")
 
 
