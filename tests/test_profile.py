@@ -280,3 +280,31 @@ def test_profile_unemployment_and_emitters_lines(rendered):
     text = "".join(o.get("text", "") for c in nbformat.read(paths[OVERSEAS]["notebook"], as_version=4).cells
                    for o in c.get("outputs", []))
     assert "no EPCI outline in the mirror for this territory: installations whose postcode lies in département 974" in text
+
+
+def test_a_ti_is_mapped_with_the_ti_of_its_own_wave():
+    """ti-5209 is Saint-Nazaire - Cordemais in 2018-2022 and Mont des Avaloirs in 2023-2027: the map of the
+    first colours its EPCI by the TI of 2018-2022 and says so; any other territory gets the current wave."""
+    import matplotlib.pyplot as plt
+
+    from analysis import geography
+    from analysis.loaders import geo
+
+    first = geography.resolve("ti", "ti-5209", wave=geography.WAVE_2018)
+    assert P.map_wave(first) == geography.WAVE_2018
+    assert P.map_wave(geography.resolve("ti", "ti-5209", wave=geography.WAVE_2023)) == geography.WAVE_2023
+    assert P.map_wave(geography.resolve("epci", "244400644")) == geography.WAVE_2023
+    assert P.map_wave(geography.resolve("departement", "63")) == geography.WAVE_2023
+    terr = P.from_area(first)
+    members = P.epci_membership(terr)
+    shapes = geo.load_epci_shapes()
+    labels = {}
+    for wave in geography.WAVES:
+        fig = P.area_map(terr, shapes, geo.load_ze2020_shapes(), members, wave=wave)
+        labels[wave] = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        plt.close(fig)
+    assert "Saint-Nazaire - Cordemais" in labels[geography.WAVE_2018]
+    assert "Saint-Nazaire - Cordemais" not in labels[geography.WAVE_2023]
+    assert "Saint-Nazaire Loire Estuaire" in labels[geography.WAVE_2023]
+    with pytest.raises(ValueError, match="unknown wave '2018'"):
+        P.area_map(terr, shapes, geo.load_ze2020_shapes(), members, wave="2018")

@@ -62,7 +62,7 @@ __all__ = [
     "Territory", "territory", "epci_membership", "wave_changes", "ti_overview", "lists_near_population",
     "count_lists_near_population", "epci_list_summary", "population_by_ti", "OVERSEAS_REGIONS",
     "metropolitan_zones", "flagged_zones", "zone_proxy_coverage", "industry_share_path", "industry_mix",
-    "plot_industry_share_path", "area_map", "france_waves_map", "key_figures", "render", "PROFILE_NOTEBOOK",
+    "plot_industry_share_path", "area_map", "map_wave", "france_waves_map", "key_figures", "render", "PROFILE_NOTEBOOK",
     "NEUTRAL_NOTEBOOK", "from_area", "check_request", "profile_slug", "unemployment_path", "AreaEmitters",
     "area_emitters",
     "PROFILES_DIR",
@@ -613,13 +613,30 @@ def area_emitters(area, emissions: pd.DataFrame, epci_shapes) -> AreaEmitters:
 # =============================================================================================
 
 
+#: cos(45.5°), about: a degree of longitude over a degree of latitude in metropolitan France (maps' aspect).
+ASPECT_LAT = 0.7
+
+
+def map_wave(area) -> str:
+    """The Territoires d'industrie wave :func:`area_map` colours a territory's EPCI by: a TI's own wave
+    (a 2018-2022 TI is drawn with the TI of 2018-2022), the 2023-2027 wave for any other territory."""
+    if getattr(area, "level", None) == "ti" and getattr(area, "wave", None) in geography.WAVES:
+        return area.wave
+    return geography.WAVE_2023
+
+
 def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, points: pd.DataFrame | None = None,
-             markers: Mapping[str, tuple[float, float]] | None = None, *, wave_column: str = "ti_2023_name",
+             markers: Mapping[str, tuple[float, float]] | None = None, *, wave: str = geography.WAVE_2023,
              title: str = "", points_label: str | None = None):
-    """Map of the territory: EPCI coloured by Territoire d'industrie, zone d'emploi outlines,
+    """Map of the territory: EPCI coloured by the Territoire d'industrie of ``wave`` ('2018-2022' or
+    '2023-2027'; :func:`map_wave` gives a territory's) holding their communes, zone d'emploi outlines,
     optional points (``lon``/``lat``, e.g. biomethane injection sites, labelled ``points_label``;
     default: biomethane sites) and named markers (name -> (lon, lat)). ``membership``:
     :func:`epci_membership`. Returns the figure."""
+    columns = {geography.WAVE_2018: "ti_2018_name", geography.WAVE_2023: "ti_2023_name"}
+    if wave not in columns:
+        raise ValueError(f"area_map: unknown wave {wave!r}; use one of {list(columns)}")
+    wave_column = columns[wave]
     shapes = epci_shapes[epci_shapes["epci"].isin(set(membership["epci"]))].merge(
         membership[["epci", wave_column]], on="epci", how="left")
     shapes[wave_column] = shapes[wave_column].replace("", figures.tr("Hors Territoire d'industrie", "Outside any TI"))
@@ -628,12 +645,15 @@ def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, 
     outside = figures.tr("Hors Territoire d'industrie", "Outside any TI")
     if outside in colours:
         colours[outside] = "#d9d9d9"
-    fig, ax = plt.subplots(figsize=(6.0, 6.6))
+    xmin, ymin, xmax, ymax = shapes.total_bounds
+    pad_x, pad_y = 0.05 * (xmax - xmin), 0.05 * (ymax - ymin)
+    # the figure's height follows the territory's shape (the map is drawn 5.6 in wide at most, with the aspect
+    # below), plus room for the title, the legend and the source line: a wide territory leaves no blank band
+    shape_ratio = ((ymax - ymin) / ASPECT_LAT) / max(xmax - xmin, 1e-9)
+    fig, ax = plt.subplots(figsize=(6.0, min(8.0, max(3.8, 5.6 * shape_ratio + 1.5))))
     for c in cats:
         part = shapes[shapes[wave_column] == c]
         figures.plot_geo(part, ax, color=colours[c], edgecolor="white", linewidth=0.5, alpha=0.8, label=c)
-    xmin, ymin, xmax, ymax = shapes.total_bounds
-    pad_x, pad_y = 0.05 * (xmax - xmin), 0.05 * (ymax - ymin)
     ze = ze_shapes.cx[xmin - pad_x:xmax + pad_x, ymin - pad_y:ymax + pad_y]
     figures.plot_geo(ze.boundary, ax, color="#222222", linewidth=0.9, linestyle=(0, (3, 2)))
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], alpha=0.8) for c in cats]
@@ -651,7 +671,7 @@ def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, 
         ax.annotate(label, (lon, lat), xytext=(5, 5), textcoords="offset points", fontsize=9, fontweight="bold")
     ax.set_xlim(xmin - pad_x, xmax + pad_x)
     ax.set_ylim(ymin - pad_y, ymax + pad_y)
-    ax.set_aspect(1 / 0.7)  # about 1/cos(45.5°): longitude degrees are shorter at these latitudes
+    ax.set_aspect(1 / ASPECT_LAT)  # longitude degrees are shorter at these latitudes
     ax.set_axis_off()
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=7)
     if title:
