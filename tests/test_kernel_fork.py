@@ -17,8 +17,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ke
 
 #: What these tests' zygotes import: enough to show that preloaded module state does not leak, and
 #: quicker to start than the notebooks' stack (the notebooks under nbval use the full one).
-LIGHT = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.history", "matplotlib", "pandas",
-         "analysis.figures")
+KERNEL_ONLY = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.history")  # what a kernel's start imports
+LIGHT = (*KERNEL_ONLY, "matplotlib", "pandas", "analysis.figures")
 
 
 #: A warm module for these tests' zygotes: warm() records the zygote's pid, forget() drops it.
@@ -143,7 +143,7 @@ def test_the_runner_forks_by_default_and_can_be_told_not_to(tmp_path, monkeypatc
         return real(self)
 
     monkeypatch.setattr(kernel_fork.Zygote, "__enter__", spy)
-    monkeypatch.setattr(kernel_fork, "PRELOAD", LIGHT)
+    monkeypatch.setattr(kernel_fork, "PRELOAD", KERNEL_ONLY)  # the notebook imports nothing heavy
     monkeypatch.setattr(kernel_fork, "WARM", "")
     monkeypatch.setenv("ANALYSIS_FORK_KERNELS", "0")
     assert not kernel_fork.enabled()
@@ -173,7 +173,7 @@ def test_kernels_inherit_the_zygotes_warm_tables_only_for_the_same_data(zygote, 
     assert _kernels(zygote) == []
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(probe_path), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("PROBE_FAIL", "1")
-    with kernel_fork.Zygote(preload=LIGHT, warm="warm_probe") as z:
+    with kernel_fork.Zygote(preload=KERNEL_ONLY, warm="warm_probe") as z:
         assert _run(z, tmp_path, probe) == [["False\n"]]
 
 
