@@ -43,7 +43,8 @@ from pathlib import Path
 #: matplotlib's backend is not loaded: the kernel loads the inline backend at its first figure, as usual.
 PRELOAD = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.history", "numpy", "pandas", "matplotlib",
            "matplotlib.pyplot", "geopandas", "shapely", "scipy.special", "pyarrow", "analysis.geography",
-           "analysis.dynamics", "analysis.claims", "analysis.figures", "analysis.cells", "analysis.charts", "analysis.profile",
+           "analysis.dynamics", "analysis.claims", "analysis.figures", "analysis.cells", "analysis.charts",
+           "analysis.profile",
            "analysis.multiplier", "analysis.energy", "analysis.instruments", "analysis.pole",
            "analysis.official", "analysis.official_panels", "analysis.emitters", "analysis.longrun",
            "analysis.unemployment", "analysis.shiftshare")
@@ -69,11 +70,14 @@ def kernel_spec(socket_path: str):
                       metadata={"debugger": False}, interrupt_mode="signal")
 
 
-def manager_class(socket_path: str):
-    """A kernel manager class (for ``NotebookClient(kernel_manager_class=...)``) whose kernels are
-    forked by the zygote listening on ``socket_path``, and which waits for them as :func:`quick_manager`."""
+def manager_class(socket_path: str | None = None):
+    """A kernel manager class (for ``NotebookClient(kernel_manager_class=...)``) that waits for its kernels
+    as :func:`quick_manager`. With ``socket_path``, the kernels are forked by the zygote listening there;
+    with ``None``, they are ordinary kernels."""
     from jupyter_client.manager import AsyncKernelManager
 
+    if socket_path is None:
+        return quick_manager(AsyncKernelManager)
     spec = kernel_spec(socket_path)
 
     class ForkedKernelManager(quick_manager(AsyncKernelManager)):

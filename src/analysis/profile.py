@@ -746,13 +746,10 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
         tmp = Path(tmp)
         fig_tmp, nb_tmp = tmp / f"{slug}_figures", tmp / f"{slug}.ipynb"
         with environment(ANALYSIS_FIGURES_DIR=fig_tmp, ANALYSIS_RESULTS_DIR=tmp / "results"):
-            from jupyter_client.manager import AsyncKernelManager
-
             from . import kernel_fork
 
             # forked or not, without jupyter_client's idle waits at the kernel's start and end
-            manager = (kernel_fork.manager_class(zygote) if zygote is not None
-                       else kernel_fork.quick_manager(AsyncKernelManager))
+            manager = kernel_fork.manager_class(zygote)
             pm.execute_notebook(str(NEUTRAL_NOTEBOOK), str(nb_tmp), parameters=params, cwd=str(NOTEBOOKS_DIR),
                                 kernel_name="python3", progress_bar=False, execution_timeout=timeout,
                                 log_output=False, kernel_manager_class=manager,

@@ -118,13 +118,9 @@ def execute(path: Path, timeout: int = 600, parameters: dict | None = None, outp
     # the kernel is killed once the last cell has run (a graceful shutdown waits up to seconds for
     # nothing: the notebook is already complete)
     # a forked kernel, or an ordinary one; either way without jupyter_client's idle waits (kernel_fork.quick_manager)
-    if zygote is not None:
-        manager = kernel_fork.manager_class(zygote.socket_path)
-    else:
-        from jupyter_client.manager import AsyncKernelManager
-
-        manager = kernel_fork.quick_manager(AsyncKernelManager)
-    client = NotebookClient(nb, kernel_manager_class=manager, timeout=timeout, kernel_name="python3", record_timing=run is not None,
+    manager = kernel_fork.manager_class(zygote.socket_path if zygote is not None else None)
+    client = NotebookClient(nb, kernel_manager_class=manager, timeout=timeout, kernel_name="python3",
+                            record_timing=run is not None,
                             shutdown_kernel="immediate",
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(path.parent)}})
