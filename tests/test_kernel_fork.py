@@ -62,11 +62,33 @@ def _run(zygote, tmp_path, *sources, timeout=60, name="nb"):
     return [[o.get("text") or o.get("data", {}) for o in c.outputs] for c in nb.cells]
 
 
+def _running(proc) -> bool:
+    """Whether ``proc`` still runs. A killed kernel can be reaped by the zygote between the listing of
+    its children and this look at it: gone counts as not running."""
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_a_kernel_reaped_while_it_is_looked_at_counts_as_gone():
+    """The race CI met: the zygote reaped a killed kernel between ``children()`` and ``status()``."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    proc = psutil.Process(child.pid)
+    assert _running(proc)
+    child.kill()
+    child.wait()  # reaped: /proc/<pid> is gone
+    assert not _running(proc)
+
+
 def _kernels(zygote, wait=5.0):
     """The zygote's live children (its kernels), after giving killed ones ``wait`` s to go."""
     deadline = time.monotonic() + wait
     while True:
-        alive = [p for p in psutil.Process(zygote.proc.pid).children() if p.status() != psutil.STATUS_ZOMBIE]
+        alive = [p for p in psutil.Process(zygote.proc.pid).children() if _running(p)]
         if not alive or time.monotonic() > deadline:
             return alive
         time.sleep(0.05)
