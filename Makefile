@@ -49,26 +49,26 @@ browser:
 	exit 2
 
 data: venv
-	$(BIN)/python -m analysis.build_cache
+	$(BIN)/python -m analysis.data.build_cache
 
 notebooks: data
-	$(BIN)/python -m analysis.run_notebooks -j $(JOBS) $(NB)
+	$(BIN)/python -m analysis.run.notebooks -j $(JOBS) $(NB)
 
 scoreboard: venv
-	$(BIN)/python -m analysis.claims
+	$(BIN)/python -m analysis.report.claims
 
 # Notebooks run on the warm cache (each in seconds): their figure cells re-export every figure;
 # the scoreboard is rebuilt too since the notebooks re-record their claims.
 figures: notebooks
-	$(BIN)/python -m analysis.claims
-	$(BIN)/python -m analysis.figures
+	$(BIN)/python -m analysis.report.claims
+	$(BIN)/python -m analysis.report.figures
 
 # One recipe, in order: data cache, notebooks, scoreboard, figures README (safe under make -j).
 reproduce: venv
-	$(BIN)/python -m analysis.build_cache
-	$(BIN)/python -m analysis.run_notebooks -j $(JOBS)
-	$(BIN)/python -m analysis.claims
-	$(BIN)/python -m analysis.figures
+	$(BIN)/python -m analysis.data.build_cache
+	$(BIN)/python -m analysis.run.notebooks -j $(JOBS)
+	$(BIN)/python -m analysis.report.claims
+	$(BIN)/python -m analysis.report.figures
 
 # Tests never write into the working tree: results and figures go to a temporary folder.
 # pytest-xdist runs JOBS workers; --dist loadscope keeps each notebook's cells (and each test
@@ -87,27 +87,27 @@ lab: venv
 	$(BIN)/jupyter lab notebooks/
 
 site: venv
-	$(BIN)/python -m analysis.site
+	$(BIN)/python -m analysis.report.site
 
 # Per-notebook and whole-run wall time and peak memory (executes into a temporary folder), then the
 # DuckDB aggregation of a synthetic national-size commune x APE file (timing only).
 bench: venv
-	$(BIN)/python -m analysis.bench -j $(JOBS) $(NB)
-	$(BIN)/python -m analysis.official_aggregate bench
+	$(BIN)/python -m analysis.run.bench -j $(JOBS) $(NB)
+	$(BIN)/python -m analysis.methods.official_aggregate bench
 
 # One territory: TI=ti-0401 | TI=ti-5209 WAVE=2018 | EPCI=244400644 | ZE=5219 | DEP=63 (checked before any work,
 # by a light module that imports no plotting code, so that a refused request fails in about a second).
 profile: venv
-	@$(BIN)/python -m analysis.profile_request $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") \
+	@$(BIN)/python -m analysis.report.profile_request $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") \
 	  $(if $(EPCI),--epci "$(EPCI)") $(if $(ZE),--ze "$(ZE)") $(if $(DEP),--dep "$(DEP)")
 
 # Remove the whole data cache (verified raw files and parsed tables); the next run rebuilds it.
 clean-cache: venv
-	$(BIN)/python -c "import shutil, analysis.registry as r; shutil.rmtree(r.cache_dir(), ignore_errors=True); print('removed', r.cache_dir())"
+	$(BIN)/python -c "import shutil, analysis.data.registry as r; shutil.rmtree(r.cache_dir(), ignore_errors=True); print('removed', r.cache_dir())"
 
 # Keep the cache but remove tables of earlier parser/data versions and leftovers of killed builds.
 prune-cache: venv
-	$(BIN)/python -m analysis.build_cache --prune
+	$(BIN)/python -m analysis.data.build_cache --prune
 
 # Official national files, for users with internet (README, "Official national sources"): the sources of
 # data/official_sources.csv go to <cache>/official/<key>/ with a lock file (SHA-256, size, date, URL). A later run
@@ -115,9 +115,9 @@ prune-cache: venv
 # a fresh download when the server gives no ETag / Last-Modified / size.
 .PHONY: official bench-official
 official: venv
-	$(BIN)/python -m analysis.official $(if $(FORCE),--force) $(if $(RECHECK),--recheck)
+	$(BIN)/python -m analysis.data.official $(if $(FORCE),--force) $(if $(RECHECK),--recheck)
 
 # Time and peak memory of the DuckDB aggregation (ZE2020, EPCI, département x A38, every year) on a synthetic
 # file of national size (written once into <cache>/official/bench/; timing only, never results).
 bench-official: venv
-	$(BIN)/python -m analysis.official_aggregate bench
+	$(BIN)/python -m analysis.methods.official_aggregate bench

@@ -1,4 +1,4 @@
-"""Sphinx configuration of the Recalcul book (``make site``; :mod:`analysis.site` writes the pages).
+"""Sphinx configuration of the Recalcul book (``make site``; :mod:`analysis.report.site` writes the pages).
 
 Sphinx + MyST-NB + sphinx-book-theme: pure-Python packages pinned in ``constraints.txt``, so the
 book builds offline from the committed, executed notebooks (``nb_execution_mode = "off"``: nothing

@@ -93,7 +93,7 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), first_seen[item.path]))
 
 
-# --- nbval's kernels are forked from one zygote per test process (analysis.kernel_fork) -----------------
+# --- nbval's kernels are forked from one zygote per test process (analysis.run.kernel_fork) -----------------
 
 _ZYGOTE = None
 #: Set by the pytest-xdist controller for its workers: "<socket path>|<status file>" of the zygote it started.
@@ -123,14 +123,14 @@ class _SharedZygote:
 
 
 def notebook_zygote():
-    """The zygote with the notebooks' stack (:data:`analysis.kernel_fork.PRELOAD` and warm tables) that
+    """The zygote with the notebooks' stack (:data:`analysis.run.kernel_fork.PRELOAD` and warm tables) that
     nbval's kernels and the rendered profiles fork from. Under pytest-xdist, one for the whole session,
     started by the controller while the workers collect (:func:`_start_shared_zygote`); otherwise this
     process's, started at its first use. It ends with the session. A kernel gets the environment of the
     process that asks for it."""
     global _ZYGOTE
     if _ZYGOTE is None:
-        from analysis import kernel_fork
+        from analysis.run import kernel_fork
 
         shared = os.environ.get(SHARED_ZYGOTE_ENV)
         _ZYGOTE = _SharedZygote(shared) if shared else kernel_fork.Zygote().__enter__()
@@ -145,8 +145,8 @@ def _start_shared_zygote(config) -> None:
     import tempfile
     import threading
 
-    from analysis import kernel_fork
-    from analysis.locking import replace_text
+    from analysis.run import kernel_fork
+    from analysis.data.locking import replace_text
 
     if (hasattr(config, "workerinput") or not config.getoption("numprocesses", None)
             or not kernel_fork.enabled() or os.environ.get(SHARED_ZYGOTE_ENV)):
@@ -173,7 +173,7 @@ def _forked_nbval_kernels() -> None:
     """Give nbval's ``--nbval-current-env`` kernels the forking launcher: each notebook still gets a fresh
     kernel, forked from a process that imported the scientific stack once (started at the first notebook,
     ended with the session). ``ANALYSIS_FORK_KERNELS=0`` keeps nbval's own kernels and kernel manager."""
-    from analysis import kernel_fork
+    from analysis.run import kernel_fork
 
     try:
         from nbval import kernel as nbval_kernel
@@ -197,7 +197,7 @@ def _forked_nbval_kernels() -> None:
 
 def _nbval_skips_svg_images() -> None:
     """nbval compares no PNG or JPEG image (their bytes depend on the renderer); under `make test` a
-    figure is displayed as the SVG it exported (analysis.figures.show_svg, drawn once) where the committed
+    figure is displayed as the SVG it exported (analysis.report.figures.show_svg, drawn once) where the committed
     notebook holds a PNG, so SVG images are left out of the comparison too. Printed numbers still are."""
     try:
         from nbval import plugin

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pathlib import Path
 
-from analysis.official import slug
+from analysis.data.official import slug
 
 DATASET = "etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last"
 BASE = "/api/explore/v2.1/catalog/datasets"

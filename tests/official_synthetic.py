@@ -13,7 +13,7 @@ field where the official export quotes only those holding a ';': parsing quoted 
 little slower, so the timing errs on the safe side.
 
 ``python tests/official_synthetic.py [--communes N] [--out FILE]`` writes it; the benchmark
-(:func:`analysis.official_aggregate.bench`, ``make bench-official``) calls
+(:func:`analysis.methods.official_aggregate.bench`, ``make bench-official``) calls
 :func:`ensure_national_file`.
 """
 
@@ -37,8 +37,8 @@ FILENAME = "urssaf_commune_ape_synthetic_national_2006_2023.csv"
 
 def _ape_table() -> pd.DataFrame:
     """APE codes of the Rouen extract with their official sector labels."""
-    from analysis.loaders import employment as E
-    from analysis.registry import fetch
+    from analysis.data.loaders import employment as E
+    from analysis.data.registry import fetch
 
     raw = pd.read_csv(fetch(E.URSSAF_COMMUNE_APE_ROUEN), sep=";", dtype=str, encoding="utf-8-sig",
                       usecols=["Grand secteur d'activité", "Secteur NA17", "Secteur NA38", "Secteur NA88", "APE",
@@ -47,8 +47,8 @@ def _ape_table() -> pd.DataFrame:
 
 
 def _communes() -> pd.DataFrame:
-    from analysis import geography
-    from analysis.loaders import geo
+    from analysis.geo import areas as geography
+    from analysis.data.loaders import geo
 
     c = geography.communes()
     z = geo.load_supra_communal_zones_2024()
@@ -121,7 +121,7 @@ def write_national_file(path: Path | str, communes: int | None = None, seed: int
 
 def ensure_national_file(communes: int | None = None, seed: int = 0) -> Path:
     """The synthetic national file in ``<official_dir>/bench/`` (written on first use, about 1 min)."""
-    from analysis import official
+    from analysis.data import official
 
     name = FILENAME if communes is None else FILENAME.replace(".csv", f"_{communes}communes_seed{seed}.csv")
     path = official.official_dir() / "bench" / name

@@ -15,8 +15,8 @@ import time
 import pandas as pd
 import pytest
 
-from analysis import cache
-from analysis import registry as reg
+from analysis.data import cache
+from analysis.data import registry as reg
 
 KEY = "insee_estel_france_a5_1998_2023"  # a 14 kB JSON file: fast to copy and hash
 
@@ -24,7 +24,7 @@ KEY = "insee_estel_france_a5_1998_2023"  # a 14 kB JSON file: fast to copy and h
 @pytest.fixture
 def tmp_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr("analysis.cache.LOADERS", {})
+    monkeypatch.setattr("analysis.data.cache.LOADERS", {})
     return tmp_path / "cache"
 
 
@@ -116,7 +116,7 @@ def test_change_to_a_helper_module_invalidates_the_table(tmp_path, tmp_cache, mo
     (pkg / "loaders" / "__init__.py").write_text("")
     (pkg / "loaders" / "toy.py").write_text(textwrap.dedent(f"""
         import pandas as pd
-        from analysis.cache import parsed
+        from analysis.data.cache import parsed
         from ..helpers import scale
 
         @parsed({KEY!r}, 1)
@@ -139,11 +139,11 @@ def test_change_to_a_helper_module_invalidates_the_table(tmp_path, tmp_cache, mo
 
 
 def test_real_loader_key_covers_validate_module():
-    from analysis.loaders import energy
+    from analysis.data.loaders import energy
 
     deps = cache._module_dependencies(energy.__name__)
-    assert "analysis.validate" in deps and "analysis.loaders.energy" in deps
-    assert "analysis.cache" not in deps
+    assert "analysis.data.validate" in deps and "analysis.data.loaders.energy" in deps
+    assert "analysis.data.cache" not in deps
 
 
 def test_disk_full_while_writing_a_table_names_the_path_and_cause(tmp_cache, monkeypatch):
@@ -244,8 +244,8 @@ def test_cached_files_follow_the_umask(tmp_cache):
 
 
 def test_build_cache_prints_one_line_per_data_error_and_carries_on(tmp_cache, monkeypatch, capsys):
-    from analysis import build_cache
-    from analysis.validate import SchemaError
+    from analysis.data import build_cache
+    from analysis.data.validate import SchemaError
 
     calls = []
     good = _toy_loader(calls)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import cells
+from analysis.methods import cells
 
 
 def _long(rows):

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import dynamics as d
-from analysis import dynamics, geography
+from analysis.methods import dynamics as d
+from analysis.methods import dynamics
+from analysis.geo import areas as geography
 
 P_TRUE = np.array([
     [0.70, 0.20, 0.10],
@@ -169,7 +170,7 @@ def test_employment_growth_refuses_uncovered_request(mirror):
 
 
 def test_employment_growth_picks_sources_and_adds_up(mirror):
-    from analysis.loaders import employment as E
+    from analysis.data.loaders import employment as E
 
     r = d.employment_growth("metropole", "243400017", 2017, 2020)  # Montpellier, total private
     assert r["source"].iloc[0].startswith("URSSAF private employment") and r["method"].iloc[0] == "direct"
@@ -352,7 +353,7 @@ def test_areas_vs_rest_and_loss_shares_on_common_cells():
 
 
 def test_clear_errors_for_a_bad_column_or_years():
-    from analysis.validate import ChoiceError
+    from analysis.data.validate import ChoiceError
 
     with pytest.raises(ChoiceError) as err:
         d.sector_codes("exposed", column="nope")
@@ -383,7 +384,7 @@ def test_rank_correlation_matches_scipy_spearman_with_ties_and_gaps():
     import numpy as np
     from scipy import stats
 
-    from analysis.dynamics import rank_correlation
+    from analysis.methods.dynamics import rank_correlation
 
     rng = np.random.default_rng(3)
     a = pd.Series(rng.integers(0, 6, 40).astype(float), index=[f"z{i}" for i in range(40)])  # many ties

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import energy
+from analysis.methods import energy
 
 
 # --- parameters ------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_core_dependencies_are_declared():
 
 def test_project_name_is_the_same_everywhere():
     """The distribution name, the citation file and the figures' credit line name the same project."""
-    from analysis import figures
+    from analysis.report import figures
 
     name = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
     assert name == figures.PROJECT_NAME.lower()

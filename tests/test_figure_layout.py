@@ -1,5 +1,5 @@
 """Layout of the figures drawn by the plotting functions of claims and energy: no two tick labels of an
-axis overlap (rendered text extents, analysis.figures.overlapping_tick_labels), in French and English;
+axis overlap (rendered text extents, analysis.report.figures.overlapping_tick_labels), in French and English;
 the scoreboard rows are display names, the RTE mix codes are explained and both panels have a legend,
 the biomethane map has a size key. Uses the real data (warm cache; ANALYSIS_DATA_MIRROR)."""
 
@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from analysis import claims, energy, figures  # noqa: E402
+from analysis.report import claims, figures  # noqa: E402
+from analysis.methods import energy
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
@@ -59,7 +60,7 @@ def test_scoreboard_figure(board, language, monkeypatch):
 
 @pytest.fixture(scope="module")
 def rte():
-    from analysis.loaders import energy as energy_data
+    from analysis.data.loaders import energy as energy_data
 
     balances = energy_data.load_rte_balances()
     demand = balances[balances["variable"].isin(["Consommation France", "Demande totale"]) & (balances["section"] == "demande")]
@@ -85,8 +86,8 @@ def test_rte_paths_figure(rte, language, monkeypatch):
 
 
 def test_biomethane_figures(monkeypatch):
-    from analysis.loaders import energy as energy_data
-    from analysis.loaders import geo
+    from analysis.data.loaders import energy as energy_data
+    from analysis.data.loaders import geo
 
     figures.use_style()
     P = energy.read_parameters()
@@ -111,7 +112,7 @@ def test_biomethane_figures(monkeypatch):
 
 
 def test_industry_electricity_figure():
-    from analysis.loaders import energy as energy_data
+    from analysis.data.loaders import energy as energy_data
 
     figures.use_style()
     series = energy.industry_electricity(energy_data.load_eurostat_energy_balance(), range(1990, 2024))

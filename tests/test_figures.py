@@ -8,7 +8,7 @@ import matplotlib.figure
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from analysis import figures  # noqa: E402
+from analysis.report import figures  # noqa: E402
 
 
 def _figure():
@@ -82,7 +82,7 @@ def test_committed_figures_readme_matches_index(tmp_path):
     root = Path(__file__).resolve().parents[1] / "figures"
     shutil.copy(root / "index.csv", tmp_path / "index.csv")
     assert figures.write_figures_readme(tmp_path).read_text() == (root / "README.md").read_text(), (
-        "figures/README.md is stale: run `make figures` (or python -m analysis.figures)")
+        "figures/README.md is stale: run `make figures` (or python -m analysis.report.figures)")
     import csv
 
     for row in csv.DictReader(open(root / "index.csv", encoding="utf-8")):
@@ -125,7 +125,7 @@ def test_figure_bytes_do_not_depend_on_the_process(tmp_path):
 
     script = (
         "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, sys\n"
-        "from analysis import figures\n"
+        "from analysis.report import figures\n"
         "figures.use_style(); fig, ax = plt.subplots()\n"
         "ax.bar(['Industrie', 'Services'], [12500.5, 30000]); ax.set_title('Emploi')\n"
         "figures.save_figure(fig, 'p', sources='Insee', notebook='t', out_dir=sys.argv[1])\n")

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from analysis import geography as g
+from analysis.geo import areas as g
 
 pytestmark = pytest.mark.usefixtures("mirror")
 
@@ -110,7 +110,7 @@ def test_metropole_main_zones_and_ze_groups():
 
 
 def test_zone_shares_refuses_an_unknown_zoning_in_one_clear_error():
-    from analysis.validate import ChoiceError
+    from analysis.data.validate import ChoiceError
 
     with pytest.raises(ChoiceError) as err:
         g.zone_shares(pd.DataFrame({"com": ["63113"]}), zoning="ze1999")

@@ -1,9 +1,9 @@
-"""Tests of analysis.instruments on small synthetic tables whose answers are known."""
+"""Tests of analysis.methods.instruments on small synthetic tables whose answers are known."""
 
 import pandas as pd
 import pytest
 
-from analysis import instruments as I
+from analysis.methods import instruments as I
 
 
 def _dossiers():

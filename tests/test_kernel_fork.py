@@ -1,4 +1,4 @@
-"""Kernels forked from a zygote (analysis.kernel_fork) behave as fresh kernels and leave nothing behind."""
+"""Kernels forked from a zygote (analysis.run.kernel_fork) behave as fresh kernels and leave nothing behind."""
 
 import os
 import sys
@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-from analysis import kernel_fork, run_notebooks
+from analysis.run import kernel_fork, notebooks as run_notebooks
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kernels are forked on Linux only")
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ke
 #: What these tests' zygotes import: enough to show that preloaded module state does not leak, and
 #: quicker to start than the notebooks' stack (the notebooks under nbval use the full one).
 KERNEL_ONLY = ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.history")  # what a kernel's start imports
-LIGHT = (*KERNEL_ONLY, "matplotlib", "pandas", "analysis.figures")
+LIGHT = (*KERNEL_ONLY, "matplotlib", "pandas", "analysis.report.figures")
 
 
 #: A warm module for these tests' zygotes: warm() records the zygote's pid, forget() drops it.
@@ -109,10 +109,10 @@ def test_a_forked_kernel_runs_in_the_notebook_folder_with_the_callers_environmen
 def test_each_forked_kernel_starts_fresh(zygote, tmp_path):
     """What a notebook defines or changes (names, module state, rcParams, np.random) does not leak into
     the next one: each is forked from the untouched zygote."""
-    _run(zygote, tmp_path, "import numpy as np, matplotlib as mpl\nfrom analysis import figures\n"
+    _run(zygote, tmp_path, "import numpy as np, matplotlib as mpl\nfrom analysis.report import figures\n"
                            "LEAK = 1; figures.PROJECT_NAME = 'changed'; mpl.rcParams['font.size'] = 31\n"
                            "np.random.seed(1)")
-    outs = _run(zygote, tmp_path, "import matplotlib as mpl\nfrom analysis import figures\n"
+    outs = _run(zygote, tmp_path, "import matplotlib as mpl\nfrom analysis.report import figures\n"
                                   "print('LEAK' in globals(), figures.PROJECT_NAME, mpl.rcParams['font.size'])")
     import matplotlib as mpl
 
@@ -200,7 +200,10 @@ def test_kernels_inherit_the_zygotes_warm_tables_only_for_the_same_data(zygote, 
 
 
 def test_warm_reads_only_cached_tables_and_forget_drops_every_memo(tmp_path, monkeypatch):
-    from analysis import cache, claims, dynamics, warm
+    from analysis.data import cache
+    from analysis.report import claims
+    from analysis.methods import dynamics
+    from analysis.run import warm
 
     monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "empty"))
     lines = warm.warm()

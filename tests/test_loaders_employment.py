@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from conftest import one_row
 
-from analysis.loaders import employment as E
-from analysis.registry import fetch
-from analysis.validate import SchemaError
+from analysis.data.loaders import employment as E
+from analysis.data.registry import fetch
+from analysis.data.validate import SchemaError
 
 
 def _codes_match(series: pd.Series, pattern: str) -> bool:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from analysis import multiplier as mp
-from analysis.loaders import employment
+from analysis.methods import multiplier as mp
+from analysis.data.loaders import employment
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import zipfile
 import pytest
 from shapely.geometry import Point
 
-from analysis import registry as reg
-from analysis.loaders import geo
-from analysis.validate import SchemaError
+from analysis.data import registry as reg
+from analysis.data.loaders import geo
+from analysis.data.validate import SchemaError
 
 pytestmark = pytest.mark.usefixtures("mirror")
 

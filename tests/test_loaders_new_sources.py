@@ -5,9 +5,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from analysis import registry as reg
-from analysis.loaders import banatic, ets, ggdc, unemployment
-from analysis.validate import SchemaError
+from analysis.data import registry as reg
+from analysis.data.loaders import banatic, ets, ggdc, unemployment
+from analysis.data.validate import SchemaError
 
 pytestmark = pytest.mark.usefixtures("mirror")
 

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from conftest import one_row
 
-from analysis.loaders import programme as pr
-from analysis.registry import fetch
-from analysis.validate import SchemaError
+from analysis.data.loaders import programme as pr
+from analysis.data.registry import fetch
+from analysis.data.validate import SchemaError
 
 
 @pytest.fixture(scope="session")

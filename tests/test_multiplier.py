@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import multiplier as mp
+from analysis.methods import multiplier as mp
 
 EXPOSED = [f"X{i}" for i in range(8)]
 GROUPS = pd.Series({**{s: "exposed" for s in EXPOSED}, "S1": "sheltered", "S2": "sheltered", "P": "excluded"})
@@ -211,9 +211,9 @@ def test_missing_and_zero_cells_are_dropped_with_a_count_never_log0():
 
 def test_gap_cells_are_the_one_year_cells_of_the_shared_cell_rule():
     """One definition of a gap cell in the package: long_differences counts, per zone, the classified
-    cells that analysis.cells.cell_table marks one_year (a row absent in one year counts as missing,
+    cells that analysis.methods.cells.cell_table marks one_year (a row absent in one year counts as missing,
     like a NaN; an excluded-sector gap is not a gap); duplicated cell-years are refused."""
-    from analysis import cells
+    from analysis.methods import cells
     emp = pd.DataFrame([
         ("A", "X0", 2000, 10.0), ("A", "X0", 2010, 12.0), ("A", "S1", 2000, 30.0), ("A", "S1", 2010, np.nan),
         ("A", "P", 2000, 5.0),                                   # excluded sector, end row absent: no gap
@@ -577,7 +577,7 @@ def test_local_multiplier_one_call_defaults_and_errors():
 
 
 def test_estimate_akm_is_shiftshare_on_the_start_year_shares():
-    from analysis import shiftshare as ss
+    from analysis.methods import shiftshare as ss
 
     emp, regions = synthetic(beta=0.8, endogeneity=1.0, n_zones=300, seed=9)
     p = panel_for(emp, regions)

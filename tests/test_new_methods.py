@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from analysis import emitters, longrun, pole
-from analysis import unemployment as un
+from analysis.methods import emitters, longrun, pole
+from analysis.methods import unemployment as un
 
 # --- pole --------------------------------------------------------------------------------------
 
@@ -133,7 +133,7 @@ def test_longrun_splice_and_decline():
 def test_rank_by_weighted_share_known_answer():
     """G1 (A 20 % of 100 jobs, B 10 % of 300) = 12.5 %; G2 (C 30 %, D without a share) = 30 %, D counted
     missing; G3 too small (50,000 inhabitants) is left out."""
-    from analysis import pole
+    from analysis.methods import pole
     adh = pd.DataFrame({"member_siren": ["A", "B", "C", "D", "E"],
                         "groupement_siren": ["G1", "G1", "G2", "G2", "G3"]})
     groups = pd.DataFrame({"groupement_siren": ["G1", "G2", "G3"], "n_members": [2, 2, 1]})
@@ -148,7 +148,7 @@ def test_rank_by_weighted_share_known_answer():
 
 def test_area_rate_without_any_zone_in_the_edition_says_so():
     """Guyane and Mayotte have no quarterly localised rate by zone d'emploi: one clear error, not a crash."""
-    from analysis import unemployment
+    from analysis.methods import unemployment
 
     rates = pd.DataFrame({"ze2020": ["0401", "0401"], "quarter": ["2024-T1", "2024-T2"], "year": [2024, 2024],
                           "q": [1, 2], "rate_pct": [17.0, 16.5]})

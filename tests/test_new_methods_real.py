@@ -2,10 +2,11 @@
 
 import pytest
 
-from analysis import emitters, geography, longrun, pole
-from analysis import unemployment as un
-from analysis.loaders import banatic, employment, ets, geo, ggdc
-from analysis.loaders import unemployment as lu
+from analysis.methods import emitters, longrun, pole
+from analysis.geo import areas as geography
+from analysis.methods import unemployment as un
+from analysis.data.loaders import banatic, employment, ets, geo, ggdc
+from analysis.data.loaders import unemployment as lu
 
 pytestmark = pytest.mark.usefixtures("mirror")
 

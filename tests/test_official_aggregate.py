@@ -20,10 +20,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import dynamics, geography, official_aggregate as oa, official_panels
-from analysis import multiplier as mp
-from analysis.loaders import employment as E
-from analysis.registry import fetch
+from analysis.methods import dynamics, official_aggregate as oa, official_panels
+from analysis.geo import areas as geography
+from analysis.methods import multiplier as mp
+from analysis.data.loaders import employment as E
+from analysis.data.registry import fetch
 
 ROUEN_ZE = "2815"
 
@@ -218,7 +219,7 @@ def test_official_merged_communes_and_fallbacks(tmp_path):
 def test_official_parquet_with_field_names_gives_the_same_tables(rouen_path, rouen, tmp_path):
     import duckdb
 
-    from analysis.official import slug
+    from analysis.data.official import slug
 
     out = tmp_path / "rouen.parquet"
     con = duckdb.connect()

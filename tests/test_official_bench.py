@@ -8,9 +8,9 @@ import csv
 
 import pytest
 
-from analysis import official_aggregate as oa
-from analysis.loaders import employment as E
-from analysis.registry import fetch
+from analysis.methods import official_aggregate as oa
+from analysis.data.loaders import employment as E
+from analysis.data.registry import fetch
 
 
 @pytest.fixture(scope="module")

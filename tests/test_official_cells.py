@@ -18,10 +18,12 @@ import pandas as pd
 import pytest
 from official_server import LoopbackPortal
 
-from analysis import dynamics, geography, official, official_panels
-from analysis import multiplier as mp
-from analysis.loaders import employment as E
-from analysis.registry import fetch
+from analysis.methods import dynamics, official_panels
+from analysis.geo import areas as geography
+from analysis.data import official
+from analysis.methods import multiplier as mp
+from analysis.data.loaders import employment as E
+from analysis.data.registry import fetch
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -38,7 +40,8 @@ NB01_CELL = _notebook_cell("01_local_multiplier", "official_panels.multiplier_es
 
 NB02_CELL = '''\
 # NBVAL_CHECK_OUTPUT
-from analysis import official, official_panels
+from analysis.data import official
+from analysis.methods import official_panels
 
 if official.available():
     official_growth = official_panels.metropole_growth(list(FIVE), *official_panels.METROPOLE_WINDOW)

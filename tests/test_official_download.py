@@ -12,9 +12,9 @@ import warnings
 import pytest
 from official_server import LoopbackPortal
 
-from analysis import official
-from analysis.loaders import employment as E
-from analysis.registry import fetch
+from analysis.data import official
+from analysis.data.loaders import employment as E
+from analysis.data.registry import fetch
 
 
 @pytest.fixture(scope="module")

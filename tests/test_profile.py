@@ -1,4 +1,4 @@
-"""Tests of analysis.profile: pure functions on synthetic tables, and the rendering of two territories
+"""Tests of analysis.report.profile: pure functions on synthetic tables, and the rendering of two territories
 checked against the general functions (geography, dynamics)."""
 
 import re
@@ -8,7 +8,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from analysis import profile as P
+from analysis.report import profile as P
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,8 +176,8 @@ def rendered(tmp_path_factory):
     # kernel's figures and results folders through the process environment, so renders are not threaded)
     # the profiles' figures are exported as SVG only, as the notebooks under nbval (these tests read the
     # notebook and its HTML; tests/test_figures.py covers the PDF and PNG exports)
-    # the kernels are forked from this test process's zygote (analysis.kernel_fork), the one nbval's use
-    from analysis import kernel_fork
+    # the kernels are forked from this test process's zygote (analysis.run.kernel_fork), the one nbval's use
+    from analysis.run import kernel_fork
     from conftest import notebook_zygote
 
     with pytest.MonkeyPatch.context() as mp:
@@ -190,7 +190,7 @@ def rendered(tmp_path_factory):
 
 @pytest.mark.parametrize("slug", list(REQUESTS))
 def test_profiles_render_fully_with_names_and_no_code(rendered, slug):
-    from analysis import geography
+    from analysis.geo import areas as geography
 
     _, paths = rendered
     level, code, wave = REQUESTS[slug]
@@ -218,7 +218,8 @@ def test_overseas_profile_says_why_there_is_no_map(rendered):
 
 
 def test_profile_numbers_match_the_general_functions(rendered):
-    from analysis import dynamics, geography
+    from analysis.methods import dynamics
+    from analysis.geo import areas as geography
 
     _, paths = rendered
     key = _key_figures(nbformat.read(paths["epci-244400644"]["notebook"], as_version=4))
@@ -260,9 +261,10 @@ def test_area_emitters_by_outline_and_postcode_fallback():
 
 
 def test_profile_unemployment_and_emitters_lines(rendered):
-    from analysis import emitters, geography, unemployment
-    from analysis.loaders import ets, geo
-    from analysis.loaders import unemployment as U
+    from analysis.methods import emitters, unemployment
+    from analysis.geo import areas as geography
+    from analysis.data.loaders import ets, geo
+    from analysis.data.loaders import unemployment as U
 
     _, paths = rendered
     rates = U.load_chomage_ze2020_2021_2025()
@@ -287,8 +289,8 @@ def test_a_ti_is_mapped_with_the_ti_of_its_own_wave():
     first colours its EPCI by the TI of 2018-2022 and says so; any other territory gets the current wave."""
     import matplotlib.pyplot as plt
 
-    from analysis import geography
-    from analysis.loaders import geo
+    from analysis.geo import areas as geography
+    from analysis.data.loaders import geo
 
     first = geography.resolve("ti", "ti-5209", wave=geography.WAVE_2018)
     assert P.map_wave(first) == geography.WAVE_2018

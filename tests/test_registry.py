@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from analysis import registry as reg
-from analysis.cache import parsed
+from analysis.data import registry as reg
+from analysis.data.cache import parsed
 
 
 def test_registry_matches_manifest(mirror):
@@ -86,7 +86,7 @@ def test_unknown_key_suggests_close_keys():
 
 def test_parsed_cache_is_keyed_by_hash_and_parser_version(mirror, tmp_path, monkeypatch):
     monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr("analysis.cache.LOADERS", {})
+    monkeypatch.setattr("analysis.data.cache.LOADERS", {})
     calls = []
 
     def make(version, offset):

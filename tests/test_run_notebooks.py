@@ -3,7 +3,7 @@
 import nbformat
 import pytest
 
-from analysis import kernel_fork, run_notebooks
+from analysis.run import kernel_fork, notebooks as run_notebooks
 
 
 @pytest.fixture(autouse=True)
@@ -107,11 +107,11 @@ def test_concurrent_writers_lose_no_claim_and_no_figure(tmp_path):
     import subprocess
     import sys
 
-    from analysis import claims
+    from analysis.report import claims
 
     ids = list(claims.load_claims()["id"][:16])
     script = ("import os, sys, matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
-              "from analysis import claims, figures\n"
+              "from analysis.report import claims, figures\n"
               "go_r, go_w = os.pipe()\n"
               "pids = []\n"
               "for k in range(4):\n"

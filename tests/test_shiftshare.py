@@ -1,4 +1,4 @@
-"""analysis.shiftshare against the test targets of the reference R package ShiftShareSE (Kolesár).
+"""analysis.methods.shiftshare against the test targets of the reference R package ShiftShareSE (Kolesár).
 
 Targets are the numbers in ShiftShareSE's tests/testthat/test_se.R (Stata and Matlab
 cross-checks), on the ADH data the package ships (validation/shiftsharese_adh.rda).
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import shiftshare as ss
-from analysis.loaders import validation
+from analysis.methods import shiftshare as ss
+from analysis.data.loaders import validation
 
 REL = 1e-8
 CTRL = ["t2", "l_shind_manuf_cbp", "l_sh_popedu_c", "l_sh_popfborn", "l_sh_empl_f", "l_sh_routine33",

@@ -6,7 +6,7 @@ import sys
 import pandas as pd
 import pytest
 
-from analysis import geography, territories
+from analysis.geo import areas as geography, lookup as territories
 
 
 def test_fold_is_accent_case_and_punctuation_insensitive():
@@ -30,9 +30,9 @@ def test_lookup_by_code_and_close_names():
 
 
 def test_cli_one_query_and_usage():
-    r = subprocess.run([sys.executable, "-m", "analysis.territories", "Saint-Nazaire"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "analysis.geo.lookup", "Saint-Nazaire"], capture_output=True, text=True)
     assert r.returncode == 0 and "5219" in r.stdout and "244400644" in r.stdout and "[2018-2022]" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "analysis.territories"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "analysis.geo.lookup"], capture_output=True, text=True)
     assert r.returncode == 2 and "usage" in r.stderr
 
 

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from analysis import registry as reg
-from analysis import validate as v
-from analysis.validate import SchemaError
+from analysis.data import registry as reg
+from analysis.data import validate as v
+from analysis.data.validate import SchemaError
 
 SRC = "energy/toy.csv"
 
@@ -81,7 +81,7 @@ def _copy_with(tmp_path, mirror, key, edit, suffix):
 
 
 def test_heat_network_loader_refuses_swapped_co2_columns(mirror, tmp_path):
-    from analysis.loaders.energy import load_heat_networks_dpe
+    from analysis.data.loaders.energy import load_heat_networks_dpe
 
     def swap(src, out):
         df = pd.read_csv(src, dtype=str, keep_default_na=False)
@@ -97,7 +97,7 @@ def test_heat_network_loader_refuses_swapped_co2_columns(mirror, tmp_path):
 
 
 def test_biomethane_loader_refuses_a_field_missing_from_10_percent_of_records(mirror, tmp_path):
-    from analysis.loaders.energy import load_biomethane_injection_points
+    from analysis.data.loaders.energy import load_biomethane_injection_points
 
     def drop(src, out):
         records = json.loads(src.read_text(encoding="utf-8"))
@@ -112,7 +112,7 @@ def test_biomethane_loader_refuses_a_field_missing_from_10_percent_of_records(mi
 
 
 def test_estel_loader_refuses_a_total_that_is_not_the_sum_of_its_sectors(mirror, tmp_path):
-    from analysis.loaders.employment import load_estel_france_a5
+    from analysis.data.loaders.employment import load_estel_france_a5
 
     def bump(src, out):
         records = json.loads(src.read_text(encoding="utf-8"))
@@ -127,7 +127,7 @@ def test_estel_loader_refuses_a_total_that_is_not_the_sum_of_its_sectors(mirror,
 
 
 def test_urssaf_loader_refuses_negative_employment(mirror, tmp_path):
-    from analysis.loaders.employment import load_urssaf_ze2020_a38
+    from analysis.data.loaders.employment import load_urssaf_ze2020_a38
 
     def negate(src, out):
         df = pd.read_parquet(src)

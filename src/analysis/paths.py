@@ -40,7 +40,7 @@ def results_dir() -> Path:
 
 
 def figures_dir() -> Path:
-    """Folder where :func:`analysis.figures.save_figure` writes SVG, PDF and PNG files."""
+    """Folder where :func:`analysis.report.figures.save_figure` writes SVG, PDF and PNG files."""
     return env_path("ANALYSIS_FIGURES_DIR") or REPO_ROOT / "figures"
 
 

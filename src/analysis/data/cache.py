@@ -1,0 +1,310 @@
+"""Parsed-table cache: parse a public file once, reload it as parquet in well under a second.
+
+A cached table is keyed by the SHA-256 of its source file(s) (from the registry), by the
+parser's version number and by a hash of the source of EVERY project module the parser's module
+uses (its module, the helpers it imports such as :mod:`analysis.data.validate`, and theirs, found by
+following the module's imports inside the package): a new data vintage or a changed parser or
+helper is never served from a stale cache, even if nobody bumped a version. Files live in
+``<cache_dir>/parsed/<key>/``.
+
+Each parquet file has a ``.sha256`` sidecar written with it; a read checks the file's SHA-256
+against it (the first read in a process, and any read after the file or the sidecar changed), and
+a mismatch, a missing sidecar or a read error (a truncated or edited file) is logged once as a
+warning naming the file and the table is re-parsed from the hash-verified source. So the
+byte-exact guarantee of the raw files holds for the parsed tables that notebooks read.
+
+Files are written atomically (temporary file in the same folder, then rename) with the
+permissions of the user's umask. :func:`clean_orphans` removes temporary files left by a killed
+build and :func:`prune` removes tables of earlier versions (``python -m analysis.data.build_cache
+--prune``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import io
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from analysis.data.registry import CACHE_ENV, CacheWriteError, cache_dir, entry, fetch, file_mode, registry
+
+log = logging.getLogger("analysis")
+
+#: Every loader decorated with :func:`parsed`, by name (used by ``make data``).
+LOADERS: dict[str, Callable[[], pd.DataFrame]] = {}
+
+#: Suffix of the file holding the SHA-256 of a cached table.
+SIDECAR = ".sha256"
+#: Temporary files older than this (seconds) are orphans of a killed build.
+ORPHAN_AGE = 3600.0
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def _file_digest(path: str, mtime_ns: int, size: int) -> str:
+    with open(path, "rb") as f:
+        return _sha256_bytes(f.read())
+
+
+def _module_dependencies(module_name: str) -> list[str]:
+    """``module_name`` and every module of the same top-level package it uses, transitively.
+
+    A module "uses" another when its namespace holds that module or an object (function, class)
+    defined there: ``from ..validate import to_number`` makes a loader module depend on
+    ``analysis.data.validate``. The cache module itself is left out (its format has no effect on a
+    table's content).
+    """
+    top = module_name.split(".")[0]
+    seen: list[str] = []
+    todo = [module_name]
+    while todo:
+        name = todo.pop()
+        if name in seen or name == __name__ or name not in sys.modules:
+            continue
+        seen.append(name)
+        for obj in list(vars(sys.modules[name]).values()):
+            try:
+                dep = obj.__name__ if inspect.ismodule(obj) else getattr(obj, "__module__", None)
+            except Exception:  # noqa: BLE001 - an exotic object without a usable __module__
+                continue
+            if isinstance(dep, str) and dep.split(".")[0] == top and dep not in seen:
+                todo.append(dep)
+    return sorted(seen)
+
+
+def code_version(module_name: str) -> str:
+    """12 hex digits of SHA-256 over the source files of ``module_name`` and the project modules it
+    uses (see :func:`_module_dependencies`); changes whenever any of them is edited."""
+    h = hashlib.sha256()
+    for name in _module_dependencies(module_name):
+        path = getattr(sys.modules[name], "__file__", None)
+        if not path:
+            continue
+        st = os.stat(path)
+        h.update(f"{name}\0{_file_digest(path, st.st_mtime_ns, st.st_size)}\n".encode())
+    return h.hexdigest()[:12]
+
+
+def _sidecar(target: Path) -> Path:
+    return target.with_name(target.name + SIDECAR)
+
+
+def _write_bytes_atomic(data: bytes, target: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _write_atomic(df: pd.DataFrame, target: Path) -> None:
+    """Write ``df`` as parquet at ``target`` and its SHA-256 at ``target.sha256`` (both atomic).
+
+    A local failure (disk full, read-only folder, cache path that is a file) raises
+    :class:`~analysis.data.registry.CacheWriteError` naming the path and the real cause.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        df.to_parquet(buffer, index=False)
+        data = buffer.getvalue()
+        _write_bytes_atomic(data, target)
+        _write_bytes_atomic(f"{_sha256_bytes(data)}  {target.name}\n".encode(), _sidecar(target))
+    except OSError as err:
+        raise CacheWriteError(
+            f"could not write the parsed table {target} ({err.__class__.__name__}: {err}). Free disk space, fix the "
+            f"folder's permissions, or point {CACHE_ENV} at a writable folder."
+        ) from err
+
+
+#: Tables read in this process: path -> (signature of the file and its sidecar, table). A table
+#: read again while neither file changed (same size, modification time and inode) is not decoded
+#: and hashed again; every caller gets its own copy.
+_READ: dict[Path, tuple[tuple, pd.DataFrame]] = {}
+#: Only files last modified this many seconds before the read are kept: a later edit of the file then
+#: has a later modification time, even on a file system whose clock ticks every few milliseconds.
+SETTLED_AFTER = 2.0
+#: Parquet files larger than this (bytes) are not kept: a large table read once (the 3-million-row census
+#: functions) would otherwise stay in memory for the whole session.
+KEEP_AT_MOST = 8 * 2**20
+
+
+def _signature(target: Path) -> tuple | None:
+    try:
+        st, side = target.stat(), _sidecar(target).stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino, side.st_size, side.st_mtime_ns, side.st_ino)
+
+
+def _read_verified(target: Path) -> pd.DataFrame | None:
+    """The cached table at ``target`` if its bytes match the recorded SHA-256, else ``None``
+    (after a warning naming the file and the reason).
+
+    The bytes are checked at the first read in a process and again whenever the file or its
+    sidecar changed since (size, modification time, inode); in between the table decoded then
+    is reused, and each call returns a copy of it (files of at most :data:`KEEP_AT_MOST` bytes,
+    modified more than :data:`SETTLED_AFTER` seconds before)."""
+    signature = _signature(target)
+    held = _READ.get(target)
+    if held is not None and signature is not None and held[0] == signature:
+        return held[1].copy()
+    _READ.pop(target, None)
+    df = _read_checked(target)
+    settled = signature is not None and time.time() - max(signature[1], signature[4]) / 1e9 > SETTLED_AFTER
+    if df is not None and settled and signature[0] <= KEEP_AT_MOST and _signature(target) == signature:
+        _READ[target] = (signature, df)
+        return df.copy()
+    return df
+
+
+def _read_checked(target: Path) -> pd.DataFrame | None:
+    if not target.exists():
+        return None
+    reason = None
+    try:
+        data = target.read_bytes()
+        recorded = _sidecar(target).read_text(encoding="ascii").split()[0] if _sidecar(target).exists() else None
+        if recorded is None:
+            reason = "no recorded SHA-256 (written by an older version or by a killed build)"
+        elif _sha256_bytes(data) != recorded:
+            reason = f"SHA-256 {_sha256_bytes(data)[:16]}... differs from the recorded {recorded[:16]}... (file edited or damaged)"
+        else:
+            if target.name.endswith(".geo.parquet"):
+                import geopandas as gpd
+
+                return gpd.read_parquet(io.BytesIO(data))
+            return pd.read_parquet(io.BytesIO(data))
+    except Exception as err:  # noqa: BLE001 - any read failure of a cache file means: re-parse it
+        reason = f"unreadable ({err.__class__.__name__}: {err})"
+    log.warning("cached table %s: %s; re-parsing it from the verified source file", target, reason)
+    return None
+
+
+def parsed(key: str, version: int, *extra_keys: str) -> Callable:
+    """Decorate a parser ``f(path, *extra_paths) -> DataFrame`` into a cached loader ``f()``.
+
+    ``key`` (and any ``extra_keys``) are registry keys; the parser receives their
+    verified local paths. ``version`` must be bumped whenever the parser's output changes
+    (edits of the parser's module or of any project module it uses change the key anyway).
+    The decorated loader takes ``refresh=True`` to force a re-parse; ``loader.cache_path()`` is
+    the file it reads.
+    """
+
+    def decorate(parser: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        keys = (key, *extra_keys)
+
+        def cache_path() -> Path:
+            stamp = "-".join(entry(k).sha256[:12] for k in keys)
+            suffix = ".geo.parquet" if getattr(parser, "_geo", False) else ".parquet"
+            code = code_version(parser.__module__)
+            return cache_dir() / "parsed" / key / f"{parser.__name__}-{stamp}-v{version}-{code}{suffix}"
+
+        @functools.wraps(parser)
+        def loader(refresh: bool = False) -> pd.DataFrame:
+            target = cache_path()
+            if not refresh:
+                df = _read_verified(target)
+                if df is not None:
+                    return df
+            log.info("parsing %s with %s", entry(key).file, parser.__name__)
+            df = parser(*(fetch(k) for k in keys))
+            _write_atomic(df, target)
+            fresh = _read_verified(target)
+            if fresh is None:
+                raise CacheWriteError(f"the parsed table {target} could not be read back after writing it; "
+                                      f"check the disk and the folder {target.parent}")
+            return fresh
+
+        loader.registry_keys = keys
+        loader.parser = parser
+        loader.cache_path = cache_path
+        LOADERS[parser.__name__] = loader
+        return loader
+
+    return decorate
+
+
+def geo(parser: Callable) -> Callable:
+    """Mark a parser as returning a GeoDataFrame (stored as GeoParquet). Put it under ``@parsed``."""
+    parser._geo = True
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# Housekeeping: orphans of killed builds, stale versions
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_temporary(path: Path) -> bool:
+    """Our atomic-write temporaries ('.<name>.<random>.tmp', '*.tmp' of older versions) and pooch's
+    download temporaries ('tmp<random>' in the raw folders)."""
+    return path.name.endswith(".tmp") or (path.name.startswith("tmp") and path.suffix == "")
+
+
+def clean_orphans(max_age: float = ORPHAN_AGE, root: Path | None = None) -> list[Path]:
+    """Remove temporary files older than ``max_age`` seconds left in the cache by killed builds.
+
+    Younger ones may belong to a build running now and are kept. Returns the removed paths.
+    """
+    root = cache_dir() if root is None else root
+    if not root.is_dir():
+        return []
+    now = time.time()
+    removed = []
+    for path in root.rglob("*"):
+        try:
+            if path.is_file() and _is_temporary(path) and now - path.stat().st_mtime > max_age:
+                path.unlink()
+                removed.append(path)
+        except FileNotFoundError:  # removed meanwhile by the build that owned it
+            continue
+    return removed
+
+
+def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) -> list[Path]:
+    """Remove cached tables and raw files that no current loader or registry row can serve.
+
+    Keeps, under ``parsed/``, only the current ``cache_path()`` of each of ``loaders`` (default:
+    every registered loader; import them all first, see :func:`analysis.data.build_cache.import_all_loaders`)
+    and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/``, none
+    (screen copies of exported figures, :func:`analysis.report.figures.display_png`, made again at the next
+    display). Temporary files of a build running now are left alone (see :func:`clean_orphans`).
+    Returns the removed paths.
+    """
+    root = cache_dir() if root is None else root
+    loaders = LOADERS if loaders is None else loaders
+    keep = set()
+    for loader in loaders.values():
+        target = loader.cache_path()
+        keep |= {target, _sidecar(target)}
+    keep |= {root / "raw" / e.file for e in registry().values()}
+    removed = []
+    for sub in ("parsed", "raw", "display"):
+        base = root / sub
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path not in keep and not _is_temporary(path):
+                path.unlink()
+                removed.append(path)
+        for folder in sorted((p for p in base.rglob("*") if p.is_dir()), reverse=True):
+            if not any(folder.iterdir()):
+                folder.rmdir()
+    return removed

@@ -1,0 +1,544 @@
+"""One figure style for the collection, French number formatting and deterministic exports.
+
+- :func:`use_style` applies ``analysis.mplstyle`` (Okabe-Ito colour-blind-safe palette).
+- Labels are French by default; set ``ANALYSIS_FIG_LANG=en`` (or pass ``lang``) for English,
+  and write labels as ``tr("Emploi industriel", "Industrial employment")``.
+- :func:`fr_number` / :func:`format_axis` write numbers the French way: narrow no-break
+  space as thousands separator, decimal comma.
+- :func:`save_figure` adds the source line under the figure and writes SVG, PDF and PNG
+  (300 dpi) with fixed metadata, so an unchanged figure is rewritten byte for byte; it
+  also records the figure in ``figures/index.csv`` from which ``figures/README.md`` is built.
+  In a notebook, the figure is then shown from its PNG (:func:`show_png`), not drawn again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import math
+
+from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+from analysis.data.locking import locked, replace_bytes, replace_text
+from analysis.paths import figures_dir
+
+STYLE = Path(__file__).with_name("analysis.mplstyle")
+#: Okabe-Ito palette, colour-blind safe (same order as the style's cycle).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+#: Page widths in inches: one column (8.9 cm) and two columns (18.3 cm).
+ONE_COLUMN = (3.5, 2.6)
+TWO_COLUMNS = (7.2, 4.2)
+THIN_SPACE = "\u202f"
+INDEX_COLUMNS = ["name", "notebook", "title", "sources", "claims"]
+#: The project's name, for print (credit lines, file metadata, the site); the import package is ``analysis``.
+PROJECT_NAME = "Recalcul"
+FORMATS = ("svg", "pdf", "png")
+_METADATA = {
+    "svg": {"Date": None, "Creator": PROJECT_NAME},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": PROJECT_NAME, "Producer": PROJECT_NAME},
+    "png": {"Software": PROJECT_NAME},
+}
+
+
+def lang(override: str | None = None) -> str:
+    """Figure language: ``override``, else ``$ANALYSIS_FIG_LANG``, else ``"fr"``."""
+    value = (override or os.environ.get("ANALYSIS_FIG_LANG", "fr")).lower()
+    if value not in ("fr", "en"):
+        raise ValueError(f"figure language must be 'fr' or 'en', got {value!r}")
+    return value
+
+
+def tr(fr: str, en: str, language: str | None = None) -> str:
+    """Pick the French or English label according to :func:`lang`."""
+    return fr if lang(language) == "fr" else en
+
+
+def use_style() -> None:
+    """Apply the collection's matplotlib style (call once at the top of a notebook)."""
+    plt.style.use(str(STYLE))
+
+
+def fr_number(x: float, decimals: int = 0, sign: bool = False, language: str | None = None) -> str:
+    """Format a number: ``12345.6 -> '12 345,6'`` in French (narrow no-break space, comma)."""
+    if lang(language) == "en":
+        return f"{x:+,.{decimals}f}" if sign else f"{x:,.{decimals}f}"
+    s = f"{x:+,.{decimals}f}" if sign else f"{x:,.{decimals}f}"
+    return s.replace(",", THIN_SPACE).replace(".", ",").replace("-", "\u2212")
+
+
+def fr_percent(x: float, decimals: int = 0, sign: bool = False, language: str | None = None) -> str:
+    """``0.053 -> '5 %'`` (x is a fraction)."""
+    sep = THIN_SPACE if lang(language) == "fr" else ""
+    return fr_number(100 * x, decimals, sign, language) + sep + "%"
+
+
+def format_axis(ax, which: str = "y", decimals: int = 0, percent: bool = False, language: str | None = None) -> None:
+    """Use French number formatting on ``ax``'s x, y or both axes (``percent``: values are fractions)."""
+    fmt = (lambda v, _: fr_percent(v, decimals, language=language)) if percent else (
+        lambda v, _: fr_number(v, decimals, language=language))
+    for axis in ("x", "y"):
+        if which in (axis, "both"):
+            getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(fmt))
+
+
+def _tick_decimals(locs) -> int:
+    steps = [b - a for a, b in zip(locs, locs[1:]) if b > a]
+    if not steps:
+        return 0
+    step = min(steps)
+    return 0 if step >= 1 else min(6, math.ceil(-math.log10(step) - 1e-9))
+
+
+def french_ticks(fig) -> None:
+    """Give every linear axis still on matplotlib's default formatter French tick labels:
+    decimal comma, minus sign, narrow no-break space between thousands from 10 000 up
+    (four-digit numbers such as years stay unseparated, as French typography allows).
+    Axes formatted explicitly (:func:`format_axis`, percent, dates, categories) are left alone."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_formatter()) is not ScalarFormatter or axis.get_scale() != "linear":
+                continue
+
+            def tick(v, _pos, axis=axis):
+                text = fr_number(v, _tick_decimals(list(axis.get_majorticklocs())), language="fr")
+                return text if abs(v) >= 10_000 else text.replace(THIN_SPACE, "")
+
+            axis.set_major_formatter(FuncFormatter(tick))
+
+
+def source_line(sources: str, language: str | None = None) -> str:
+    """``'Source : Insee, ESTEL ; calculs du projet Recalcul'`` (or the English equivalent)."""
+    if lang(language) == "fr":
+        return f"Source{THIN_SPACE}: {sources}{THIN_SPACE}; calculs du projet {PROJECT_NAME}"
+    return f"Source: {sources}; {PROJECT_NAME} project calculations"
+
+
+def export_formats() -> tuple[str, ...]:
+    """The formats :func:`save_figure` writes: all of :data:`FORMATS`, or the comma-separated subset
+    named by ``$ANALYSIS_FIG_FORMATS`` (``make test`` sets ``svg``: nbval compares printed numbers,
+    and the PDF and 300-dpi PNG exports are the slowest part of a notebook's run)."""
+    value = os.environ.get("ANALYSIS_FIG_FORMATS", "").strip()
+    if not value:
+        return FORMATS
+    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    unknown = [v for v in chosen if v not in FORMATS]
+    if unknown or not chosen:
+        raise ValueError(f"ANALYSIS_FIG_FORMATS={value!r}: use a comma-separated subset of {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in chosen)
+
+
+def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[str, ...] | list[str] = (),
+                title: str = "", language: str | None = None, out_dir: Path | None = None) -> list[Path]:
+    """Write ``<name>.svg``, ``.pdf`` and ``.png`` (300 dpi) with deterministic metadata
+    (only the formats of ``$ANALYSIS_FIG_FORMATS`` when it is set, see :func:`export_formats`).
+
+    ``sources`` (e.g. ``"Insee, ESTEL"``) is written under the figure; ``notebook`` and
+    ``claims`` (register ids) go to ``figures/index.csv`` for the generated ``figures/README.md``.
+    """
+    out = Path(out_dir) if out_dir is not None else figures_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    if lang(language) == "fr":
+        french_ticks(fig)
+    text = source_line(sources, language)
+    if not any(t.get_gid() == "source-line" for t in fig.texts):
+        fig.text(0.0, -0.01, text, ha="left", va="top", fontsize=7, color="#555555", gid="source-line",
+                 transform=fig.transFigure)
+    formats = export_formats()
+    paths = [out / f"{name}.{ext}" for ext in formats]
+    with mpl.rc_context({"svg.hashsalt": "analysis"}):
+        svg = io.BytesIO()
+        fig.savefig(svg, format="svg", metadata=_METADATA["svg"])
+        svg = svg.getvalue()
+        stamp_path = out / EXPORT_STAMPS / f"{name}.json"
+        key = _export_key(svg, formats)
+        if _unchanged(stamp_path, key, paths):
+            pass  # same drawing, same export settings, files untouched: PDF and PNG would be byte-identical
+        else:
+            if "svg" in formats:
+                _write_bytes(paths[formats.index("svg")], svg)
+            # the 300-dpi PNG solves the layout; the PDF reuses it (see reused_layout)
+            with reused_layout(fig) as freeze:
+                for ext in ("png", "pdf"):
+                    if ext in formats:
+                        with _lean_font_subsets() if ext == "pdf" else contextlib.nullcontext():
+                            fig.savefig(paths[formats.index(ext)], format=ext, metadata=_METADATA[ext],
+                                        dpi=300 if ext == "png" else None)
+                        freeze()
+            _write_stamp(stamp_path, key, paths)
+    _index(out, {"name": name, "notebook": notebook, "title": title or name, "sources": sources,
+                 "claims": " ".join(claims)})
+    if _in_kernel():
+        if "png" in formats:
+            show_png(fig, paths[formats.index("png")])
+        elif "svg" in formats:
+            show_svg(fig, svg)
+    return paths
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (where figures are displayed inline)."""
+    ip = None
+    with contextlib.suppress(ImportError):
+        from IPython import get_ipython
+
+        ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def display_png(png: Path, dpi: float) -> bytes:
+    """The exported 300-dpi PNG scaled to ``dpi`` (the figure's screen resolution, 100 in the
+    collection's style): each pixel the mean of the 3 x 3 it covers (box filter), RGB (the figures are
+    opaque), deterministic PNG bytes."""
+    import PIL
+    from PIL import Image
+
+    data = Path(png).read_bytes()
+    key = hashlib.sha256(data + f"\0{dpi!r}\0{PIL.__version__}".encode()).hexdigest()[:32]
+    kept = _display_dir() / f"{key}.png"
+    with contextlib.suppress(OSError):
+        return kept.read_bytes()  # scaled before from the same bytes: decoding a 300-dpi PNG takes 0.1-0.3 s
+    with Image.open(io.BytesIO(data)) as im:
+        scale = dpi / 300
+        small = im.convert("RGB").resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
+                                         Image.BOX)
+    buf = io.BytesIO()
+    small.save(buf, format="PNG")
+    out = buf.getvalue()
+    with contextlib.suppress(OSError):  # a read-only or full cache only costs the next display its time
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        replace_bytes(kept, out)
+    return out
+
+
+def _display_dir() -> Path:
+    """Where the screen-resolution copies of exported PNGs are kept (in the data cache, never in the
+    repository), named by the SHA-256 of the export, the resolution and Pillow's version."""
+    from analysis.data.registry import cache_dir
+
+    return cache_dir() / "display"
+
+
+def show_png(fig, png: Path) -> None:
+    """Display ``fig`` in the notebook from its exported PNG, and close it.
+
+    The inline backend would draw the figure a fourth time (after the SVG, the PNG and the PDF) to
+    show it; the notebook shows the 300-dpi export scaled to the screen's resolution instead, which
+    is what the files hold, and closes the figure so that it is not drawn again at the end of the cell.
+    """
+    import base64
+
+    from IPython.display import display
+
+    # the same output as the inline backend's: a PNG and the figure's repr as text
+    display({"image/png": base64.b64encode(display_png(png, fig.dpi)).decode("ascii"), "text/plain": repr(fig)},
+            raw=True)
+    plt.close(fig)
+
+
+def show_svg(fig, svg: bytes) -> None:
+    """Display ``fig`` in the notebook as the SVG just exported, and close it (when only SVG is
+    exported, as under ``make test``: the figure is drawn once)."""
+    from IPython.display import display
+
+    display({"image/svg+xml": svg.decode("utf-8"), "text/plain": repr(fig)}, raw=True)
+    plt.close(fig)
+
+
+def plot_geo(frame, ax, **kwargs):
+    """``frame.plot(ax=ax, **kwargs)`` for a GeoDataFrame or GeoSeries, without the render geopandas asks
+    for afterwards: it ends every ``plot()`` with ``canvas.draw_idle()``, which on the Agg and inline
+    canvases (scripts, notebooks, tests) renders the whole figure at once, its constrained layout
+    included. A map of six layers was drawn six times before its export drew it again (1.0 s of a
+    1.2 s map). The figure is drawn when it is saved or shown, as any other figure. Returns ``ax``."""
+    canvas = ax.figure.canvas
+    own = "draw_idle" in vars(canvas)
+    previous = canvas.draw_idle
+    canvas.draw_idle = lambda *args, **kw: None
+    try:
+        return frame.plot(ax=ax, **kwargs)
+    finally:
+        if own:
+            canvas.draw_idle = previous
+        else:
+            del canvas.draw_idle
+
+
+@contextlib.contextmanager
+def reused_layout(fig):
+    """Solve ``fig``'s constrained layout once for several exports, then give it back.
+
+    The figures use constrained layout, which re-solves the whole layout (every text extent) at
+    each draw. The block receives ``freeze()``: called after a draw (:func:`save_figure` calls it
+    after the 300-dpi PNG), it fixes the layout where that draw put it, so that the PDF export
+    reuses the PNG's layout instead of solving it again at 72 dpi. On exit the layout engine is
+    restored, so that the notebook's inline display is laid out as it always is, whether or not
+    the exports ran.
+    """
+    engine = fig.get_layout_engine()
+
+    def freeze() -> None:
+        if engine is not None and fig.get_layout_engine() is engine:
+            fig.set_layout_engine("none")
+
+    try:
+        yield freeze
+    finally:
+        if engine is not None and fig.get_layout_engine() is not engine:
+            fig.set_layout_engine(engine)
+
+
+@contextlib.contextmanager
+def _lean_font_subsets():
+    """Embed the PDF's TrueType (type 42) font subsets without their OpenType layout tables.
+
+    The glyph substitution and positioning tables (GSUB, GPOS, GDEF) are read by text-shaping engines,
+    never by a PDF viewer, which draws each glyph where matplotlib placed it; subsetting them took
+    about 0.4 s per PDF. The glyphs, metrics and kerning table are kept, so the rendering is unchanged.
+    """
+    try:
+        from fontTools import subset
+    except ImportError:  # pragma: no cover - matplotlib requires fontTools
+        yield
+        return
+    default = getattr(subset.Options, "_drop_tables_default", None)
+    if not isinstance(default, list):  # pragma: no cover - another fontTools layout: do nothing
+        yield
+        return
+    subset.Options._drop_tables_default = default + [t for t in ("GSUB", "GPOS", "GDEF") if t not in default]
+    try:
+        yield
+    finally:
+        subset.Options._drop_tables_default = default
+
+
+#: Folder (inside the figures folder, committed with the figures) of one stamp per figure: the hash of its
+#: SVG and export settings, and of the PDF and PNG files written from it. An unchanged figure is not
+#: rendered again as PDF and 300-dpi PNG (the slowest part of a notebook run), on a clean clone as on the
+#: machine that exported it; a changed drawing, setting or file is. Delete the folder to force every export.
+EXPORT_STAMPS = ".exports"
+
+
+def _export_key(svg: bytes, formats: tuple[str, ...]) -> str:
+    settings = {"matplotlib": mpl.__version__, "fonttools": _fonttools_version(), "lean_pdf_fonts": True,
+                "formats": list(formats), "png_dpi": 300, "layout": "PDF reuses the PNG layout",
+                **{k: str(mpl.rcParams[k]) for k in ("pdf.fonttype", "pdf.compression", "savefig.bbox",
+                                                      "savefig.pad_inches", "savefig.facecolor", "savefig.transparent")}}
+    return hashlib.sha256(svg + repr(sorted(settings.items())).encode()).hexdigest()
+
+
+def _fonttools_version() -> str:
+    try:
+        import fontTools
+    except ImportError:  # pragma: no cover
+        return ""
+    return fontTools.version
+
+
+def _sha(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _unchanged(stamp_path: Path, key: str, paths: list[Path]) -> bool:
+    try:
+        stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return False
+    return stamp.get("key") == key and stamp.get("files") == {p.name: _sha(p) for p in paths} and all(
+        stamp["files"].values())
+
+
+def _write_stamp(stamp_path: Path, key: str, paths: list[Path]) -> None:
+    replace_text(stamp_path, json.dumps({"key": key, "files": {p.name: _sha(p) for p in paths}}, indent=1))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    if _sha(path) != hashlib.sha256(data).hexdigest():
+        path.write_bytes(data)
+
+
+def _read_index(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _write_index(path: Path, rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=INDEX_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    replace_text(path, buf.getvalue())
+
+
+def _index(out: Path, row: dict) -> None:
+    path = out / "index.csv"
+    with locked(path):  # notebooks executed in parallel export into the same folder
+        rows = [r for r in _read_index(path) if r["name"] != row["name"]]
+        rows.append(row)
+        rows.sort(key=lambda r: (r["notebook"], r["name"]))
+        _write_index(path, rows)
+
+
+def forget(notebook: str, out_dir: Path | None = None) -> int:
+    """Drop ``notebook``'s rows from ``figures/index.csv`` (before re-executing it, so that a
+    renamed or deleted figure does not stay listed). Returns the number of rows removed."""
+    out = Path(out_dir) if out_dir is not None else figures_dir()
+    path = out / "index.csv"
+    if not path.exists():
+        return 0
+    with locked(path):
+        rows = _read_index(path)
+        keep = [r for r in rows if r["notebook"] != notebook]
+        if len(keep) != len(rows):
+            _write_index(path, keep)
+    return len(rows) - len(keep)
+
+
+def prune(out_dir: Path | None = None) -> list[Path]:
+    """Delete exported files (SVG, PDF, PNG) that ``figures/index.csv`` no longer lists."""
+    out = Path(out_dir) if out_dir is not None else figures_dir()
+    with open(out / "index.csv", newline="", encoding="utf-8") as f:
+        names = {r["name"] for r in csv.DictReader(f)}
+    stale = [p for ext in FORMATS for p in out.glob(f"*.{ext}") if p.stem not in names]
+    for p in stale:
+        p.unlink()
+    return sorted(stale)
+
+
+def write_figures_readme(out_dir: Path | None = None) -> Path:
+    """Generate ``figures/README.md`` from ``figures/index.csv``."""
+    out = Path(out_dir) if out_dir is not None else figures_dir()
+    with open(out / "index.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    lines = ["# Figures", "", "Generated by `make figures` from `figures/index.csv`; do not edit by hand.",
+             "Each figure exists as SVG, PDF and PNG (300 dpi).", "",
+             "| figure | notebook | title | data sources | claims illustrated |", "|---|---|---|---|---|"]
+    for r in rows:
+        files = " ".join(f"[{ext}]({r['name']}.{ext})" for ext in FORMATS)
+        claims = ", ".join(f"`{c}`" for c in r["claims"].split()) or "(context)"
+        lines.append(f"| {r['name']} ({files}) | `{r['notebook']}` | {r['title']} | {r['sources']} | {claims} |")
+    path = out / "README.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":  # python -m analysis.report.figures: prune stale exports, regenerate README.md
+    for stale in prune():
+        print(f"removed stale figure {stale.name}")
+    print(f"wrote {write_figures_readme()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# French labels that come from data, and their English versions
+# ---------------------------------------------------------------------------------------------
+
+#: English names of the A38 sectors (NACE rev. 2 A*38), by code; the French names are in
+#: ``data/sector_classification.csv`` (INSEE's labels, as the data files give them).
+A38_EN = {
+    "AZ": "Agriculture, forestry and fishing", "BZ": "Mining and quarrying",
+    "CA": "Food products, beverages and tobacco", "CB": "Textiles, apparel, leather and footwear",
+    "CC": "Wood, paper and printing", "CD": "Coke and refined petroleum products", "CE": "Chemicals",
+    "CF": "Pharmaceuticals", "CG": "Rubber, plastics and other non-metallic mineral products",
+    "CH": "Basic metals and fabricated metal products", "CI": "Computer, electronic and optical products",
+    "CJ": "Electrical equipment", "CK": "Machinery and equipment n.e.c.", "CL": "Transport equipment",
+    "CM": "Other manufacturing; repair and installation of machinery",
+    "DZ": "Electricity, gas, steam and air conditioning", "EZ": "Water supply, sewerage and waste management",
+    "FZ": "Construction", "GZ": "Wholesale and retail trade; repair of motor vehicles", "HZ": "Transportation and storage",
+    "IZ": "Accommodation and food services", "JA": "Publishing, audiovisual and broadcasting", "JB": "Telecommunications",
+    "JC": "IT and other information services", "KZ": "Financial and insurance activities", "LZ": "Real estate activities",
+    "MA": "Legal, accounting, management, architecture and engineering", "MB": "Scientific research and development",
+    "MC": "Other professional, scientific and technical activities", "NZ": "Administrative and support services",
+    "OZ": "Public administration and defence", "PZ": "Education", "QA": "Human health", "QB": "Residential care and social work",
+    "RZ": "Arts, entertainment and recreation", "SZ": "Other service activities", "TZ": "Households as employers",
+    "UZ": "Extraterritorial organisations",
+}
+
+#: French labels found in data or in the project's own tables, and their English versions.
+#: :func:`translate` looks labels up here; A38 sector names are added from the sector table.
+TRANSLATIONS = {
+    "Reste de la France": "Rest of France", "Reste de la région": "Rest of the région",
+    "France métropolitaine": "Metropolitan France", "Autres zones": "Other zones", "Total": "Total",
+    "Industrie": "Industry", "Industrie manufacturière": "Manufacturing", "Services": "Services",
+    "Construction": "Construction", "Agriculture": "Agriculture", "Tertiaire": "Services", "Résidentiel": "Residential",
+    "Transport": "Transport", "exposé": "exposed", "abrité": "sheltered", "exclu": "excluded",
+    "Référence": "Reference", "Sobriété": "Sobriety", "Réindustrialisation profonde": "Deep re-industrialisation",
+    "référence": "reference", "sobriété": "sobriety", "réindustrialisation profonde": "deep re-industrialisation",
+    "Électricité": "Electricity", "Gaz": "Gas",
+}
+
+#: Display names of the claims register's themes (``data/claims.csv`` ``theme``), French and English.
+THEMES = {
+    "energy": ("Énergie", "Energy"), "funding": ("Financements", "Funding"), "innovation": ("Innovation", "Innovation"),
+    "multiplier": ("Multiplicateur local", "Local multiplier"), "programme": ("Programme TI", "TI programme"),
+    "skills": ("Compétences et formation", "Skills and training"),
+    "territorial_dynamics": ("Dynamiques territoriales", "Territorial dynamics"),
+    "territory_profile": ("Profil de territoire", "Territory profile"),
+}
+
+
+def _sector_translations() -> dict[str, str]:
+    from analysis.paths import DATA_DIR
+
+    path = DATA_DIR / "sector_classification.csv"
+    if not path.exists():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["label"]: A38_EN[r["code"]] for r in csv.DictReader(f) if r["code"] in A38_EN}
+
+
+def translate(label: str, language: str | None = None) -> str:
+    """A label that comes from data (French) in the figure language: unchanged in French; in English,
+    its entry of :data:`TRANSLATIONS` or of the A38 sector table (French INSEE name -> English
+    name), else unchanged. Drawing code should pass every data-borne label (zone groups, sector
+    names, path names) through it: ``ax.barh(labels.map(figures.translate), ...)``."""
+    if lang(language) == "fr":
+        return label
+    if label in TRANSLATIONS:
+        return TRANSLATIONS[label]
+    return _sector_translations().get(label, label)
+
+
+def theme_label(theme: str, language: str | None = None) -> str:
+    """Display name of a register theme id (``'territorial_dynamics'`` -> ``'Dynamiques territoriales'``);
+    an id not in :data:`THEMES` is shown with spaces for underscores and a capital."""
+    if theme in THEMES:
+        fr, en = THEMES[theme]
+        return tr(fr, en, language)
+    return theme.replace("_", " ").capitalize()
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout checks for tests
+# ---------------------------------------------------------------------------------------------
+
+def overlapping_tick_labels(fig, pad_px: float = 1.0) -> list[str]:
+    """Pairs of visible, non-empty tick labels of the same axis whose rendered boxes overlap
+    (drawn with ``fig``'s renderer, boxes shrunk by ``pad_px`` pixels so that touching is allowed).
+    Returns descriptions such as ``"axes 0 x: '−25 %' overlaps '−20 %'"``; empty when the layout is clean."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    for n, ax in enumerate(fig.axes):
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            for which in ("major", "minor"):
+                labels = [t for t in (axis.get_majorticklabels() if which == "major" else axis.get_minorticklabels())
+                          if t.get_visible() and t.get_text().strip()]
+                boxes = [t.get_window_extent(renderer).expanded(1, 1) for t in labels]
+                for i in range(len(labels)):
+                    for j in range(i + 1, len(labels)):
+                        a, b = boxes[i], boxes[j]
+                        if (min(a.x1, b.x1) - max(a.x0, b.x0) > pad_px and min(a.y1, b.y1) - max(a.y0, b.y0) > pad_px):
+                            problems.append(f"axes {n} {name}: {labels[i].get_text()!r} overlaps {labels[j].get_text()!r}")
+    return problems
