@@ -11,14 +11,15 @@ export PYTHONHASHSEED := 0
 # them every test process rewrote the tests' assertions and compiled the package again (collection 7 s -> 3.5 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile clean-cache prune-cache bench
+.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile lookup clean-cache prune-cache bench
 # Notebooks (make notebooks / reproduce / bench) and pytest workers (make test) run JOBS at a time.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 help:
 	@echo "make reproduce  - install, build the data cache, execute every notebook, export figures, write the scoreboard"
 	@echo "make test       - unit tests and nbval regression tests of every notebook"
-	@echo "make data | notebooks | scoreboard | figures | site | lab | bench | profile TI=ti-8416"
+	@echo "make data | notebooks | scoreboard | figures | site | lab | bench | profile TI=ti-8416 | lookup Q=Issoire"
+	@echo "  (every target calls the recalcul command line: .venv/bin/recalcul --help)"
 	@echo "make browser (Chromium for the site test) | clean-cache | prune-cache | official | bench-official"
 	@echo "  (notebooks and tests run JOBS=$(JOBS) at a time: make test JOBS=1 for a sequential run)"
 
@@ -49,26 +50,26 @@ browser:
 	exit 2
 
 data: venv
-	$(BIN)/python -m analysis.data.build_cache
+	$(BIN)/recalcul data
 
 notebooks: data
-	$(BIN)/python -m analysis.run.notebooks -j $(JOBS) $(NB)
+	$(BIN)/recalcul run -j $(JOBS) $(NB)
 
 scoreboard: venv
-	$(BIN)/python -m analysis.report.claims
+	$(BIN)/recalcul scoreboard
 
 # Notebooks run on the warm cache (each in seconds): their figure cells re-export every figure;
 # the scoreboard is rebuilt too since the notebooks re-record their claims.
 figures: notebooks
-	$(BIN)/python -m analysis.report.claims
-	$(BIN)/python -m analysis.report.figures
+	$(BIN)/recalcul scoreboard
+	$(BIN)/recalcul figures
 
 # One recipe, in order: data cache, notebooks, scoreboard, figures README (safe under make -j).
 reproduce: venv
-	$(BIN)/python -m analysis.data.build_cache
-	$(BIN)/python -m analysis.run.notebooks -j $(JOBS)
-	$(BIN)/python -m analysis.report.claims
-	$(BIN)/python -m analysis.report.figures
+	$(BIN)/recalcul data
+	$(BIN)/recalcul run -j $(JOBS)
+	$(BIN)/recalcul scoreboard
+	$(BIN)/recalcul figures
 
 # Tests never write into the working tree: results and figures go to a temporary folder.
 # pytest-xdist runs JOBS workers; --dist loadscope keeps each notebook's cells (and each test
@@ -83,31 +84,35 @@ test: venv browser
 	  $$( [ "$(JOBS)" -gt 1 ] && echo "-n $(JOBS) --dist loadscope --no-loadscope-reorder" ) $(PYTEST_ARGS); \
 	status=$$?; rm -rf $$tmp; exit $$status
 
+# Find a territory's codes by name: make lookup Q=Saint-Nazaire
+lookup: venv
+	@$(BIN)/recalcul lookup $(Q)
+
 lab: venv
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/recalcul lab
 
 site: venv
-	$(BIN)/python -m analysis.report.site
+	$(BIN)/recalcul site
 
 # Per-notebook and whole-run wall time and peak memory (executes into a temporary folder), then the
 # DuckDB aggregation of a synthetic national-size commune x APE file (timing only).
 bench: venv
-	$(BIN)/python -m analysis.run.bench -j $(JOBS) $(NB)
-	$(BIN)/python -m analysis.methods.official_aggregate bench
+	$(BIN)/recalcul bench -j $(JOBS) $(NB)
+	$(BIN)/recalcul bench-official
 
-# One territory: TI=ti-0401 | TI=ti-5209 WAVE=2018 | EPCI=244400644 | ZE=5219 | DEP=63 (checked before any work,
-# by a light module that imports no plotting code, so that a refused request fails in about a second).
+# One territory: TI=ti-0401 | TI=ti-5209 WAVE=2018 | EPCI=244400644 | ZE=5219 | DEP=63 | REG=84 | COMMUNE=63113
+# (checked before any work by analysis.geo.request, which imports no plotting code: a refused request fails in about a second).
 profile: venv
-	@$(BIN)/python -m analysis.report.profile_request $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") \
-	  $(if $(EPCI),--epci "$(EPCI)") $(if $(ZE),--ze "$(ZE)") $(if $(DEP),--dep "$(DEP)")
+	@$(BIN)/recalcul profile $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") $(if $(EPCI),--epci "$(EPCI)") \
+	  $(if $(ZE),--ze "$(ZE)") $(if $(DEP),--dep "$(DEP)") $(if $(REG),--reg "$(REG)") $(if $(COMMUNE),--commune "$(COMMUNE)")
 
 # Remove the whole data cache (verified raw files and parsed tables); the next run rebuilds it.
 clean-cache: venv
-	$(BIN)/python -c "import shutil, analysis.data.registry as r; shutil.rmtree(r.cache_dir(), ignore_errors=True); print('removed', r.cache_dir())"
+	$(BIN)/recalcul clean-cache
 
 # Keep the cache but remove tables of earlier parser/data versions and leftovers of killed builds.
 prune-cache: venv
-	$(BIN)/python -m analysis.data.build_cache --prune
+	$(BIN)/recalcul prune-cache
 
 # Official national files, for users with internet (README, "Official national sources"): the sources of
 # data/official_sources.csv go to <cache>/official/<key>/ with a lock file (SHA-256, size, date, URL). A later run
@@ -115,9 +120,9 @@ prune-cache: venv
 # a fresh download when the server gives no ETag / Last-Modified / size.
 .PHONY: official bench-official
 official: venv
-	$(BIN)/python -m analysis.data.official $(if $(FORCE),--force) $(if $(RECHECK),--recheck)
+	$(BIN)/recalcul official $(if $(FORCE),--force) $(if $(RECHECK),--recheck)
 
 # Time and peak memory of the DuckDB aggregation (ZE2020, EPCI, département x A38, every year) on a synthetic
 # file of national size (written once into <cache>/official/bench/; timing only, never results).
 bench-official: venv
-	$(BIN)/python -m analysis.methods.official_aggregate bench
+	$(BIN)/recalcul bench-official

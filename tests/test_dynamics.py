@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis.methods import dynamics as d
+from analysis.report import charts
 from analysis.methods import dynamics
 from analysis.geo import areas as geography
 
@@ -268,13 +269,13 @@ def test_plot_functions_return_figures():
     from shapely.geometry import box
 
     est = d.estimate_markov(simulate_chain(P_TRUE, 50, 4, seed=0), 3)
-    fig = d.plot_transition_matrices({"a": est, "b": est}, {"a": "A", "b": "B"}, tick_labels=["1", "2", "3"],
+    fig = charts.plot_transition_matrices({"a": est, "b": est}, {"a": "A", "b": "B"}, tick_labels=["1", "2", "3"],
                                      xlabel="x", ylabel="y", suptitle="t", colorbar_label="p")
     assert len(fig.axes) == 3  # two panels and the colour bar
     assert _title(fig.axes[0]) == f"A ({est.n_transitions} transitions)"
     zones = gpd.GeoDataFrame({"growth": [0.1, -0.3, np.nan]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)],
                              crs=2154)
-    fig = d.plot_growth_map(zones, zones.iloc[:1], legend_label="g", title="map")
+    fig = charts.plot_growth_map(zones, zones.iloc[:1], legend_label="g", title="map")
     assert _title(fig.axes[0]) == "map" and len(fig.axes) == 2
 
 

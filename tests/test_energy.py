@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis.methods import energy
+from analysis.report import charts
 
 
 # --- parameters ------------------------------------------------------------------------------
@@ -307,18 +308,18 @@ def test_plot_functions_return_figures():
     paths = energy.consumption_change(pd.concat([b[b["variable"] == "Consommation France"],
                                                  demand[demand["variable"] == "Demande totale"]]),
                                       2019, 2050, by=["variable", "path", "mix"])
-    fig = energy.plot_rte_paths(b, paths, ["M0", "N1"])
+    fig = charts.plot_rte_paths(b, paths, ["M0", "N1"])
     assert len(fig.axes) == 2 and len(fig.axes[1].patches) == 6
     plt.close(fig)
     m = energy.industry_multipliers(100, {"référence": 65, "sobriété (borne haute)": 65})
-    fig = energy.plot_industry_electricity(pd.Series([100.0, 101.0], index=[2018, 2019]), m, 100)
+    fig = charts.plot_industry_electricity(pd.Series([100.0, 101.0], index=[2018, 2019]), m, 100)
     markers = [c.get_paths()[0].vertices.shape[0] for c in fig.axes[0].collections]
     assert len(markers) == 2 and markers[0] != markers[1]           # bounds drawn with another marker
     plt.close(fig)
     p = _points()
     sub = p["dep"].isin(["03", "15", "43", "63"])
     service = energy.sites_in_service(p, energy.year_ends(2018, 2021), sub)
-    fig = energy.plot_biomethane_sites(service, 3, min_sites_for_share=2)
+    fig = charts.plot_biomethane_sites(service, 3, min_sites_for_share=2)
     assert len(fig.axes) == 2 and len(fig.axes[1].lines[0].get_xdata()) == 3
     plt.close(fig)
 
@@ -333,7 +334,7 @@ def test_plot_biomethane_map():
     deps = gpd.GeoDataFrame({"dep": ["63", "69"]}, geometry=[box(2.5, 45.3, 3.9, 46.3), box(4.2, 45.4, 5.2, 46.3)],
                             crs="EPSG:4326")
     pts = pd.DataFrame({"lon": [3.0, 4.8], "lat": [45.8, 45.8], "capacity_gwh_per_year": [10.0, None]})
-    fig = energy.plot_biomethane_map(deps, pts, pd.Series([True, False]), ["63"], "30/06/2025")
+    fig = charts.plot_biomethane_map(deps, pts, pd.Series([True, False]), ["63"], "30/06/2025")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.texts] == ["63", "69"]
     assert [len(c.get_offsets()) for c in ax.collections[-2:]] == [1, 1]    # in service, commissioned later

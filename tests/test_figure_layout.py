@@ -11,6 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from analysis.report import claims, figures  # noqa: E402
+from analysis.report import charts
 from analysis.methods import energy
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def rte():
 def test_rte_paths_figure(rte, language, monkeypatch):
     monkeypatch.setenv("ANALYSIS_FIG_LANG", language)
     figures.use_style()
-    fig = energy.plot_rte_paths(*rte)
+    fig = charts.plot_rte_paths(*rte)
     assert figures.overlapping_tick_labels(fig) == []
     left, right = fig.axes
     assert right.get_legend() is not None and left.get_legend() is not None
@@ -96,7 +97,7 @@ def test_biomethane_figures(monkeypatch):
     auvergne = energy.param_list(P, "auvergne_departements")
     ref = pd.Timestamp(energy.param_text(P, "seed_000_reference_date"))
     deps = geo.load_departement_shapes()
-    fig = energy.plot_biomethane_map(deps[deps["dep"].isin(sorted(aura["dep"].unique()))], aura,
+    fig = charts.plot_biomethane_map(deps[deps["dep"].isin(sorted(aura["dep"].unique()))], aura,
                                      energy.in_service(aura, ref), auvergne, "30/06/2025")
     ax = fig.axes[0]
     key = next(a for a in ax.artists if a.get_gid() == "size-key")
@@ -106,7 +107,7 @@ def test_biomethane_figures(monkeypatch):
     assert codes and codes[0].get_zorder() > max(c.get_zorder() for c in ax.collections)
     plt.close(fig)
     service = energy.sites_in_service(aura, energy.year_ends(2015, 2025), aura["dep"].isin(auvergne))
-    fig = energy.plot_biomethane_sites(service, 70)
+    fig = charts.plot_biomethane_sites(service, 70)
     assert figures.overlapping_tick_labels(fig) == []
     plt.close(fig)
 
@@ -117,6 +118,6 @@ def test_industry_electricity_figure():
     figures.use_style()
     series = energy.industry_electricity(energy_data.load_eurostat_energy_balance(), range(1990, 2024))
     mult = energy.industry_multipliers(series.loc[2019], {"référence": 65.0})
-    fig = energy.plot_industry_electricity(series, mult, series.loc[2019])
+    fig = charts.plot_industry_electricity(series, mult, series.loc[2019])
     assert figures.overlapping_tick_labels(fig) == []
     plt.close(fig)

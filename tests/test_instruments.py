@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from analysis.methods import instruments as I
+from analysis.report import charts
 
 
 def _dossiers():
@@ -164,13 +165,13 @@ def test_plots_return_figures():
 
     matplotlib.use("Agg")
     calls = I.friches_calls_summary(_dossiers().assign(edition_year=2021), by=["edition", "edition_year"])
-    fig = I.plot_friches_calls(calls, {"laureates_in_ti": 0.6, "industrial_laureates_in_ti": 0.61,
+    fig = charts.plot_friches_calls(calls, {"laureates_in_ti": 0.6, "industrial_laureates_in_ti": 0.61,
                                        "population_share_of_ti": 0.45})
     assert len(fig.axes) == 2 and len(fig.axes[0].patches) == 3 * len(calls)
     heights = [p.get_height() for p in fig.axes[1].patches]
     assert heights == pytest.approx([0.6, 0.61, 0.45])
     eng = pd.DataFrame({"year": [2011, 2022], "value": [30000, 46500]})
     epr = pd.DataFrame({"year": [2018, 2023], "value": [25, 56]})
-    fig = I.plot_published_context(eng, epr, {"graduates_low": 30000, "graduates_high": 35000, "needed": 50000,
+    fig = charts.plot_published_context(eng, epr, {"graduates_low": 30000, "graduates_high": 35000, "needed": 50000,
                                               "ecoles_2026": 71, "ecoles_target_2028": 100})
     assert any("non recalculées" in t.get_text() or "not recomputed" in t.get_text() for t in fig.texts)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.methods import multiplier as mp
+from analysis.report import charts
 
 EXPOSED = [f"X{i}" for i in range(8)]
 GROUPS = pd.Series({**{s: "exposed" for s in EXPOSED}, "S1": "sheltered", "S2": "sheltered", "P": "excluded"})
@@ -470,11 +471,11 @@ def test_plots_return_figures():
     emp, regions = synthetic(n_zones=40)
     p = panel_for(emp, regions)
     est = mp.estimate(p, weighted=True)
-    fig = mp.plot_scatter(p, est, start=2000, end=2010)
+    fig = charts.plot_scatter(p, est, start=2000, end=2010)
     assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 3      # fitted line + two zero lines
     summary = pd.DataFrame({"label": ["a", "b"], "value": [88.0, 144.0], "ci_low": [53.0, 94.0],
                             "ci_high": [123.0, 194.0]})
-    fig2 = mp.plot_comparison(summary, [(134.0, "cited"), (80.0, "peer")], xlim=(0, 200))
+    fig2 = charts.plot_comparison(summary, [(134.0, "cited"), (80.0, "peer")], xlim=(0, 200))
     ax = fig2.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"] and ax.get_xlim() == (0, 200)
     # the clustered-interval key and the two reference lines (no AKM columns in this summary)

@@ -232,8 +232,10 @@ def test_profile_numbers_match_the_general_functions(rendered):
                                        ([], "exactly one territory"), (["--dep", "63", "--wave", "2018"], "WAVE"),
                                        (["--ti", "ti-0101", "--wave", "2019"], "wave"), (["--ze", ""], "exactly one")])
 def test_bad_requests_are_refused_in_one_line_before_any_work(tmp_path, capsys, monkeypatch, argv, msg):
+    from analysis import cli
+
     monkeypatch.setattr(P, "PROFILES_DIR", tmp_path / "profiles")
-    assert P.main(argv) == 2
+    assert cli.main(["profile", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert msg in err and len(err.splitlines()) == 1
     assert not (tmp_path / "profiles").exists()

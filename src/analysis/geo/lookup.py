@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from analysis.geo import areas as geography
+from analysis.geo import tables as geography
 
 __all__ = ["fold", "index", "lookup", "main", "LEVEL_ORDER"]
 

@@ -31,7 +31,7 @@ Around the estimator, the module also prepares its inputs and reads its outputs:
 and :func:`national_growth_comparison` (the URSSAF region x sector quarterly series as an
 independent source of national sector growth), :func:`summary_table`, :func:`near_value` and
 :func:`near_value_note` (which specifications land near a target value, and why they are not
-the headline), and two figures (:func:`plot_scatter`, :func:`plot_comparison`).
+the headline), and the tables its two charts draw (in :mod:`analysis.report.charts.multiplier`).
 
 Units: employment in jobs (headcounts); changes over the whole window (not annualised);
 ``m`` in sheltered jobs per exposed job (x100 gives "jobs per 100 exposed jobs").
@@ -47,14 +47,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import special  # distribution functions (scipy.stats takes ~1.2 s to import)
-from matplotlib.figure import Figure
 
+from analysis.geo.tables import OVERSEAS_REGIONS  # noqa: F401 - the package's one list, used below and by notebooks
 from analysis.methods import cells, shiftshare
-from analysis.report import figures
 from analysis.paths import DATA_DIR
 
 CLASSIFICATION_CSV = DATA_DIR / "sector_classification.csv"
@@ -66,8 +64,6 @@ RATIO_YEARS = ("start", "end", "mean")
 #: Regression specifications of :func:`estimate`.
 SPECS = ("log", "levels", "levels_scaled")
 
-#: INSEE codes of the overseas regions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte).
-OVERSEAS_REGIONS = ("01", "02", "03", "04", "06")
 #: Columns identifying one estimate in a results table (one row per :func:`estimate` call).
 RESULT_KEYS = ("data", "window", "definition", "spec", "method", "weighted", "region_fe")
 
@@ -1198,98 +1194,3 @@ def near_value_note(results: pd.DataFrame, near: pd.DataFrame, target: float, re
         parts.append(f"{data}: {len(hit)} of {len(allr)} ({hit['value'].min():.0f} to {hit['value'].max():.0f}; "
                      + ", ".join(methods) + ") [" + "; ".join(reasons) + "]")
     return f"within {rel:.0%} of {target:g}: " + "; ".join(parts)
-
-
-# ---------------------------------------------------------------------------------------------
-# 7. Figures (French labels by default, via analysis.report.figures.tr)
-# ---------------------------------------------------------------------------------------------
-
-def plot_scatter(panel: pd.DataFrame, est: Mapping, *, start: int, end: int) -> Figure:
-    """Scatter of ``dln_exposed`` against ``dln_sheltered`` for the usable zones of ``panel``
-    (bubble area proportional to exposed + sheltered jobs in ``start``), with the fitted line
-    ``alpha + beta * x`` of ``est`` (:func:`estimate`, weighted OLS). Returns the figure."""
-    fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
-    p = panel[panel["drop_reason"] == ""]
-    ax.scatter(p["dln_exposed"], p["dln_sheltered"], s=6 + 600 * p["total_0"] / p["total_0"].max(),
-               alpha=0.45, color=figures.PALETTE[0], edgecolor="white", linewidth=0.4,
-               label=figures.tr(f"Zone d'emploi (taille : emploi {start})", f"Employment zone (size: {start} jobs)"))
-    xs = np.linspace(p["dln_exposed"].min(), p["dln_exposed"].max(), 50)
-    ax.plot(xs, est["alpha"] + est["beta"] * xs, color=figures.PALETTE[3],
-            label=figures.tr(f"Droite MCO pondérée (élasticité {figures.fr_number(est['beta'], 2)})",
-                             f"Weighted OLS line (elasticity {est['beta']:.2f})"))
-    ax.axhline(0, color="#888888", linewidth=0.6)
-    ax.axvline(0, color="#888888", linewidth=0.6)
-    ax.set_xlabel(figures.tr(f"Variation de l'emploi exposé {start}-{end} (écart de log)",
-                             f"Change in exposed employment {start}-{end} (log difference)"))
-    ax.set_ylabel(figures.tr("Variation de l'emploi abrité (écart de log)",
-                             "Change in sheltered employment (log difference)"))
-    ax.set_title(figures.tr(f"Emploi exposé et emploi abrité par zone d'emploi, {start}-{end}",
-                            f"Exposed and sheltered employment by employment zone, {start}-{end}"))
-    figures.format_axis(ax, "both", 1)
-    ax.legend(loc="upper left")
-    return fig
-
-
-def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str]], *, highlight: int = 0,
-                    xlim: tuple[float, float] | None = None, exposure_robust: bool = True,
-                    label_width: int = 34) -> Figure:
-    """Dot-and-interval chart of :func:`summary_table` (``label``, ``value``, ``ci_low``,
-    ``ci_high``; first row at the top, row ``highlight`` in the accent colour) with one vertical
-    line per ``(value, label)`` of ``references`` (the cited value first, then published peers),
-    in sheltered jobs per 100 exposed jobs.
-
-    With ``exposure_robust`` the AKM (``ci_low_akm``/``ci_high_akm``) and AKM0 intervals are drawn
-    under each clustered one where they were computed (a bound beyond the axis, e.g. of an
-    unbounded AKM0 set, is drawn to its edge and marked by an arrow). Long row labels are wrapped at ``label_width`` characters.
-    Returns the figure."""
-    import textwrap
-
-    n = len(summary)
-    fig, ax = plt.subplots(figsize=(9.0, 0.42 * n + 2.4), layout="constrained")
-    ypos = np.arange(n)[::-1].astype(float)
-    lo_lim, hi_lim = xlim if xlim is not None else (None, None)
-    ax.errorbar(summary["value"], ypos, xerr=[summary["value"] - summary["ci_low"], summary["ci_high"] - summary["value"]],
-                fmt="none", ecolor="#555555", elinewidth=1.2, capsize=2,
-                label=figures.tr("IC 95 % groupé par région, t(G−1)", "95% CI clustered by region, t(G−1)"))
-    if exposure_robust:
-        for col, off, style, colour, fr, en in (
-                ("akm", 0.2, "-", figures.PALETTE[5], "IC 95 % AKM (robuste à l'exposition)", "95% CI AKM (exposure-robust)"),
-                ("akm0", 0.34, (0, (1, 1)), figures.PALETTE[7], "Ensemble 95 % AKM0 (nul imposé ; flèche : au-delà de l'axe)",
-                 "95% set AKM0 (null imposed; arrow: beyond the axis)")):
-            if f"ci_low_{col}" not in summary.columns:
-                continue
-            first = True
-            for y, lo, hi in zip(ypos, summary[f"ci_low_{col}"], summary[f"ci_high_{col}"]):
-                if np.isnan(lo) or np.isnan(hi):
-                    continue
-                left = max(lo, lo_lim) if lo_lim is not None else lo
-                right = min(hi, hi_lim) if hi_lim is not None else hi
-                ax.plot([left, right], [y - off, y - off], linestyle=style, color=colour, linewidth=1.3,
-                        label=figures.tr(fr, en) if first else None)
-                first = False
-                for edge, bound, marker in ((left, lo, "<"), (right, hi, ">")):
-                    if edge != bound:
-                        ax.plot([edge], [y - off], marker=marker, color=colour, markersize=4)
-    colours = np.where(np.arange(n) == highlight, figures.PALETTE[3], figures.PALETTE[0])
-    ax.scatter(summary["value"], ypos, color=colours, zorder=3, s=24)
-    styles = [(figures.PALETTE[3], "-"), (figures.PALETTE[2], "--"), (figures.PALETTE[1], "--"),
-              (figures.PALETTE[4], ":"), (figures.PALETTE[5], "-.")]
-    for i, (value, label) in enumerate(references):
-        colour, style = styles[i % len(styles)]
-        ax.axvline(value, color=colour, linestyle=style, linewidth=1.0, label=label, alpha=0.9)
-    ax.set_yticks(ypos)
-    ax.set_yticklabels([textwrap.fill(str(t), label_width) for t in summary["label"]], fontsize=8)
-    ax.set_xlabel(figures.tr("Emplois abrités pour 100 emplois exposés", "Sheltered jobs per 100 exposed jobs"))
-    if xlim is not None:
-        ax.set_xlim(*xlim)
-    figures.format_axis(ax, "x", 0)
-    fig.suptitle(figures.tr("Multiplicateurs locaux : estimations et chiffres publiés",
-                            "Local multipliers: estimates and published figures"),
-                 x=0.02, ha="left", fontsize=11, fontweight="bold")
-    handles, labels = ax.get_legend_handles_labels()
-    order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith(("IC 95 % groupé", "95% CI clustered")))
-    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
-    axes_height = 0.42 * n + 0.8                    # inches, about (figure height - title, labels, legend)
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.4, -0.6 / axes_height), ncols=3, fontsize=7,
-              frameon=False)
-    return fig

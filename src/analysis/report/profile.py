@@ -29,13 +29,13 @@ populations of the Etalab EPCI file); the other functions describe it:
 - :func:`plot_industry_share_path`, :func:`area_map` (optionally with points, e.g. the EU ETS
   sites) and :func:`france_waves_map` -- the figures.
 
-:func:`from_area` makes the profile's :class:`Territory` of a resolved
-:class:`analysis.geo.areas.Area`. ``python -m analysis.report.profile --ti ti-8416 [--wave 2018]``,
-``--epci 244400644``, ``--ze 5219``, ``--dep 63`` (``make profile TI=... | EPCI=... | ZE=... |
-DEP=...``) renders the neutral notebook 06 (papermill) for that territory into
+The territory is an :class:`analysis.geo.areas.Area` (:func:`territory` resolves a TI or a list of
+EPCIs with the shared resolver). ``recalcul profile --ti ti-8416 [--wave 2018]``,
+``--epci 244400644``, ``--ze 5219``, ``--dep 63``, ``--reg 84``, ``--commune 63113`` (``make profile TI=... |
+EPCI=... | ZE=... | DEP=... | REG=... | COMMUNE=...``) renders the neutral notebook 06 (papermill) for that territory into
 ``profiles/<slug>.ipynb`` and ``.html`` (code hidden), its figures into
 ``profiles/<slug>_figures/``; an invalid request is refused in one line before any work
-(:mod:`analysis.report.profile_request`, which ``make profile`` runs, checks it without importing this module).
+(:mod:`analysis.geo.request`, which ``recalcul profile`` runs, checks it without importing this module).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ import itertools
 import textwrap
 import sys
 import tempfile
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -56,9 +57,9 @@ from analysis.report import figures
 from analysis.geo import areas as geography
 from analysis.data.loaders import geo as _geo
 from analysis.paths import NOTEBOOKS_DIR, REPO_ROOT, environment
-# The request (parsing, checking, file names) lives in the light module analysis.report.profile_request, so that
+# The request (parsing, checking, file names) lives in the light module analysis.geo.request, so that
 # `make profile` refuses a bad request before importing the plotting stack.
-from analysis.report.profile_request import EXAMPLES, REQUEST_LEVELS, _parse, check_request, profile_slug  # noqa: F401
+from analysis.geo.request import EXAMPLES, REQUEST_LEVELS, check_request, profile_slug  # noqa: F401
 
 __all__ = [
     "Territory", "territory", "epci_membership", "wave_changes", "ti_overview", "lists_near_population",
@@ -77,8 +78,7 @@ NEUTRAL_NOTEBOOK = NOTEBOOKS_DIR / "06_territory_profile.ipynb"
 PROFILES_DIR = REPO_ROOT / "profiles"
 #: Metropolitan France bounding box (longitude / latitude) used to crop the national maps.
 METRO_BOUNDS = (-5.3, 41.2, 9.7, 51.2)
-#: INSEE codes of the overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte).
-OVERSEAS_REGIONS = ("01", "02", "03", "04", "06")
+OVERSEAS_REGIONS = geography.OVERSEAS_REGIONS
 
 
 # =============================================================================================
@@ -86,61 +86,32 @@ OVERSEAS_REGIONS = ("01", "02", "03", "04", "06")
 # =============================================================================================
 
 
-@dataclass
-class Territory:
-    """A territory resolved into communes.
-
-    ``communes``: one row per commune (``com``, ``name``, ``epci``, ``ze2020``, ``ze2010``,
-    ``dep``, ``reg``, ``population`` = municipal population, inhabitants); ``epcis``: sorted
-    SIRENs of the EPCI (or EPT) it is made of; ``region``: the région holding most of its
-    population.
-    """
-
-    name: str
-    ti_id: str | None
-    epcis: list[str]
-    communes: pd.DataFrame = field(repr=False)
-    region: str = ""
-    area: geography.Area | None = field(default=None, repr=False)
-
-    @property
-    def population(self) -> int:
-        return int(self.communes["population"].sum())
+#: The profile's territory is an :class:`analysis.geo.areas.Area`: one territory type, from one resolver.
+Territory = geography.Area
 
 
 def territory(ti_id: str | None = None, epcis: Iterable[str] | None = None, name: str | None = None,
-              wave: str = geography.WAVE_2023) -> Territory:
-    """Resolve a Territoire d'industrie id (of ``wave``) or a list of EPCI SIRENs into communes.
+              wave: str = geography.WAVE_2023) -> geography.Area:
+    """Resolve a Territoire d'industrie id (of ``wave``: '2018', '2023', '2018-2022', '2023-2027')
+    or a list of EPCI SIRENs into an :class:`analysis.geo.areas.Area` (:func:`analysis.geo.areas.resolve`,
+    the resolver the command line uses: same accepted forms, same refusals).
 
-    Exactly one of ``ti_id`` and ``epcis`` must be given. ``name`` defaults to the TI's name.
-    Unknown ids or SIRENs raise :class:`analysis.geo.areas.UnknownAreaError`.
+    Exactly one of ``ti_id`` and ``epcis`` must be given. ``name`` labels the area (default:
+    the names of its codes: the TI's name, the EPCI's name). Unknown ids or SIRENs raise
+    :class:`analysis.geo.areas.UnknownAreaError`.
     """
     if isinstance(ti_id, geography.Area):
         return from_area(ti_id, name)
     if (ti_id is None) == (epcis is None):
         raise ValueError("give either a Territoire d'industrie id or a list of EPCI SIRENs")
-    if epcis is not None:
-        epcis = geography.normalise_codes("epci", epcis)  # a bare string is one SIREN; [] is refused
-    c = geography.communes()
     if ti_id is not None:
-        tc = geography.ti_communes(wave, ti_id)
-        coms = tc["com"].drop_duplicates()
-        name = name or str(tc["ti_name"].iloc[0])
-        members = sorted(tc["member_siren"].unique())
-    else:
-        members = sorted(set(epcis))
-        ac = geography.area_communes("epci", members)
-        coms = ac["com"].drop_duplicates()
-        name = name or f"{len(members)} EPCI"
-    sub = c[c["com"].isin(set(coms))].sort_values("com", ignore_index=True)
-    region = str(sub.groupby("reg")["population"].sum().idxmax())
-    return Territory(name=name, ti_id=ti_id, epcis=members, communes=sub, region=region)
+        return geography.resolve("ti", ti_id, wave=wave, name=name)
+    return geography.resolve("epci", epcis, name=name)
 
 
-def from_area(area: geography.Area, name: str | None = None) -> Territory:
-    """A :class:`Territory` (the profile's view) of a resolved :class:`analysis.geo.areas.Area`."""
-    return Territory(name=name or area.name, ti_id=area.codes[0] if area.level == "ti" and len(area.codes) == 1 else None,
-                     epcis=list(area.epcis), communes=area.communes, region=area.region, area=area)
+def from_area(area: geography.Area, name: str | None = None) -> geography.Area:
+    """``area`` itself, relabelled ``name`` when one is given (kept for callers of the former profile type)."""
+    return area if not name or name == area.name else dataclasses.replace(area, label=name)
 
 
 def epci_membership(area: Territory) -> pd.DataFrame:
@@ -782,14 +753,3 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
             elif path.name.endswith("_figures"):
                 path.mkdir()
     return written
-
-
-def main(argv: list[str]) -> int:
-    """``python -m analysis.report.profile ...``: same as :func:`analysis.report.profile_request.main`."""
-    from analysis.report import profile_request
-
-    return profile_request.main(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -1,15 +1,16 @@
-"""A profile request (``make profile TI=... | EPCI=... | ZE=... | DEP=...``), checked before any work.
+"""A territory request, as the command line and the Python API take it, resolved once at the entry.
 
-This module imports only :mod:`analysis.geo.areas` (pandas and the loaders), not the plotting
-and statistics stack of :mod:`analysis.report.profile`, so that a request that cannot be rendered is
-refused in one line within about a second: the level, the wave and the code formats are
-checked first without reading any table, then the codes are looked up in the resolved tables
-(:func:`analysis.geo.areas.resolve`). Only a valid request imports :mod:`analysis.report.profile`
-and renders the neutral notebook 06.
+``recalcul profile --ti ti-0401`` | ``--ti ti-5209 --wave 2018`` | ``--epci 244400644`` |
+``--ze 5219`` | ``--dep 63`` | ``--reg 84`` | ``--commune 63113`` (several codes
+comma-separated; a bare 'ti-RRNN' is accepted too) and ``make profile TI=... WAVE=...`` are
+parsed by :func:`parse_request` and checked by :func:`check_request`, which is
+:func:`analysis.geo.areas.resolve` with the same refusals for every entry point: the level,
+the wave and the code formats are checked before any table is read, then the codes are
+looked up. The resulting :class:`analysis.geo.areas.Area` is passed down; nothing below
+resolves the request again.
 
-``python -m analysis.report.profile_request --ti ti-0401`` | ``--ti ti-5209 --wave 2018`` |
-``--epci 244400644`` | ``--ze 5219`` | ``--dep 63`` (also ``--reg``, ``--commune``; several
-codes comma-separated). ``python -m analysis.report.profile`` accepts the same arguments.
+This module imports only :mod:`analysis.geo.areas` (pandas and the loaders), not the
+plotting stack, so that a request that cannot be served is refused in about a second.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import sys
 
 from analysis.geo import areas as geography
 
-__all__ = ["REQUEST_LEVELS", "EXAMPLES", "profile_slug", "check_request", "main"]
+__all__ = ["REQUEST_LEVELS", "EXAMPLES", "profile_slug", "check_request", "parse_request"]
 
-#: Command-line options of ``python -m analysis.report.profile`` -> area level.
+#: Command-line options (``recalcul profile --ti ...``) -> area level.
 REQUEST_LEVELS = {"ti": "ti", "epci": "epci", "ze": "ze2020", "dep": "dep", "reg": "reg", "commune": "commune"}
-EXAMPLES = "TI=ti-0401, TI=ti-5209 WAVE=2018, EPCI=244400644, ZE=5219, DEP=63"
+EXAMPLES = "TI=ti-0401, TI=ti-5209 WAVE=2018, EPCI=244400644, ZE=5219, DEP=63, REG=84, COMMUNE=63113"
 
 
 def profile_slug(area: geography.Area) -> str:
@@ -49,7 +50,7 @@ def check_request(level: str, codes, wave=None) -> geography.Area:
     return geography.resolve(lv, codes, wave=wave)
 
 
-def _parse(argv: list[str]) -> tuple[str, list[str], str | None]:
+def parse_request(argv: list[str]) -> tuple[str, list[str], str | None]:
     """``--ti ID [--wave 2018]`` | ``--epci SIREN`` | ``--ze CODE`` | ``--dep CODE`` | ``--reg`` |
     ``--commune``; several codes comma-separated; a bare 'ti-RRNN' is accepted too."""
     opts, wave = {}, None
@@ -67,30 +68,9 @@ def _parse(argv: list[str]) -> tuple[str, list[str], str | None]:
         elif a.lower().startswith("ti-"):
             opts["ti"] = a
         else:
-            raise geography.UnknownAreaError(f"unknown argument {a!r}; give one of TI=, EPCI=, ZE=, DEP=; examples: {EXAMPLES}")
+            raise geography.UnknownAreaError(f"unknown argument {a!r}; give one of TI=, EPCI=, ZE=, DEP=, REG=, COMMUNE=; examples: {EXAMPLES}")
     if len(opts) != 1:
         raise geography.UnknownAreaError(
             f"give exactly one territory ({'none' if not opts else 'got ' + ', '.join(opts)}); examples: make profile {EXAMPLES}")
     (level, value), = opts.items()
     return level, [c for c in value.split(",") if c.strip()], wave
-
-
-def main(argv: list[str]) -> int:
-    """Check the request (exit 2 with one line on stderr if refused), then render it."""
-    try:
-        level, codes, wave = _parse(argv)
-        area = check_request(level, codes, wave)
-    except geography.UnknownAreaError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"rendering the profile of {area.describe()} ...", flush=True)
-    from analysis.report import profile  # the plotting stack, only for a valid request
-
-    written = profile.render(area)
-    for kind, path in written.items():
-        print(f"{kind}: {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

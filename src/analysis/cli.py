@@ -1,0 +1,215 @@
+"""``recalcul``: the project's one command line (every ``make`` target calls it).
+
+``recalcul --help`` lists the subcommands with one line each; ``recalcul SUBCOMMAND --help``
+gives a subcommand's arguments. An unknown subcommand or argument is refused in one line
+(exit status 2), before any work. Each subcommand imports only what it needs, so that a refused
+request answers in about a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+
+PROG = "recalcul"
+
+
+class CommandLineError(Exception):
+    """A refused command line: its message is printed on one line, the exit status is 2."""
+
+
+@contextlib.contextmanager
+def _one_line_argparse(name: str):
+    """While subcommand ``name`` parses its arguments, argparse errors are raised as
+    :class:`CommandLineError` (one line naming the subcommand) instead of printing the usage block."""
+
+    def error(self: argparse.ArgumentParser, message: str):
+        raise CommandLineError(f"{PROG} {name}: {message} (see `{PROG} {name} --help`)")
+
+    saved = argparse.ArgumentParser.error
+    argparse.ArgumentParser.error = error
+    try:
+        yield
+    finally:
+        argparse.ArgumentParser.error = saved
+
+
+# ---------------------------------------------------------------------------------------------
+# Subcommands: each takes the remaining arguments and returns an exit status
+# ---------------------------------------------------------------------------------------------
+
+def _data(argv: list[str]) -> int:
+    from analysis.data import build_cache
+
+    return build_cache.main(argv)
+
+
+def _prune_cache(argv: list[str]) -> int:
+    from analysis.data import build_cache
+
+    return build_cache.main(["--prune", *argv])
+
+
+def _clean_cache(argv: list[str]) -> int:
+    _no_arguments("clean-cache", argv)
+    from analysis.data import registry
+
+    shutil.rmtree(registry.cache_dir(), ignore_errors=True)
+    print(f"removed {registry.cache_dir()}")
+    return 0
+
+
+def _run(argv: list[str]) -> int:
+    from analysis.run import notebooks
+
+    return notebooks.main(argv)
+
+
+def _lookup(argv: list[str]) -> int:
+    from analysis.geo import lookup
+
+    return lookup.main(argv)
+
+
+def _profile(argv: list[str]) -> int:
+    """Check the request first (one line and exit 2 if refused), then render it."""
+    from analysis.geo import areas, request
+
+    try:
+        level, codes, wave = request.parse_request(argv)
+        area = request.check_request(level, codes, wave)
+    except areas.UnknownAreaError as err:
+        raise CommandLineError(f"{PROG} profile: {err}") from None
+    print(f"rendering the profile of {area.describe()} ...", flush=True)
+    from analysis.report import profile  # the plotting stack, only for a valid request
+
+    for kind, path in profile.render(area).items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def _official(argv: list[str]) -> int:
+    from analysis.data import official
+
+    return official.main(argv)
+
+
+def _bench_official(argv: list[str]) -> int:
+    from analysis.methods import official_aggregate
+
+    return official_aggregate.main(["bench", *argv])
+
+
+def _site(argv: list[str]) -> int:
+    _no_arguments("site", argv)
+    from analysis.report import site
+
+    return site.main()
+
+
+def _scoreboard(argv: list[str]) -> int:
+    _no_arguments("scoreboard", argv)
+    from analysis.report import claims
+
+    claims.main()
+    return 0
+
+
+def _figures(argv: list[str]) -> int:
+    _no_arguments("figures", argv)
+    from analysis.report import figures
+
+    for stale in figures.prune():
+        print(f"removed stale figure {stale.name}")
+    print(f"wrote {figures.write_figures_readme()}")
+    return 0
+
+
+def _bench(argv: list[str]) -> int:
+    from analysis.run import bench
+
+    return bench.main(argv)
+
+
+def _lab(argv: list[str]) -> int:
+    """JupyterLab on notebooks/ (``--allow-root`` added when run as root, e.g. in a container)."""
+    from analysis.paths import NOTEBOOKS_DIR
+
+    jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which("jupyter")
+    if jupyter is None:
+        raise CommandLineError(f"{PROG} lab: jupyter is not installed in this environment (run `make venv`)")
+    extra = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    return subprocess.call([jupyter, "lab", str(NOTEBOOKS_DIR), *extra, *argv])
+
+
+def _no_arguments(name: str, argv: Sequence[str]) -> None:
+    if argv and argv not in (["-h"], ["--help"]):
+        raise CommandLineError(f"{PROG} {name}: unexpected argument(s) {' '.join(argv)!r}; it takes none")
+
+
+#: name -> (one-line help, function taking the remaining arguments)
+COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
+    "data": ("fetch, hash-check and parse every registered public file into the cache (make data)", _data),
+    "run": ("execute the notebooks in place, N kernels at a time: run [-j N] [NB ...] (make notebooks)", _run),
+    "lookup": ("find a territory's codes by name: lookup Saint-Nazaire", _lookup),
+    "profile": ("render one territory's profile: profile --ti ti-0401 | --ti ti-5209 --wave 2018 | --epci SIREN | "
+                "--ze CODE | --dep CODE | --reg CODE | --commune CODE", _profile),
+    "official": ("download the official national files (internet): official [--force] [--recheck]", _official),
+    "bench-official": ("time and memory of the DuckDB aggregation on a synthetic national-size file", _bench_official),
+    "site": ("build the book in site/ from the committed notebooks (make site)", _site),
+    "scoreboard": ("rebuild results/scoreboard.csv and results/SCOREBOARD.md from the recorded claims", _scoreboard),
+    "figures": ("prune stale figure exports and regenerate figures/README.md", _figures),
+    "bench": ("time and peak memory of the notebook build, per notebook: bench [-j N] [NB ...]", _bench),
+    "prune-cache": ("remove cached tables of earlier versions and leftovers of interrupted builds", _prune_cache),
+    "clean-cache": ("remove the whole data cache (rebuilt by the next run)", _clean_cache),
+    "lab": ("JupyterLab on notebooks/ (as root too)", _lab),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = [f"usage: {PROG} SUBCOMMAND [ARGUMENTS]", "", __doc__.split("\n\n")[0].replace("``", "`"), "",
+             "subcommands:"]
+    lines += [f"  {name:<{width}}  {help_}" for name, (help_, _) in COMMANDS.items()]
+    lines += ["", f"`{PROG} SUBCOMMAND --help` gives the arguments of a subcommand."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``recalcul`` (``[project.scripts]``) and ``python -m analysis``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        import difflib
+
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        print(f"{PROG}: unknown subcommand {name!r}{hint} (subcommands: {', '.join(COMMANDS)})", file=sys.stderr)
+        return 2
+    if name == "profile" and rest in (["-h"], ["--help"]):
+        print(f"usage: {PROG} profile " + COMMANDS["profile"][0].split(": ", 1)[1])
+        return 0
+    try:
+        with _one_line_argparse(name):
+            return int(COMMANDS[name][1](rest) or 0)
+    except CommandLineError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG} {name}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The `recalcul` command line, the public API at the top of the package, and one reading of a request."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import analysis
+from analysis import cli
+from analysis.geo import areas as geography
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(*args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=REPO)
+
+
+def test_help_lists_every_subcommand_with_one_line():
+    out = _run("--help")
+    assert out.returncode == 0
+    listed = re.findall(r"^  (\S+)\s{2,}\S", out.stdout, re.M)
+    assert listed == list(cli.COMMANDS)
+    for name in ("data", "run", "lookup", "profile", "official", "site", "scoreboard", "figures", "bench",
+                 "prune-cache"):
+        assert name in listed
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["frobnicate"], r"unknown subcommand 'frobnicate'"),
+    (["profil"], r"did you mean `profile`"),
+    (["run", "--bogus"], r"recalcul run: unrecognized arguments: --bogus"),
+    (["site", "extra"], r"recalcul site: unexpected argument"),
+    (["profile", "--ti", "ti-9999"], r"unknown ti code\(s\) \['ti-9999'\]"),
+    (["profile", "--epci", "241501139", "--wave", "2018"], r"WAVE applies only to a Territoire d'industrie"),
+    (["profile", "--ti", "ti-0401", "--dep", "63"], r"give exactly one territory"),
+])
+def test_refusals_are_one_line_with_status_2(args, pattern):
+    out = _run(*args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert re.search(pattern, lines[0]), lines[0]
+    assert "Traceback" not in out.stderr
+
+
+def test_every_make_target_calls_the_command_line():
+    make = (REPO / "Makefile").read_text()
+    recipes = dict(re.findall(r"^([a-z-]+):[^\n]*\n((?:\t[^\n]*\n)+)", make, re.M))
+    own = {"venv", "browser", "help", "test"}  # installing, the browser of the site test, the help, pytest
+    for target, body in recipes.items():
+        if target in own:
+            continue
+        assert "$(BIN)/recalcul " in body, f"make {target} does not call recalcul:\n{body}"
+        assert "python -m analysis" not in body, f"make {target} bypasses recalcul"
+
+
+def test_import_analysis_is_light_and_the_public_api_resolves():
+    code = ("import sys, analysis as rc\n"
+            "heavy = [m for m in ('pandas', 'matplotlib', 'scipy') if m in sys.modules]\n"
+            "print(len(rc.__all__), heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.split("\n")[0].endswith("[]"), out.stdout + out.stderr
+    for name in analysis.__all__:
+        assert callable(getattr(analysis, name)) or isinstance(getattr(analysis, name), type), name
+    for name in ("resolve", "lookup", "employment_growth", "local_multiplier", "reg_ss", "ivreg_ss",
+                 "rotemberg_weights", "load_urssaf_ze2020_a38", "load_estel_ze2010_salaried"):
+        assert name in analysis.__all__
+    with pytest.raises(AttributeError, match="public API"):
+        _ = analysis.no_such_function
+
+
+def test_the_api_and_the_command_line_read_a_request_the_same_way():
+    from analysis.geo import request
+    from analysis.report import profile
+
+    # a wave as the command line takes it ('2018'), an id in capitals: the same TI
+    a = profile.territory(ti_id="TI-3208", wave="2018")
+    b = request.check_request("ti", ["ti-3208"], "2018")
+    assert (a.level, a.codes, a.wave) == (b.level, b.codes, b.wave) == ("ti", ("ti-3208",), geography.WAVE_2018)
+    assert a.communes["com"].tolist() == b.communes["com"].tolist()
+    # a wave given for another level is refused by both
+    with pytest.raises(geography.UnknownAreaError, match="wave"):
+        geography.resolve("epci", "241501139", wave="2018")
+    with pytest.raises(geography.UnknownAreaError, match="WAVE"):
+        request.check_request("epci", ["241501139"], "2018")
+    # one EPCI is named by its own name
+    assert profile.territory(epcis="241501139").name == "Communauté de communes du Pays de Salers"
+    assert isinstance(a, geography.Area)
