@@ -1,0 +1,439 @@
+"""Key figures of any territory, each with what it measured, for one area or thousands at once.
+
+The profile (notebook 06, ``recalcul profile``) and the atlas print these figures; both call
+:func:`key_figures_many` (vectorised: one pass over the public tables for every area given),
+:func:`key_figures` being its one-area case. Every figure is a :class:`analysis.methods.measured.Measured`
+row: value, unit, period, base, area measured, coverage of the territory, source, secret share, note.
+
+Own geography first (:data:`FIGURES`):
+
+- ``population`` -- municipal population of the territory's 2024 communes (own geography);
+- ``private_jobs`` (2024) and ``private_jobs_growth_pct`` (2019-2024) -- URSSAF private salaried
+  headcounts of the territory's own communes (cells rule: growth on communes published in both years);
+- ``industry_share_pct`` -- census share of industry in jobs (place of work): the 2022 EPCI indicator for a
+  territory made of whole EPCIs (several EPCIs weighted by their 2016 census jobs), else the 2016 share of the
+  *Fabrication* function in the census functional analysis of its communes (another definition: the note
+  says so);
+- ``industry_jobs`` (2024) and ``industry_jobs_growth_pct`` (2019-2024) -- URSSAF zone d'emploi 2020 x A38,
+  industry B-E: the mirror has no industry series at a finer geography, so these are measured on the zones
+  d'emploi with at least half of their population in the territory (base ``zone proxy``, with the share of the
+  territory's inhabitants they hold and their own population); missing, with the reason, when no zone
+  qualifies;
+- ``unemployment_rate_pct`` -- INSEE localised rate, last quarter, of the zones d'emploi where the territory's
+  inhabitants live, weighted by those inhabitants (base ``zone rates``);
+- ``ets_sites`` and ``ets_verified_emissions_2022_kt`` -- EU ETS installations placed in their own commune
+  (:func:`analysis.methods.emitters.place_sites`; only sites whose commune is a member count).
+
+A secret or absent cell is never read as 0: levels sum the published cells and say how many are secret
+(a lower bound), growth rates use the cells published in both years (:mod:`analysis.methods.cells`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.geo import tables as geography
+from analysis.methods import cells as _cells
+from analysis.methods.measured import CENSUS, COLUMNS, OWN, ZONE_PROXY, ZONE_RATES, Measured
+
+__all__ = ["FIGURES", "Inputs", "load_inputs", "key_figures", "key_figures_many", "membership", "wide"]
+
+#: Figure id -> unit. Every area gets one row per figure, missing ones with their reason.
+FIGURES = {
+    "population": "inhabitants",
+    "private_jobs": "jobs",
+    "private_jobs_growth_pct": "%",
+    "industry_share_pct": "% of jobs",
+    "industry_jobs": "jobs",
+    "industry_jobs_growth_pct": "%",
+    "unemployment_rate_pct": "% of the labour force",
+    "ets_sites": "installations",
+    "ets_verified_emissions_2022_kt": "kt CO2e",
+}
+GROWTH = (2019, 2024)
+ETS_YEAR = 2022
+ZONE_THRESHOLD = 0.5
+#: Registry keys of the files behind each figure (data/registry.csv).
+SOURCES = {
+    "population": "insee_table_appartenance_geo_communes_2024, etalab_decoupage_administratif_epci",
+    "private_jobs": "urssaf_private_employment_total_by_area_2014_2024",
+    "industry_share_epci": "territorial_indicators_epci_2025, insee_analyse_fonctionnelle_communes_2016",
+    "industry_share_communes": "insee_analyse_fonctionnelle_communes_2016",
+    "industry_jobs": "urssaf_ze2020_a38_2019_2022_2023_2024",
+    "unemployment": "insee_chomage_localise_ze2020_2021t1_2025t4",
+    "ets": "eutl_installations_fr, eutl_emissions_fr_geo_2005_2022, laposte_hexasmal_2022",
+}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The public tables the key figures are computed from (:func:`load_inputs` reads them once).
+
+    ``communes``: :func:`analysis.geo.tables.communes`; ``private_cells``: commune x 'total' x year URSSAF
+    private employment; ``industry_cells``: ZE2020 x A38 industry cells; ``census_epci``: EPCI -> 2022
+    census industry share (%); ``census_communes``: commune -> 2016 census jobs, total and *Fabrication*;
+    ``rates``: INSEE localised unemployment by ZE2020 and quarter; ``ets``: one row per placed EU ETS
+    installation (``installation_id``, ``com``, ``emissions_t`` of :data:`ETS_YEAR`, NaN if not reported) or
+    None when the placement is not available."""
+
+    communes: pd.DataFrame
+    private_cells: pd.DataFrame
+    industry_cells: pd.DataFrame
+    census_epci: pd.Series
+    census_communes: pd.DataFrame
+    rates: pd.DataFrame
+    ets: pd.DataFrame | None = None
+
+
+def load_inputs() -> Inputs:
+    """Read the public tables behind the key figures (parsed-table cache; about a second warm)."""
+    from analysis.data.loaders import employment as E
+    from analysis.data.loaders import unemployment as U
+    from analysis.methods import dynamics
+
+    priv = dynamics.employment_cells("urssaf_totals_by_area", "total", GROWTH)
+    priv = priv[priv["zoning"] == "commune"]
+    ind = dynamics.employment_cells("urssaf_ze2020_a38", "industry", GROWTH)
+    ind = ind[ind["zoning"] == "ze2020"]
+    ti = E.load_territorial_indicators_epci()
+    share = ti[(ti["indicator"] == "eco_sectindus_pct_22") & ~ti["is_france"]].set_index("code")["value"].astype(float)
+    f = E.load_census_functions()
+    f = f[(f["year"] == 2016) & (f["scope"] == "all") & f["function"].isin(["TOTAL", "FABRIC"])]
+    fc = f.pivot_table(index="commune", columns="function", values="jobs", aggfunc="sum")
+    fc = fc.rename(columns={"TOTAL": "jobs", "FABRIC": "fabrication"})[["jobs", "fabrication"]]
+    rates = U.load_chomage_ze2020_2021_2025()
+    try:
+        ets = placed_ets_sites()
+    except Exception:  # noqa: BLE001 - the ETS figures then say why they are missing
+        ets = None
+    return Inputs(communes=geography.communes(), private_cells=priv, industry_cells=ind, census_epci=share,
+                  census_communes=fc, rates=rates, ets=ets)
+
+
+def placed_ets_sites() -> pd.DataFrame:
+    """EU ETS installations placed in their own commune with their :data:`ETS_YEAR` verified emissions (t)."""
+    from analysis.data.loaders import ets as ets_loaders
+    from analysis.methods import emitters
+
+    placed = emitters.place_sites(ets_loaders.load_eutl_emissions_fr_geo())
+    em = ets_loaders.load_eutl_emissions_fr_geo()
+    year = em[em["year"] == ETS_YEAR].groupby("installation_id")["emissions_t"].sum(min_count=1)
+    out = placed[["installation_id", "com", "method"]].copy()
+    out["emissions_t"] = out["installation_id"].map(year)
+    return out
+
+
+def membership(areas: Sequence) -> pd.DataFrame:
+    """One row per (area position, commune): ``area``, ``com``, ``population``, ``epci``, ``ze2020``."""
+    parts = [a.communes[["com", "population", "epci", "ze2020"]].assign(area=i) for i, a in enumerate(areas)]
+    if not parts:
+        return pd.DataFrame(columns=["area", "com", "population", "epci", "ze2020"])
+    return pd.concat(parts, ignore_index=True)[["area", "com", "population", "epci", "ze2020"]]
+
+
+def _pct(x) -> float:
+    return float(np.round(100 * x, 1))
+
+
+def _communes_label(k: int) -> str:
+    return f"{k} commune{'s' if k != 1 else ''}"
+
+
+def _names(codes: Sequence[str], names: pd.Series, limit: int = 6) -> str:
+    shown = [f"{c} {names.get(c, '')}".strip() for c in codes[:limit]]
+    return "; ".join(shown) + (f"; ... ({len(codes)} in all)" if len(codes) > limit else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Figure by figure, for every area at once: each returns {area position: [Measured, ...]}
+# ---------------------------------------------------------------------------------------------
+
+def _population(m: pd.DataFrame, n: int) -> dict[int, list[Measured]]:
+    pop = m.groupby("area")["population"].sum()
+    ncom = m.groupby("area")["com"].nunique()
+    return {i: [Measured("population", int(pop.get(i, 0)), FIGURES["population"], "2024 geography", OWN,
+                         _communes_label(int(ncom.get(i, 0))), 100.0, int(pop.get(i, 0)), SOURCES["population"], None,
+                         "municipal population (population municipale) of the 2024 communes")] for i in range(n)}
+
+
+def _private_jobs(m: pd.DataFrame, n: int, inp: Inputs) -> dict[int, list[Measured]]:
+    start, end = GROWTH
+    period = f"{start}-{end}"
+    cells = inp.private_cells.rename(columns={"code": "unit"})
+    table = _cells.cell_table(cells, start, end, value="employment")
+    groups = m[["com", "area"]].rename(columns={"com": "unit", "area": "code"})
+    s = _cells.summarise(table, groups=groups).set_index("code")
+    end_cells = groups.merge(cells[cells["year"] == end][["unit", "employment"]], on="unit", how="left")
+    level = end_cells.groupby("code")["employment"].sum(min_count=1)
+    absent = end_cells.groupby("code")["employment"].apply(lambda v: int(v.isna().sum()))
+    ncom = groups.groupby("code")["unit"].nunique()
+    out = {}
+    for i in range(n):
+        rows = []
+        k, miss = int(ncom.get(i, 0)), int(absent.get(i, 0))
+        note = (f"{miss} of {k} communes have no published figure in {end} (no private employer, or secret): "
+                "not counted, so a lower bound") if miss else ""
+        v = level.get(i, np.nan)
+        if pd.isna(v):
+            rows.append(Measured.absent("private_jobs", FIGURES["private_jobs"], str(end),
+                                        f"none of the territory's communes is in the URSSAF {end} file (the series "
+                                        "leaves Mayotte out)" if k else "the territory has no commune",
+                                        source=SOURCES["private_jobs"]))
+        else:
+            rows.append(Measured("private_jobs", float(v), FIGURES["private_jobs"], str(end), OWN, _communes_label(k),
+                                 100.0, None, SOURCES["private_jobs"], _pct(miss / k) if k else None, note))
+        r = s.loc[i] if i in s.index else None
+        if r is None or pd.isna(r["growth"]):
+            why = "no commune published in both years" if r is None or not r["reason"] else r["reason"]
+            rows.append(Measured.absent("private_jobs_growth_pct", "%", period, why, source=SOURCES["private_jobs"]))
+        else:
+            caveat = f"unreliable: {r['reason']}" if r["unreliable"] else ""
+            rows.append(Measured("private_jobs_growth_pct", _pct(r["growth"]), "%", period, OWN,
+                                 _communes_label(int(r["n_cells_both"])) + " published in both years", 100.0, None,
+                                 SOURCES["private_jobs"], _pct(r["share_one_year"]),
+                                 "; ".join(x for x in (caveat, f"{int(r['n_cells_one_year'])} communes published "
+                                                       "in one year only, left out") if x and
+                                           not x.startswith("0 communes"))))
+        out[i] = rows
+    return out
+
+
+def _proxy_zones(m: pd.DataFrame, inp: Inputs) -> pd.DataFrame:
+    """Zones d'emploi 2020 with at least half of their population in each area (the one zone-share rule,
+    :func:`analysis.geo.tables.zone_shares`): ``code`` (area), ``ze2020``, ``population``, ``area_share``."""
+    sh = geography.zone_shares(m[["com", "area"]].rename(columns={"area": "code"}), "ze2020", ZONE_THRESHOLD,
+                               group="code")
+    return sh[sh["flag"] & (sh["population_in"] > 0)]
+
+
+def _industry_jobs(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) -> dict[int, list[Measured]]:
+    start, end = GROWTH
+    period = f"{start}-{end}"
+    proxy = _proxy_zones(m, inp)
+    cells = inp.industry_cells.rename(columns={"code": "unit"})
+    table = _cells.cell_table(cells, start, end, value="employment")
+    groups = proxy[["ze2020", "code"]].rename(columns={"ze2020": "unit"})
+    s = _cells.summarise(table, groups=groups).set_index("code")
+    end_cells = groups.merge(cells[cells["year"] == end][["unit", "sector", "employment"]], on="unit", how="left")
+    level = end_cells.groupby("code")["employment"].sum(min_count=1)
+    secret = end_cells.groupby("code")["employment"].agg(lambda v: (int(v.isna().sum()), len(v)))
+    known_zones = set(cells["unit"])
+    out = {}
+    reason = (f"no zone d'emploi 2020 has at least {ZONE_THRESHOLD:.0%} of its population in the territory, and the "
+              "mirror has no industry employment series at its own geography (the official URSSAF commune x APE "
+              "file, `recalcul official`, would give one); see industry_share_pct for its census figure")
+    for i in range(n):
+        z = proxy[proxy["code"] == i]
+        if z.empty:
+            out[i] = [Measured.absent("industry_jobs", "jobs", str(end), reason, source=SOURCES["industry_jobs"]),
+                      Measured.absent("industry_jobs_growth_pct", "%", period, reason, source=SOURCES["industry_jobs"])]
+            continue
+        zones = sorted(z["ze2020"])
+        where = "ZE2020 " + _names(zones, zone_names)
+        cov, zpop = _pct(z["area_share"].sum()), int(z["population"].sum())
+        territory_pop = int(m.loc[m["area"] == i, "population"].sum())
+        own = cov == 100.0 and zpop == territory_pop  # the zones are the territory itself (a zone d'emploi, a union)
+        base, kind = (OWN, "") if own else (ZONE_PROXY, "proxy: ")
+        size = (f"the zones hold {zpop:,} inhabitants, {zpop / territory_pop:.0%} of the territory's population"
+                if territory_pop and not own else "")
+        absent_zones = [q for q in zones if q not in known_zones]
+        if len(absent_zones) == len(zones):
+            why = f"the URSSAF zone x A38 series leaves {where} out"
+            out[i] = [Measured.absent("industry_jobs", "jobs", str(end), why, source=SOURCES["industry_jobs"]),
+                      Measured.absent("industry_jobs_growth_pct", "%", period, why, source=SOURCES["industry_jobs"])]
+            continue
+        n_secret, n_cells = secret.get(i, (0, 0))
+        rows = []
+        v = level.get(i, np.nan)
+        if pd.isna(v):
+            rows.append(Measured.absent("industry_jobs", "jobs", str(end), f"every industry cell of {where} is secret "
+                                        f"in {end}", source=SOURCES["industry_jobs"]))
+        else:
+            note = "; ".join(x for x in (
+                kind and "proxy: jobs of the zones d'emploi standing for the territory, not of the territory", size,
+                f"{n_secret} of {n_cells} zone x A38 industry cells secret in {end}: not counted, a lower bound"
+                if n_secret else "") if x)
+            rows.append(Measured("industry_jobs", float(v), "jobs", str(end), base, where, cov, zpop,
+                                 SOURCES["industry_jobs"], _pct(n_secret / n_cells) if n_cells else None, note))
+        r = s.loc[i] if i in s.index else None
+        if r is None or pd.isna(r["growth"]):
+            rows.append(Measured.absent("industry_jobs_growth_pct", "%", period,
+                                        r["reason"] if r is not None and r["reason"] else "no cell in both years",
+                                        source=SOURCES["industry_jobs"]))
+        else:
+            note = "; ".join(x for x in (
+                kind and "proxy: growth of the zones d'emploi standing for the territory", size,
+                f"unreliable: {r['reason']}" if r["unreliable"] else "",
+                f"{int(r['n_cells_one_year'])} cells published in one year only, left out"
+                if r["n_cells_one_year"] else "") if x)
+            rows.append(Measured("industry_jobs_growth_pct", _pct(r["growth"]), "%", period, base, where, cov,
+                                 zpop, SOURCES["industry_jobs"], _pct(r["share_one_year"]), note))
+        out[i] = rows
+    return out
+
+
+def _industry_share(m: pd.DataFrame, n: int, inp: Inputs, epci_names: pd.Series) -> dict[int, list[Measured]]:
+    c = inp.communes
+    epci_size = c.groupby("epci")["com"].nunique()
+    fc = inp.census_communes
+    jobs_by_epci = c[["com", "epci"]].merge(fc, left_on="com", right_index=True, how="left").groupby("epci")["jobs"].sum(
+        min_count=1)
+    out = {}
+    for i in range(n):
+        mi = m[m["area"] == i]
+        epcis = sorted(set(mi["epci"]) - {"ZZZZZZZZZ"})
+        inside = mi.groupby("epci")["com"].nunique()
+        whole = bool(epcis) and all(inside.get(e, 0) == epci_size.get(e, -1) for e in epcis) and \
+            len(epcis) == mi["epci"].nunique() and all(e in inp.census_epci.index for e in epcis)
+        if whole:
+            shares = inp.census_epci.reindex(epcis)
+            if len(epcis) == 1:
+                value, note = float(shares.iloc[0]), "census 2022, industry sector, jobs at the place of work"
+            else:
+                w = jobs_by_epci.reindex(epcis)
+                if w.isna().any() or w.sum() <= 0:
+                    w = mi.groupby("epci")["population"].sum().reindex(epcis)
+                    how = "weighted by their population (2016 census jobs not available for every EPCI)"
+                else:
+                    how = "weighted by their 2016 census jobs"
+                value = float((shares * w).sum() / w.sum())
+                note = f"census 2022, industry sector, jobs at the place of work: mean of {len(epcis)} EPCI shares {how}"
+            out[i] = [Measured("industry_share_pct", round(value, 1), FIGURES["industry_share_pct"], "2022", CENSUS,
+                               ("EPCI " + _names(epcis, epci_names)), 100.0, int(mi["population"].sum()),
+                               SOURCES["industry_share_epci"], None, note)]
+            continue
+        f = fc.reindex(sorted(mi["com"]))
+        have = f["jobs"].notna()
+        jobs, fab = f.loc[have, "jobs"].sum(), f.loc[have, "fabrication"].sum(min_count=1)
+        pop_have = mi.set_index("com")["population"].reindex(f.index[have]).sum()
+        pop_all = mi["population"].sum()
+        if not have.any() or jobs <= 0 or pd.isna(fab):
+            out[i] = [Measured.absent("industry_share_pct", FIGURES["industry_share_pct"], "2016",
+                                      "no census job count for the territory's communes (the functional analysis "
+                                      "covers the communes of 2016)", source=SOURCES["industry_share_communes"])]
+            continue
+        cov = _pct(pop_have / pop_all) if pop_all else None
+        out[i] = [Measured("industry_share_pct", round(100 * fab / jobs, 1), FIGURES["industry_share_pct"], "2016",
+                           CENSUS, f"{int(have.sum())} of {len(f)} communes", cov, int(pop_have),
+                           SOURCES["industry_share_communes"], None,
+                           "census 2016 functional analysis: share of jobs in the Fabrication function (an occupation-"
+                           "based definition, not the industry sector); the territory is not made of whole EPCIs, so "
+                           "the EPCI census indicator cannot be used")]
+    return out
+
+
+def _unemployment(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) -> dict[int, list[Measured]]:
+    r = inp.rates
+    last = r.dropna(subset=["rate_pct"]).sort_values(["year", "q"])
+    if last.empty:
+        return {i: [Measured.absent("unemployment_rate_pct", FIGURES["unemployment_rate_pct"], "",
+                                    "the rates table is empty", source=SOURCES["unemployment"])] for i in range(n)}
+    quarter = str(last["quarter"].iloc[-1])
+    rq = r[r["quarter"] == quarter].set_index("ze2020")["rate_pct"]
+    w = m.dropna(subset=["ze2020"]).groupby(["area", "ze2020"], as_index=False)["population"].sum()
+    w["rate"] = w["ze2020"].map(rq)
+    out = {}
+    edition = str(r["edition"].iloc[0]) if "edition" in r else ""
+    for i in range(n):
+        wi = w[(w["area"] == i) & (w["population"] > 0)]
+        ok = wi[wi["rate"].notna()]
+        if ok.empty:
+            out[i] = [Measured.absent("unemployment_rate_pct", FIGURES["unemployment_rate_pct"], quarter,
+                                      f"no zone d'emploi of the territory has a localised rate in the INSEE edition "
+                                      f"{edition} (the series leaves Mayotte out)", source=SOURCES["unemployment"])]
+            continue
+        value = float((ok["rate"] * ok["population"]).sum() / ok["population"].sum())
+        cov = _pct(ok["population"].sum() / wi["population"].sum())
+        zones = sorted(ok["ze2020"])
+        out[i] = [Measured("unemployment_rate_pct", round(value, 1), FIGURES["unemployment_rate_pct"], quarter,
+                           ZONE_RATES, "ZE2020 " + _names(zones, zone_names), cov, None, SOURCES["unemployment"], None,
+                           f"rates of the zones d'emploi where its inhabitants live, weighted by them (a rate is assumed "
+                           f"uniform inside a zone); INSEE edition {edition}")]
+    return out
+
+
+def _ets(m: pd.DataFrame, n: int, inp: Inputs) -> dict[int, list[Measured]]:
+    if inp.ets is None:
+        reason = "the EU ETS installations could not be placed in communes"
+        return {i: [Measured.absent("ets_sites", "installations", str(ETS_YEAR), reason, source=SOURCES["ets"]),
+                    Measured.absent("ets_verified_emissions_2022_kt", "kt CO2e", str(ETS_YEAR), reason,
+                                    source=SOURCES["ets"])] for i in range(n)}
+    placed = inp.ets[inp.ets["com"].notna()]
+    unplaced = int(inp.ets["com"].isna().sum())
+    j = m[["area", "com"]].merge(placed, on="com", how="inner")
+    count = j.groupby("area")["installation_id"].nunique()
+    total = j.groupby("area")["emissions_t"].sum(min_count=1)
+    reported = j.groupby("area")["emissions_t"].agg(lambda v: int(v.notna().sum()))
+    note_unplaced = (f"{unplaced} installations of France could not be placed in a commune and count for no territory"
+                     if unplaced else "")
+    out = {}
+    for i in range(n):
+        k = int(count.get(i, 0))
+        rows = [Measured("ets_sites", k, "installations", "2005-2022", OWN, "the territory's communes", 100.0, None,
+                         SOURCES["ets"], None, "; ".join(x for x in (
+                             "installations placed in their own commune by postcode, city and coordinates",
+                             note_unplaced) if x))]
+        if k == 0:
+            rows.append(Measured("ets_verified_emissions_2022_kt", 0.0, "kt CO2e", str(ETS_YEAR), OWN,
+                                 "the territory's communes", 100.0, None, SOURCES["ets"], None,
+                                 "no EU ETS installation in the territory (a true zero, not a missing value)"))
+        else:
+            t = total.get(i, np.nan)
+            rep = int(reported.get(i, 0))
+            if pd.isna(t):
+                rows.append(Measured.absent("ets_verified_emissions_2022_kt", "kt CO2e", str(ETS_YEAR),
+                                            f"none of its {k} installations reported verified emissions for {ETS_YEAR}",
+                                            source=SOURCES["ets"]))
+            else:
+                rows.append(Measured("ets_verified_emissions_2022_kt", round(float(t) / 1e3, 1), "kt CO2e",
+                                     str(ETS_YEAR), OWN, "the territory's communes", 100.0, None, SOURCES["ets"],
+                                     _pct((k - rep) / k),
+                                     f"{rep} of {k} installations reported for {ETS_YEAR}" if rep < k else ""))
+        out[i] = rows
+    return out
+
+
+def key_figures_many(areas: Sequence, inputs: Inputs | None = None) -> pd.DataFrame:
+    """Key figures of every area, long format: ``area`` (position in ``areas``), then :data:`COLUMNS`,
+    one row per area and figure of :data:`FIGURES` (in that order). ``areas``: resolved
+    :class:`analysis.geo.areas.Area` objects; ``inputs``: :func:`load_inputs` (read here if not given)."""
+    inp = inputs if inputs is not None else load_inputs()
+    m = membership(areas)
+    n = len(areas)
+    zone_names = geography.code_names("ze2020")
+    epci_names = geography.code_names("epci")
+    parts = [_population(m, n), _private_jobs(m, n, inp), _industry_share(m, n, inp, epci_names),
+             _industry_jobs(m, n, inp, zone_names), _unemployment(m, n, inp, zone_names), _ets(m, n, inp)]
+    rows = []
+    for i in range(n):
+        got = {r.figure: r for p in parts for r in p.get(i, [])}
+        for fig in FIGURES:
+            rows.append({"area": i, **vars(got[fig])})
+    out = pd.DataFrame(rows, columns=["area", *COLUMNS])
+    out["value"] = out["value"].astype(object).where(out["value"].notna(), None)
+    return out
+
+
+def key_figures(area, inputs: Inputs | None = None) -> pd.DataFrame:
+    """Key figures of one :class:`analysis.geo.areas.Area` (:data:`COLUMNS`, one row per figure)."""
+    return key_figures_many([area], inputs).drop(columns="area")
+
+
+def wide(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per area, and per figure its value, base, coverage and secret share (``<figure>``,
+    ``<figure>_base``, ``<figure>_coverage_pct``, ``<figure>_secret_share_pct``, ``<figure>_note``)."""
+    cols = {}
+    for fig in FIGURES:
+        f = long[long["figure"] == fig].set_index("area")
+        cols[fig] = f["value"]
+        cols[f"{fig}_base"] = f["base"]
+        cols[f"{fig}_period"] = f["period"]
+        cols[f"{fig}_coverage_pct"] = f["coverage_pct"]
+        cols[f"{fig}_secret_share_pct"] = f["secret_share_pct"]
+        cols[f"{fig}_note"] = f["note"]
+    return pd.DataFrame(cols)
+
