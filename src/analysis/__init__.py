@@ -12,7 +12,8 @@ itself loads nothing heavy). Layers and what each may import: ``ARCHITECTURE.md`
   :func:`estimate`, :func:`rotemberg_weights`, :func:`summary_table`, :func:`load_sector_classification`,
   :func:`sector_groups`, :func:`reg_ss`, :func:`ivreg_ss`;
 - claims and figures: :func:`load_claims`, :func:`scoreboard`, :func:`record`, :func:`save_figure`,
-  :func:`use_style`, :func:`tr`; profiles: :func:`territory`, :func:`render_profile`;
+  :func:`use_style`, :func:`tr`; profiles: :func:`territory`, :func:`key_figures` (each figure with what it
+  measured), :func:`key_figures_many`, :func:`render_profile`;
 - every loader of a public file (``load_*``, one per registered file, tidy validated DataFrames).
 """
 
@@ -65,6 +66,8 @@ _API: dict[str, tuple[str, str]] = {
     "save_figure": ("analysis.report.figures", "save_figure"),
     "use_style": ("analysis.report.figures", "use_style"),
     "tr": ("analysis.report.figures", "tr"),
+    "key_figures": ("analysis.methods.territory_figures", "key_figures"),
+    "key_figures_many": ("analysis.methods.territory_figures", "key_figures_many"),
     "territory": ("analysis.report.profile", "territory"),
     "render_profile": ("analysis.report.profile", "render"),
     "load_anct_departements": ("analysis.data.loaders.geo", "load_anct_departements"),

@@ -5,6 +5,8 @@ CI never write into the working tree by accident:
 
 - ``ANALYSIS_RESULTS_DIR``: recorded claim values (default ``<repo>/results``)
 - ``ANALYSIS_FIGURES_DIR``: exported figures (default ``<repo>/figures``)
+- ``ANALYSIS_TABLES_DIR``: tables a profile exports as CSV and Excel (unset: not exported; ``recalcul
+  profile`` sets it for each rendered profile)
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def results_dir() -> Path:
 def figures_dir() -> Path:
     """Folder where :func:`analysis.report.figures.save_figure` writes SVG, PDF and PNG files."""
     return env_path("ANALYSIS_FIGURES_DIR") or REPO_ROOT / "figures"
+
+
+def tables_dir() -> Path | None:
+    """Folder where a rendered profile exports its tables (``$ANALYSIS_TABLES_DIR``), or ``None``: not exported."""
+    return env_path("ANALYSIS_TABLES_DIR")
 
 
 @contextmanager

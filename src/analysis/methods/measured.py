@@ -91,5 +91,5 @@ def to_frame(records: Iterable[Measured]) -> pd.DataFrame:
     """A table with :data:`COLUMNS`, one row per figure (``value`` kept as object: numbers and labels)."""
     rows = [asdict(r) for r in records]
     out = pd.DataFrame(rows, columns=COLUMNS)
-    out["value"] = out["value"].astype(object).where(out["value"].notna(), None)
+    out["value"] = pd.Series([r["value"] for r in rows], index=out.index, dtype=object)  # ints stay ints, None missing
     return out

@@ -414,7 +414,7 @@ def key_figures_many(areas: Sequence, inputs: Inputs | None = None) -> pd.DataFr
         for fig in FIGURES:
             rows.append({"area": i, **vars(got[fig])})
     out = pd.DataFrame(rows, columns=["area", *COLUMNS])
-    out["value"] = out["value"].astype(object).where(out["value"].notna(), None)
+    out["value"] = pd.Series([r["value"] for r in rows], index=out.index, dtype=object)  # ints stay ints, None missing
     return out
 
 

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
@@ -56,7 +57,7 @@ from analysis.methods import dynamics
 from analysis.report import figures
 from analysis.geo import areas as geography
 from analysis.data.loaders import geo as _geo
-from analysis.paths import NOTEBOOKS_DIR, REPO_ROOT, environment
+from analysis.paths import NOTEBOOKS_DIR, REPO_ROOT, environment, tables_dir
 # The request (parsing, checking, file names) lives in the light module analysis.geo.request, so that
 # `make profile` refuses a bad request before importing the plotting stack.
 from analysis.geo.request import EXAMPLES, REQUEST_LEVELS, check_request, profile_slug  # noqa: F401
@@ -68,7 +69,7 @@ __all__ = [
     "plot_industry_share_path", "area_map", "map_wave", "france_waves_map", "key_figures", "render", "PROFILE_NOTEBOOK",
     "NEUTRAL_NOTEBOOK", "from_area", "check_request", "profile_slug", "unemployment_path", "AreaEmitters",
     "area_emitters",
-    "PROFILES_DIR",
+    "PROFILES_DIR", "export_tables", "KEY_FIGURES_COLUMNS",
 ]
 
 WAVES = geography.WAVES
@@ -361,28 +362,51 @@ def flagged_zones(coms: pd.DataFrame, zoning: str = "ze2020", threshold: float =
 
 
 def industry_share_path(industry: pd.DataFrame, total: pd.DataFrame, groups: Mapping[str, Iterable[str]]) -> pd.DataFrame:
-    """Industry's share of employment by year for named groups of zones.
+    """Industry's share of employment by year for named groups of zones, under the secret-cell rule.
 
-    ``industry`` / ``total``: series with ``code``, ``year``, ``employment`` (e.g.
-    :func:`analysis.methods.dynamics.employment_series` for 'industry' and 'total' of one source);
-    ``groups``: group name -> zone codes (an empty list or None means every zone of the
-    series, e.g. France). Returns ``group``, ``year``, ``industry``, ``total`` (jobs),
-    ``share`` (fraction) and ``index`` (industrial employment, first year = 100).
+    ``industry``: zone x sector cells (``code``, ``sector``, ``year``, ``employment``; NaN = secret), as
+    :func:`analysis.methods.dynamics.employment_cells` gives them, or a zone series (``code``, ``year``,
+    ``employment`` and optionally ``n_cells_missing``, as :func:`analysis.methods.dynamics.employment_series`),
+    whose zone-years with a missing cell then count as secret. ``total``: zone series of all sectors.
+    ``groups``: group name -> zone codes (an empty list or None means every zone of the series, e.g. France).
+
+    Returns ``group``, ``year``, ``industry`` (jobs in the published cells: a LOWER BOUND when
+    ``n_secret_cells`` > 0, never a sum with secret cells read as 0), ``total``, ``share`` (fraction),
+    ``n_secret_cells``, ``partial`` (bool) and ``index``: industrial employment of the cells published in
+    EVERY year of the group's path, first year = 100 (``index_cells`` of them; NaN, never ``inf``, when no
+    cell is published in every year or the first-year sum is 0).
     """
+    ind = industry.copy()
+    ind["_secret"] = ind["employment"].isna().astype("int64")
+    ind["_present"] = ind["employment"]
+    if "sector" not in ind.columns:
+        ind["sector"] = "all"
+        if "n_cells_missing" in ind.columns:  # a zone-year summed over secret cells: a lower bound, left out of the index
+            ind["_secret"] += ind["n_cells_missing"].fillna(0).astype("int64")
+            ind.loc[ind["n_cells_missing"] > 0, "_present"] = np.nan
     rows = []
     for gname, codes in groups.items():
         codes = None if codes is None else set(codes)
         pick = (lambda d: d) if not codes else (lambda d, c=codes: d[d["code"].isin(c)])  # noqa: E731
-        i = pick(industry).groupby("year")["employment"].sum(min_count=1)
-        t = pick(total).groupby("year")["employment"].sum(min_count=1)
-        df = pd.DataFrame({"industry": i, "total": t}).reset_index()
+        gi, gt = pick(ind), pick(total)
+        i = gi.groupby("year")["employment"].sum(min_count=1)
+        n_secret = gi.groupby("year")["_secret"].sum()
+        t = gt.groupby("year")["employment"].sum(min_count=1)
+        df = pd.DataFrame({"industry": i, "total": t}).reset_index().rename(columns={"index": "year"})
+        df["n_secret_cells"] = df["year"].map(n_secret).fillna(0).astype("int64")
+        wide_cells = gi.groupby(["code", "sector", "year"])["_present"].sum(min_count=1).unstack("year")
+        wide_cells = wide_cells.reindex(columns=sorted(df["year"]))
+        common = wide_cells.dropna()  # the cells published in every year of the path
+        sums = common.sum()
+        first = float(sums.iloc[0]) if len(sums) and len(common) else np.nan
+        df["index"] = df["year"].map(100 * sums / first) if first and first > 0 else np.nan
+        df["index_cells"] = len(common)
         df.insert(0, "group", gname)
         rows.append(df)
     out = pd.concat(rows, ignore_index=True)
     out["share"] = out["industry"] / out["total"]
-    first = out.groupby("group")["industry"].transform("first")
-    out["index"] = 100 * out["industry"] / first
-    return out
+    out["partial"] = out["n_secret_cells"] > 0
+    return out[["group", "year", "industry", "total", "share", "n_secret_cells", "partial", "index", "index_cells"]]
 
 
 def industry_mix(a38: pd.DataFrame, units: Iterable[str], year: int, *, zone: str = "ze2020",
@@ -398,9 +422,10 @@ def industry_mix(a38: pd.DataFrame, units: Iterable[str], year: int, *, zone: st
     ``share_of_industry`` and ``share_of_total`` (fractions of the zones' industrial and
     total private employment), ``france_share_of_total`` (same share for all zones of the
     table) and ``location_quotient`` (= share_of_total / france_share_of_total). Sorted by
-    employment, largest first. ``employment`` sums the PUBLISHED zone cells; ``n_secret_cells``
-    counts the zones whose cell of that sector is secret (their jobs are unknown, not zero:
-    read the sector's figures as lower bounds when it is > 0). To compare with metropolitan
+    employment, largest first (sectors with no published cell last). ``employment`` sums the PUBLISHED
+    zone cells; ``n_secret_cells`` counts the zones whose cell of that sector is secret (their jobs are
+    unknown, not zero: read the sector's figures as lower bounds when it is > 0); a sector whose every
+    cell is secret has ``employment``, shares and quotient missing (NaN), never 0. To compare with metropolitan
     France, pass the table restricted to :func:`metropolitan_zones`.
     """
     sectors = list(sectors) if sectors is not None else dynamics.sector_codes("industry")
@@ -412,16 +437,17 @@ def industry_mix(a38: pd.DataFrame, units: Iterable[str], year: int, *, zone: st
     tot_area = area["employment"].sum()
     tot_fr = y["employment"].sum()
     labels = y.drop_duplicates("a38").set_index("a38")["a38_label"]
-    e_area = area.groupby("a38")["employment"].sum().reindex(sectors, fill_value=0.0)
-    e_fr = y.groupby("a38")["employment"].sum().reindex(sectors, fill_value=0.0)
+    # a sector whose cells are all secret (or absent) is MISSING, not 0: sum(min_count=1) keeps NaN
+    e_area = area.groupby("a38")["employment"].sum(min_count=1).reindex(sectors)
+    e_fr = y.groupby("a38")["employment"].sum(min_count=1).reindex(sectors)
     secret = area[area["employment"].isna()].groupby("a38").size().reindex(sectors, fill_value=0)
     out = pd.DataFrame({"a38": sectors, "a38_label": [labels.get(s, "") for s in sectors],
                         "employment": e_area.values, "n_secret_cells": secret.values.astype("int64")})
-    out["share_of_industry"] = out["employment"] / out["employment"].sum()
+    out["share_of_industry"] = out["employment"] / out["employment"].sum(min_count=1)
     out["share_of_total"] = out["employment"] / tot_area
     out["france_share_of_total"] = e_fr.values / tot_fr
     out["location_quotient"] = out["share_of_total"] / out["france_share_of_total"].where(out["france_share_of_total"] > 0)
-    return out.sort_values(["employment", "a38"], ascending=[False, True], ignore_index=True)
+    return out.sort_values(["employment", "a38"], ascending=[False, True], na_position="last", ignore_index=True)
 
 
 def key_figures(area: Territory, share_path_ze2010: pd.DataFrame, share_path_ze2020: pd.DataFrame,
@@ -494,6 +520,49 @@ def plot_industry_share_path(path_10: pd.DataFrame, path_20: pd.DataFrame, group
     if title:
         fig.suptitle(title, fontsize=10, fontweight="bold", x=0.02, ha="left")
     return fig
+
+
+# =============================================================================================
+# Exports: what the profile shows, as CSV and Excel
+# =============================================================================================
+
+#: Columns of ``<slug>_key_figures.csv`` (the measured-figure record, :mod:`analysis.methods.measured`).
+KEY_FIGURES_COLUMNS = ["figure", "value", "unit", "period", "base", "area_measured", "coverage_pct",
+                       "measured_population", "source", "secret_share_pct", "note"]
+
+
+def export_tables(tables: Mapping[str, pd.DataFrame], out_dir=None) -> list:
+    """Write every table of a profile as ``<name>.csv`` and all of them as ``tables.xlsx`` (one sheet each).
+
+    ``out_dir``: default ``$ANALYSIS_TABLES_DIR`` (:func:`analysis.paths.tables_dir`); when neither is set,
+    nothing is written and ``[]`` is returned (a notebook run by ``recalcul run`` exports nothing; ``recalcul
+    profile`` sets the folder). Files are written atomically; CSVs are UTF-8 with a header, missing values
+    empty. Returns the paths written."""
+    from pathlib import Path
+
+    from analysis.data.locking import replace_bytes, replace_text
+
+    folder = Path(out_dir) if out_dir is not None else tables_dir()
+    if folder is None:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables.items():
+        if table is None:
+            continue
+        path = folder / f"{name}.csv"
+        replace_text(path, table.to_csv(index=False, lineterminator="\n"))
+        written.append(path)
+    import io
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        for name, table in tables.items():
+            if table is not None:
+                table.to_excel(xl, sheet_name=name[:31], index=False)
+    replace_bytes(folder / "tables.xlsx", buf.getvalue())
+    written.append(folder / "tables.xlsx")
+    return written
 
 
 # =============================================================================================
@@ -701,7 +770,9 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
     temporary folder and only a complete result is moved to ``out_dir`` (default
     ``profiles/``): ``<slug>.ipynb``, ``<slug>.html`` (code hidden) and ``<slug>_figures/``
     (slug: :func:`profile_slug`). Claims are not recorded (results go to a temporary
-    folder). Returns the paths written. ``zygote``: the socket path of a running
+    folder). Returns the paths written. The notebook also exports what it shows: ``<slug>_key_figures.csv``
+    (:data:`KEY_FIGURES_COLUMNS`), ``<slug>_tables/`` (every table as CSV) and ``<slug>.xlsx`` (one sheet each).
+    ``zygote``: the socket path of a running
     :class:`analysis.run.kernel_fork.Zygote`, to fork the kernel from it (several renders in a row).
     """
     import shutil
@@ -718,7 +789,9 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         fig_tmp, nb_tmp = tmp / f"{slug}_figures", tmp / f"{slug}.ipynb"
-        with environment(ANALYSIS_FIGURES_DIR=fig_tmp, ANALYSIS_RESULTS_DIR=tmp / "results"):
+        tables_tmp = tmp / f"{slug}_tables"
+        with environment(ANALYSIS_FIGURES_DIR=fig_tmp, ANALYSIS_RESULTS_DIR=tmp / "results",
+                         ANALYSIS_TABLES_DIR=tables_tmp):
             from analysis.run import kernel_fork
 
             # forked or not, without jupyter_client's idle waits at the kernel's start and end
@@ -731,6 +804,11 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
                                 # partial notebook would stay in the temporary folder anyway
                                 request_save_on_cell_execute=False)
         written = {"notebook": out_dir / nb_tmp.name, "figures": out_dir / fig_tmp.name}
+        if (tables_tmp / "key_figures.csv").exists():  # what the profile shows, as CSV and Excel
+            shutil.copyfile(tables_tmp / "key_figures.csv", tmp / f"{slug}_key_figures.csv")
+            shutil.move(str(tables_tmp / "tables.xlsx"), str(tmp / f"{slug}.xlsx"))
+            written |= {"key_figures": out_dir / f"{slug}_key_figures.csv", "tables": out_dir / tables_tmp.name,
+                        "excel": out_dir / f"{slug}.xlsx"}
         if html:
             import nbformat
             from nbconvert import HTMLExporter
