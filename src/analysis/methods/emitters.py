@@ -10,6 +10,15 @@ it is counted as absent, never as zero, and every total says how many installati
 The territory functions take plain inputs: polygons (any GeoDataFrame / GeoSeries / shapely
 geometry in WGS84 longitude-latitude, e.g. EPCI or zone d'emploi outlines) or a list of
 installation ids, so that any territory profile can call them.
+
+Installations in their own commune: :func:`place_sites` puts each installation in one 2024
+commune from its postcode and registered town (La Poste postcode table, 2022, carried to 2024
+communes by :func:`postcode_communes_2024`), or leaves it unplaced with the reason;
+:func:`placed_ets_sites` does it for the whole mirror; :func:`sites_in_area` keeps the
+installations whose commune belongs to a territory and :func:`unplaced_sites` lists those of its
+départements that could not be placed (never counted in it). The extract's coordinates are one
+point per postcode, not the installations' positions (see :func:`placed_ets_sites`): a point in
+an outline says where the postcode is, not the installation.
 """
 
 from __future__ import annotations
@@ -25,7 +34,8 @@ from analysis.data.validate import ascii_fold
 
 
 class EmittersError(ValueError):
-    """A year without data, a bad ranking size or polygons in an unexpected projection."""
+    """A year without data, a bad ranking size, polygons in an unexpected projection, or a table
+    without the columns a function needs."""
 
 
 def totals_by_year(emissions: pd.DataFrame) -> pd.DataFrame:
