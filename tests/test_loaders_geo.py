@@ -5,12 +5,14 @@ import re
 import shutil
 import zipfile
 
+import pandas as pd
 import pytest
 from shapely.geometry import Point
 
 from analysis.data import registry as reg
 from analysis.data.loaders import geo
 from analysis.data.validate import SchemaError
+from conftest import one_row
 
 pytestmark = pytest.mark.usefixtures("mirror")
 
@@ -291,3 +293,49 @@ def test_communes_2018_bad_code_raises(tmp_path):
                    encoding="utf-8")
     with pytest.raises(SchemaError, match=r"france_communes_43-haute-loire_2018\.geojson.*43"):
         geo.load_communes_2018_auvergne_shapes.parser(paths[0], paths[1], bad, paths[3])
+
+
+# --- La Poste postcode table (2022) -------------------------------------------------------------
+
+
+def test_laposte_postcodes_known_rows():
+    df = geo.load_laposte_postcodes_2022()
+    assert list(df.columns) == ["com", "name", "postcode", "locality", "delivery_label", "lat", "lon"]
+    assert len(df) == 39_204
+    first = one_row(df, com="01009")  # first data line of the raw file, read by hand
+    assert (first["name"], first["postcode"], first["delivery_label"]) == ("ANDERT ET CONDON", "01300", "ANDERT ET CONDON")
+    assert pd.isna(first["locality"])  # empty 'Ligne_5' is missing, not ''
+    assert (first["lat"], first["lon"]) == pytest.approx((45.7873565333, 5.65788307924))
+    # one postcode, eleven communes (Saint-Quentin, 02100); one commune, several postcodes and localities
+    assert df.loc[df["postcode"] == "02100", "com"].nunique() == 11
+    dk = df[df["com"] == "59183"]
+    assert sorted(dk["postcode"].unique()) == ["59140", "59240", "59279", "59430", "59640"]
+    assert "MALO LES BAINS" in set(dk["locality"].dropna())
+    assert df.loc[df["com"] == "75101", "postcode"].tolist() == ["75001"]  # Paris by arrondissement
+    assert df["com"].str.startswith("2A").any() and df["postcode"].str.fullmatch(r"\d{5}").all()
+
+
+def test_laposte_postcodes_match_raw_file():
+    raw = pd.read_csv(_raw("laposte_hexasmal_2022"), sep=";", dtype=str, keep_default_na=False)
+    df = geo.load_laposte_postcodes_2022()
+    assert len(df) == len(raw)
+    assert raw.groupby("Code_postal")["Code_commune_INSEE"].nunique().eq(1).sum() == \
+        df.groupby("postcode")["com"].nunique().eq(1).sum() == 2_119
+
+
+def test_laposte_renamed_column_raises(tmp_path):
+    bad = tmp_path / "laposte.csv"
+    text = _raw("laposte_hexasmal_2022").read_text(encoding="utf-8")
+    bad.write_text(text.replace("Code_postal", "CP", 1), encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"laposte_hexasmal_2022\.csv.*Code_postal"):
+        geo.load_laposte_postcodes_2022.parser(bad)
+
+
+def test_laposte_swapped_coordinates_raise(tmp_path):
+    bad = tmp_path / "laposte.csv"
+    lines = _raw("laposte_hexasmal_2022").read_text(encoding="utf-8").splitlines()
+    head, row = lines[0], lines[1].split(";")
+    row[5], row[6] = row[6], row[5]  # latitude <-> longitude of ANDERT ET CONDON
+    bad.write_text("\n".join([head, ";".join(row), *lines[2:]]) + "\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"laposte_hexasmal_2022\.csv.*swapped.*01009"):
+        geo.load_laposte_postcodes_2022.parser(bad)

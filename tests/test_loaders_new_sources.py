@@ -90,3 +90,25 @@ def test_eutl_geo_rejects_aviation_rows(tmp_path):
     df.to_csv(bad, index=False)
     with pytest.raises(SchemaError, match="aircraft"):
         ets.load_eutl_emissions_fr_geo.parser(bad)
+
+
+def test_eutl_installation_addresses():
+    adr = ets.load_eutl_installation_addresses().set_index("installation_id")
+    raw = pd.read_csv(reg.fetch(ets.INSTALLATIONS_FR), dtype=str, keep_default_na=False)
+    stationary = raw[raw["MainActivityTypeCode"] != "10"]
+    assert len(adr) == len(stationary) == 1_581
+    # ArcelorMittal Dunkerque: a CEDEX postcode and town, as registered
+    assert (adr.loc["956", "city"], adr.loc["956", "zip_code"]) == tuple(
+        stationary.loc[stationary["InstallationOrAircraftOperatorID"] == "956", ["City", "ZipCode"]].iloc[0])
+    assert adr.loc["956", "zip_code"] == "59381"
+    # every installation of the geo extract has an address
+    assert set(ets.load_eutl_emissions_fr_geo()["installation_id"]) <= set(adr.index)
+
+
+def test_eutl_addresses_empty_town_raises(tmp_path):
+    bad = tmp_path / "inst.csv"
+    df = pd.read_csv(reg.fetch(ets.INSTALLATIONS_FR), dtype=str, keep_default_na=False)
+    df.loc[df["MainActivityTypeCode"] != "10", "City"] = df["City"].where(df.index != df.index[df["MainActivityTypeCode"] != "10"][0], "")
+    df.to_csv(bad, index=False)
+    with pytest.raises(SchemaError, match=r"eutl_installations_fr\.csv.*'City' is empty"):
+        ets.load_eutl_installation_addresses.parser(bad)

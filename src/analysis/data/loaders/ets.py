@@ -7,6 +7,11 @@ From the EU Transaction Log (EUTL), as extracted by the cedricr/eutl project:
 - ``eutl_emissions_fr_geo_2005_2022``: one row per stationary installation and year, with WGS84
   coordinates (``X`` longitude, ``Y`` latitude), postcode, activity and a French sector label.
 
+Where an installation is: the geo extract gives a postcode and coordinates but no town; the
+registry's installation table gives the registered address (street, town, postcode, often a
+CEDEX one) and no usable coordinates (``Latitude``/``Longitude`` are 0 or NA for almost every
+installation). :func:`load_eutl_installation_addresses` reads the address.
+
 Emissions are verified emissions in tonnes of CO2-equivalent. Markers such as ``NA``,
 ``Excluded`` or ``Not Reported`` are missing values, never zeros.
 """
@@ -16,7 +21,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.data.cache import parsed
-from analysis.data.validate import SchemaError, check_rows, check_unique, require_columns, to_number
+from analysis.data.validate import SchemaError, check_codes, check_rows, check_unique, require_columns, to_number
 from analysis.data.validate import source_name as _src
 
 INSTALLATIONS_FR = "eutl_installations_fr"
@@ -93,3 +98,35 @@ def load_eutl_emissions_fr_geo(path) -> pd.DataFrame:
     if not out["year"].between(2005, 2022).all():
         raise SchemaError(f"{src}: years outside 2005-2022")
     return out.sort_values(["installation_id", "year"], ignore_index=True)
+
+
+@parsed(INSTALLATIONS_FR, 1)
+def load_eutl_installation_addresses(path) -> pd.DataFrame:
+    """Registered address of every French stationary EU ETS installation (aircraft operators left out).
+
+    Columns (strings): ``installation_id`` (EUTL id, as in the other ETS loaders), ``name``,
+    ``address`` (``Address1``), ``city`` (``City`` as registered: mixed case, with or without
+    accents and hyphens, often with 'Cedex' and a number: 'Albi Cedex 9'), ``zip_code``
+    (``ZipCode``, 5 digits; a CEDEX postcode for about 190 installations). 1,581 rows.
+
+    The registry's ``Latitude``/``Longitude`` are not read: 0 or 'NA' for all but a handful of
+    installations (the coordinates of :func:`load_eutl_emissions_fr_geo` are the usable ones).
+    """
+    src = _src(INSTALLATIONS_FR)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    require_columns(df, ["InstallationOrAircraftOperatorID", "InstallationNameOrAircraftOperatorCode", "Address1", "City",
+                         "ZipCode", "MainActivityTypeCode"], src)
+    df = df[df["MainActivityTypeCode"].str.strip() != str(AVIATION_CODE)]
+    out = pd.DataFrame({"installation_id": df["InstallationOrAircraftOperatorID"].str.strip(),
+                        "name": df["InstallationNameOrAircraftOperatorCode"].str.strip(),
+                        "address": df["Address1"].str.strip(), "city": df["City"].str.strip(),
+                        "zip_code": df["ZipCode"].str.strip().str.zfill(5)})
+    for c in ("city", "zip_code"):
+        empty = out[c].isin(["", "-", "NA"])
+        if empty.any():
+            raise SchemaError(f"{src}: column {'City' if c == 'city' else 'ZipCode'!r} is empty for {int(empty.sum())} "
+                              f"stationary installation(s), e.g. id {out.loc[empty, 'installation_id'].iloc[0]}")
+    check_codes(out, "zip_code", r"\d{5}", src)
+    check_unique(out, ["installation_id"], src)
+    check_rows(out, src, 1_000, 2_500)
+    return out.reset_index(drop=True)

@@ -800,3 +800,72 @@ def load_communes_2018_auvergne_shapes(*paths) -> gpd.GeoDataFrame:
     df = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=CRS)
     check_unique(df, ["com"], " + ".join(_src(k) for k in _AUVERGNE_2018))
     return df
+
+
+# ---------------------------------------------------------------------------------------------
+# La Poste: postcode -> INSEE commune, with commune centroids (2022 geography)
+# ---------------------------------------------------------------------------------------------
+
+_LAPOSTE = "laposte_hexasmal_2022"
+_LAPOSTE_COLUMNS = {"Code_commune_INSEE": "com", "Nom_commune": "name", "Code_postal": "postcode",
+                    "Ligne_5": "locality", "Libellé_d_acheminement": "delivery_label",
+                    "latitude": "lat", "longitude": "lon"}
+
+
+@parsed(_LAPOSTE, 1)
+def load_laposte_postcodes_2022(path) -> pd.DataFrame:
+    """La Poste's *base officielle des codes postaux*: which communes each postcode serves.
+
+    Source: La Poste (datanova), ``laposte_hexasmal.csv``, a 2022 copy. Geography: communes of
+    2022 (communes merged in 2023-2024 keep their old codes here: map them to 2024 before joining
+    2024 tables, e.g. with :func:`analysis.methods.emitters.postcode_communes_2024`).
+
+    Columns (strings unless stated): ``com`` (INSEE commune code, 5 characters; Paris, Lyon and
+    Marseille are given by arrondissement municipal, 75101...), ``name`` (commune name, upper case
+    without accents: 'SAINT SULPICE EN PAREDS'), ``postcode`` (5 digits), ``locality`` (the
+    'Ligne 5' of the address: a hamlet, delegated or former commune served under that postcode;
+    <NA> when none), ``delivery_label`` (libellé d'acheminement, the town printed after the
+    postcode), ``lat``, ``lon`` (float, WGS84 degrees: centroid of the COMMUNE, the same on
+    every row of a commune).
+
+    39,204 rows, one per (commune, postcode, locality, delivery label): a commune may have
+    several postcodes and a postcode several communes (2,119 postcodes serve one commune).
+    CEDEX postcodes (companies' and administrations' own codes) are NOT in this table.
+    Caveats: overseas collectivities (975, 977, 978, 986-988) are included; the French
+    Polynesian communes share one placeholder centroid (-16.69, -163.03), New Caledonia's differ
+    between rows of one commune; a few communes appear
+    under two spellings (rows differing by ``name`` only).
+    """
+    source = _src(_LAPOSTE)
+    raw = _read_semicolon_csv(path)
+    require_columns(raw, list(_LAPOSTE_COLUMNS), source)
+    df = raw[list(_LAPOSTE_COLUMNS)].rename(columns=_LAPOSTE_COLUMNS)
+    for c in ("com", "name", "postcode", "locality", "delivery_label"):
+        df[c] = df[c].astype("string").str.strip().replace("", pd.NA)
+    _nonempty(df, ["com", "name", "postcode", "delivery_label"], source)
+    check_codes(df, "com", COM, source)
+    check_codes(df, "postcode", r"\d{5}", source)
+    df["lat"] = to_number(raw["latitude"], source, "latitude")
+    df["lon"] = to_number(raw["longitude"], source, "longitude")
+    for col, raw_col, bound in (("lat", "latitude", 90), ("lon", "longitude", 180)):
+        bad = df[col].isna() | ~df[col].between(-bound, bound)
+        if bad.any():
+            raise SchemaError(f"{source}: column {raw_col!r} has {int(bad.sum())} empty or out-of-range value(s) "
+                              f"(a commune centroid in degrees is expected), e.g. commune {df.loc[bad, 'com'].iloc[0]} "
+                              f"value {raw.loc[bad, raw_col].iloc[0]!r}")
+    metro = df["com"].str.fullmatch(r"(?!9[78])\d{5}|2[AB]\d{3}")
+    out = df[metro & ~(df["lat"].between(41, 51.2) & df["lon"].between(-5.3, 9.7))]
+    if len(out):
+        raise SchemaError(f"{source}: {len(out)} metropolitan commune(s) with a centroid outside metropolitan France "
+                          f"(columns 'latitude'/'longitude' swapped?), e.g. commune {out['com'].iloc[0]} "
+                          f"latitude {out['lat'].iloc[0]} longitude {out['lon'].iloc[0]}")
+    check_unique(df, ["com", "postcode", "locality", "delivery_label", "name"], source)
+    # one centroid per commune (a commune spelled twice may carry two close ones); the Pacific
+    # collectivities (98x) carry placeholder centroids and are not checked
+    pacific = df["com"].str.startswith("98")
+    spread = df[~pacific].groupby("com")[["lat", "lon"]].agg(lambda v: v.max() - v.min()).max(axis=1)
+    if (spread > 0.2).any():
+        raise SchemaError(f"{source}: commune(s) {spread[spread > 0.2].index[:5].tolist()} have centroids more than "
+                          f"0.2 degree apart in columns 'latitude'/'longitude'")
+    check_rows(df, source, 38_000, 41_000)
+    return df.reset_index(drop=True)
