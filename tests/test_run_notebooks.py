@@ -38,8 +38,8 @@ def test_execute_is_byte_stable_and_forgets_stale_records(tmp_path, monkeypatch)
     monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "claims_results.csv").write_text(
-        "id,recomputed_value,tol,close_tol,comparable,status,notebook,note\n"
-        "old_claim,1,0,0,True,reproduced,99_demo,stale\n")
+        "id,recomputed_value,tol,close_tol,period_used,geography_used,definition_used,status,notebook,note\n"
+        "old_claim,1,0,0,2019,France,u,reproduced,99_demo,stale\n")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import sys\nfor i in range(3):\n    print(i)\n    sys.stdout.flush()")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
