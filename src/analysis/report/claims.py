@@ -107,7 +107,8 @@ def claim(claim_id: str, path: Path | str = CLAIMS_CSV) -> dict:
 
 
 def reference(ref_id: str, path: Path | str = REFERENCES_CSV) -> dict:
-    """One row of ``data/reference_values.csv`` (value, unit, period, geography, source, url)."""
+    """One row of ``data/reference_values.csv`` (value, unit, period, geography, source, url, note: how a value was
+    converted to its unit, with its inputs)."""
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     row = df[df["id"] == ref_id]
     if row.empty:
@@ -191,7 +192,9 @@ def _read_result_rows(path: Path) -> list[dict]:
         reader = csv.DictReader(f)
         missing = [c for c in RESULT_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise ClaimError(f"{path}: missing column(s) {missing}")
+            raise ClaimError(f"{path}: missing column(s) {missing} (a file written before records said what they "
+                             "measured has 'comparable' instead): delete it and re-run every notebook "
+                             "(`make reproduce`), which records every claim again")
         return [{c: r[c] or "" for c in RESULT_COLUMNS} for r in reader]
 
 
