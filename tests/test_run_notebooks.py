@@ -38,8 +38,8 @@ def test_execute_is_byte_stable_and_forgets_stale_records(tmp_path, monkeypatch)
     monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "claims_results.csv").write_text(
-        "id,recomputed_value,tol,close_tol,comparable,status,notebook,note\n"
-        "old_claim,1,0,0,True,reproduced,99_demo,stale\n")
+        "id,recomputed_value,tol,close_tol,period_used,geography_used,definition_used,status,notebook,note\n"
+        "old_claim,1,0,0,2019,France,u,reproduced,99_demo,stale\n")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import sys\nfor i in range(3):\n    print(i)\n    sys.stdout.flush()")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -122,7 +122,8 @@ def test_concurrent_writers_lose_no_claim_and_no_figure(tmp_path):
               "        try:\n"
               "            os.close(go_w); os.read(go_r, 1)  # until every writer is forked\n"
               "            for one in mine:\n"
-              "                claims.record(one, 1.0, tol=0.1, close_tol=0.2, note='concurrency test', notebook='nb_' + cid)\n"
+              "                claims.record(one, 1.0, tol=0.1, close_tol=0.2, note='concurrency test', notebook='nb_' + cid,\n"
+              "                              period_used='2019', geography_used='France', definition_used='u')\n"
               "            fig, ax = plt.subplots(); ax.plot([0, 1])\n"
               "            figures.save_figure(fig, 'fig_' + cid, sources='x', notebook='nb_' + cid)\n"
               "            code = 0\n"

@@ -147,7 +147,7 @@ def test_landing_page_counts_chart_and_notebooks(served_site, browser, shots):
     board = _board()
     assert browser.find_element(By.ID, "summary").text.startswith(f"{len(board)} claims")
     counts = board["status"].value_counts()
-    for status in ["reproduced", "close", "differs", "not reproducible", "pending"]:
+    for status in ["reproduced", "close", "differs", "proxy", "not reproducible", "pending"]:
         li = browser.find_element(By.ID, "count-" + status.replace(" ", "-")).text
         assert li == f"{status}: {counts.get(status, 0)}", li
     chart = browser.find_element(By.CSS_SELECTOR, "article img[src*='00_scoreboard_by_theme']")

@@ -2,19 +2,36 @@
 
 ``data/claims.csv`` holds every quantitative claim of the seed reports (cited values
 live there and nowhere else). Notebooks call :func:`record` with the value they
-recomputed and the tolerance that makes sense for that claim; the values accumulate
-in ``results/claims_results.csv``. :func:`build_scoreboard` then compares each
-register row with its recorded value and writes ``results/scoreboard.csv`` and
-``results/SCOREBOARD.md``. The scoreboard compares; it never computes a statistic.
+recomputed, the tolerance that makes sense for that claim, and what they measured:
+``period_used``, ``geography_used`` and ``definition_used``. The values accumulate in
+``results/claims_results.csv``. :func:`build_scoreboard` then compares each register row
+with its recorded value and writes ``results/scoreboard.csv`` and ``results/SCOREBOARD.md``.
+The scoreboard compares; it never computes a statistic.
 
 Status rules (per claim, tolerances given by the notebook when it records):
 
-- ``reproduced``: within ``tol`` (relative) of the cited value, or inside the cited range;
-- ``close``: within ``close_tol``;
-- ``differs``: farther, or the notebook says the definition is not comparable (``comparable=False``
-  caps the status at ``close``... never ``reproduced``);
+- ``proxy``: the value was measured on another period, geography or definition than the
+  register row states (:func:`mismatches`); the gap is still shown, but a proxy is never
+  ``reproduced``, ``close`` or ``differs``;
+- otherwise, measured as cited: ``reproduced`` within ``tol`` (relative) of the cited value,
+  or inside the cited range; ``close`` within ``close_tol``; ``differs`` farther;
 - ``not reproducible``: recorded as such by a notebook (no value), or the register's plan says so;
 - ``pending``: the planned notebook has not recorded the claim yet.
+
+What counts as "measured as cited" is decided here, from the three recorded fields, against
+the register's ``period``, ``geography`` and ``unit`` (the unit names the claim's definition):
+
+- period: both are years (``2019``), windows (``2017-2020``), months (``2026-02``), quarters
+  (``2019-T2``) or dates (``2025-06-30``). The period matches when the two spans are the same
+  years, or when the value was measured at one point in time (a year, month, quarter or date)
+  inside the register's span (a count at a date within the writing window). A window inside a
+  longer window does not match: a change over other years is another statistic. An empty
+  register period matches any period.
+- geography and definition: the recorded text equals the register's ``geography`` (resp.
+  ``unit``), or starts with it followed by ``:`` and the details of the measure (e.g. ``France:
+  INSEE 2024 commune table``); case and spacing are ignored. Anything else, e.g. a zone d'emploi
+  for a métropole or salaried jobs of all employers for private jobs, is another geography or
+  definition.
 """
 
 from __future__ import annotations
@@ -23,6 +40,7 @@ import csv
 import io
 import math
 import os
+import re
 import time
 from pathlib import Path
 
@@ -37,9 +55,13 @@ CLAIMS_CSV = DATA_DIR / "claims.csv"
 REFERENCES_CSV = DATA_DIR / "reference_values.csv"
 CLAIM_COLUMNS = ["id", "seed", "quote", "value", "value_high", "unit", "period", "geography",
                  "attributed_to", "theme", "plan"]
-RESULT_COLUMNS = ["id", "recomputed_value", "tol", "close_tol", "comparable", "status", "notebook", "note"]
-SCOREBOARD_COLUMNS = ["id", "seed", "cited_value", "recomputed_value", "unit", "status", "notebook", "note"]
-STATUSES = ["reproduced", "close", "differs", "not reproducible", "pending"]
+#: What a notebook measured, next to the register's period, geography and unit (:func:`mismatches`).
+USED_COLUMNS = ["period_used", "geography_used", "definition_used"]
+RESULT_COLUMNS = ["id", "recomputed_value", "tol", "close_tol", *USED_COLUMNS, "status", "notebook", "note"]
+SCOREBOARD_COLUMNS = ["id", "seed", "cited_value", "recomputed_value", "gap_pct", "unit", "status", *USED_COLUMNS,
+                      "notebook", "note"]
+STATUSES = ["reproduced", "close", "differs", "proxy", "not reproducible", "pending"]
+PROXY = "proxy"
 NOT_REPRODUCIBLE = "not reproducible"
 
 
@@ -85,7 +107,8 @@ def claim(claim_id: str, path: Path | str = CLAIMS_CSV) -> dict:
 
 
 def reference(ref_id: str, path: Path | str = REFERENCES_CSV) -> dict:
-    """One row of ``data/reference_values.csv`` (value, unit, period, geography, source, url)."""
+    """One row of ``data/reference_values.csv`` (value, unit, period, geography, source, url, note: how a value was
+    converted to its unit, with its inputs)."""
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     row = df[df["id"] == ref_id]
     if row.empty:
@@ -112,7 +135,8 @@ def _fmt(x: float | None) -> str:
 
 
 def record(claim_id: str, value: float | None, *, tol: float | None = None, close_tol: float | None = None,
-           note: str, notebook: str, comparable: bool = True, not_reproducible: bool = False) -> str:
+           note: str, notebook: str, period_used: str | None = None, geography_used: str | None = None,
+           definition_used: str | None = None, not_reproducible: bool = False) -> str:
     """Record the recomputed value of a claim and return its status.
 
     Parameters
@@ -124,10 +148,15 @@ def record(claim_id: str, value: float | None, *, tol: float | None = None, clos
         stated per claim by the notebook, never global.
     note : one line: definition used, reason for any gap, data that would close it.
     notebook : the notebook's name, e.g. ``"01_local_multiplier"``.
-    comparable : ``False`` when the recomputed statistic is a proxy on another definition
-        (period, zoning, sector); its status is then at best ``close``.
+    period_used, geography_used, definition_used : what the value measures (required with a value):
+        the period (``"2019-2022"``, ``"2025-06-30"``...), the area (codes and names) and the
+        definition (the register's unit, then ``:`` and the source's specifics, when it is the
+        claim's own; a description of the other definition otherwise). The status is derived
+        from them against the register's ``period``, ``geography`` and ``unit`` (module docstring):
+        any difference makes the record a ``proxy``.
     """
     c = claim(claim_id)
+    used = {"period_used": period_used, "geography_used": geography_used, "definition_used": definition_used}
     if not_reproducible:
         if value is not None:
             raise ClaimError(f"{claim_id}: a not-reproducible record carries no value")
@@ -136,13 +165,18 @@ def record(claim_id: str, value: float | None, *, tol: float | None = None, clos
             raise ClaimError(f"{claim_id}: recomputed value must be a finite number, got {value!r}")
         if tol is None or close_tol is None or not (0 <= tol <= close_tol):
             raise ClaimError(f"{claim_id}: give tolerances with 0 <= tol <= close_tol (got {tol}, {close_tol})")
+        missing = [k for k, v in used.items() if not (v or "").strip()]
+        if missing:
+            raise ClaimError(f"{claim_id}: a recorded value says what it measured: give {', '.join(missing)} "
+                             f"(the register states period {c['period']!r}, geography {c['geography']!r}, "
+                             f"unit {c['unit']!r})")
+    used = {k: " ".join((v or "").split()) for k, v in used.items()}
     # compare the value as stored (6 significant digits) so the scoreboard, which recompares, agrees
     stored = None if not_reproducible else float(_fmt(value))
-    status = compare(c["value"], c["value_high"], stored, tol, close_tol, comparable, not_reproducible)
+    status = derive_status(c, stored, tol, close_tol, **used, not_reproducible=not_reproducible)
     path = results_path()
     row = {"id": claim_id, "recomputed_value": _fmt(value), "tol": _fmt(tol), "close_tol": _fmt(close_tol),
-           "comparable": str(bool(comparable)), "status": status, "notebook": notebook,
-           "note": " ".join(note.split())}
+           **used, "status": status, "notebook": notebook, "note": " ".join(note.split())}
     with locked(path):  # notebooks executed in parallel record into the same file
         rows = [r for r in _read_result_rows(path) if r["id"] != claim_id] + [row]
         _write_result_rows(path, sorted(rows, key=lambda r: r["id"]))
@@ -158,7 +192,9 @@ def _read_result_rows(path: Path) -> list[dict]:
         reader = csv.DictReader(f)
         missing = [c for c in RESULT_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise ClaimError(f"{path}: missing column(s) {missing}")
+            raise ClaimError(f"{path}: missing column(s) {missing} (a file written before records said what they "
+                             "measured has 'comparable' instead): delete it and re-run every notebook "
+                             "(`make reproduce`), which records every claim again")
         return [{c: r[c] or "" for c in RESULT_COLUMNS} for r in reader]
 
 
@@ -175,36 +211,94 @@ def _write_results(path: Path, df: pd.DataFrame) -> None:
     _write_result_rows(path, df[RESULT_COLUMNS].to_dict("records"))
 
 
-def compare(cited: float, cited_high: float | None, value: float | None, tol: float | None,
-            close_tol: float | None, comparable: bool = True, not_reproducible: bool = False) -> str:
-    """Status of a recomputed value against a cited value (or range ``[cited, cited_high]``)."""
-    if not_reproducible:
-        return NOT_REPRODUCIBLE
+def gap(cited: float, cited_high: float | None, value: float) -> float:
+    """Relative distance of ``value`` from the cited value or range ``[cited, cited_high]`` (0 inside the range)."""
     value = float(value)
     high = cited if cited_high is None or (isinstance(cited_high, float) and math.isnan(cited_high)) else cited_high
     lo, hi = min(cited, high), max(cited, high)
     if lo <= value <= hi:
-        gap = 0.0
-    else:
-        ref = lo if value < lo else hi
-        gap = abs(value - ref) / abs(ref) if ref != 0 else math.inf
-    if gap <= tol and comparable:
+        return 0.0
+    ref = lo if value < lo else hi
+    return abs(value - ref) / abs(ref) if ref != 0 else math.inf
+
+
+def compare(cited: float, cited_high: float | None, value: float | None, tol: float | None,
+            close_tol: float | None, not_reproducible: bool = False) -> str:
+    """Tolerance status of a value measured as cited: reproduced, close or differs (no proxy test here)."""
+    if not_reproducible:
+        return NOT_REPRODUCIBLE
+    g = gap(cited, cited_high, value)
+    if g <= tol:
         return "reproduced"
-    if gap <= close_tol:
+    if g <= close_tol:
         return "close"
     return "differs"
 
 
-def _status_now(c: dict, r: pd.Series) -> str:
-    """Status of a recorded result against the register's *current* cited value.
+_PERIOD = re.compile(r"^(\d{4})(?:-(\d{4})|-(?:0[1-9]|1[0-2])(?:-\d{2})?|-[TQ][1-4])?$")
 
-    The status saved by :func:`record` is not trusted: if the register's value changed since,
-    the comparison is redone with the tolerances the notebook stated.
+
+def period_span(period: str) -> tuple[int, int, bool]:
+    """``(first year, last year, is_point)`` of a period: ``"2019"`` -> (2019, 2019, True), ``"2017-2020"`` ->
+    (2017, 2020, False), ``"2026-02"``, ``"2019-T2"``, ``"2025-06-30"`` -> a point in that year.
+    :class:`ClaimError` naming the value for anything else."""
+    text = " ".join(str(period).split())
+    m = _PERIOD.match(text)
+    if not m:
+        raise ClaimError(f"period {period!r}: write a year (2019), a window (2017-2020), a month (2026-02), "
+                         "a quarter (2019-T2) or a date (2025-06-30)")
+    first = int(m.group(1))
+    if m.group(2):
+        last = int(m.group(2))
+        if last <= first:
+            raise ClaimError(f"period {period!r}: a window ends after it starts")
+        return first, last, False
+    return first, first, True
+
+
+def _same_text(register: str, used: str) -> bool:
+    """The used text is the register's, or the register's followed by ':' and details (case, spacing ignored)."""
+    reg, got = " ".join(str(register).split()).casefold(), " ".join(str(used).split()).casefold()
+    return got == reg or (reg != "" and got.startswith(reg) and got[len(reg):].lstrip().startswith(":"))
+
+
+def mismatches(c: dict, period_used: str, geography_used: str, definition_used: str) -> list[str]:
+    """How a measure differs from its register row ``c`` (empty: measured as cited); rules in the module docstring."""
+    out = []
+    if str(c["period"]).strip():
+        reg, got = period_span(c["period"]), period_span(period_used)
+        same = reg[:2] == got[:2] or (got[2] and reg[0] <= got[0] <= reg[1])
+        if not same:
+            out.append(f"period {period_used} for {c['period']}")
+    if not _same_text(c["geography"], geography_used):
+        out.append(f"geography {geography_used} for {c['geography']}")
+    if not _same_text(c["unit"], definition_used):
+        out.append(f"definition {definition_used} for {c['unit']}")
+    return out
+
+
+def derive_status(c: dict, value: float | None, tol: float | None, close_tol: float | None, period_used: str = "",
+                  geography_used: str = "", definition_used: str = "", not_reproducible: bool = False) -> str:
+    """Status of a recomputed value against its register row ``c`` (module docstring): ``proxy`` when measured on
+    another period, geography or definition, else the tolerance status of :func:`compare`."""
+    if not_reproducible:
+        return NOT_REPRODUCIBLE
+    if mismatches(c, period_used, geography_used, definition_used):
+        return PROXY
+    return compare(c["value"], c["value_high"], value, tol, close_tol)
+
+
+def _status_now(c: dict, r: pd.Series) -> str:
+    """Status of a recorded result against the register's *current* row.
+
+    The status saved by :func:`record` is not trusted: if the register's value, period, geography
+    or unit changed since, the status is derived again with the tolerances and the measure the
+    notebook stated.
     """
     if r["status"] == NOT_REPRODUCIBLE or r["recomputed_value"] == "":
         return NOT_REPRODUCIBLE
-    return compare(c["value"], c["value_high"], float(r["recomputed_value"]), float(r["tol"]),
-                   float(r["close_tol"]), r["comparable"] == "True")
+    return derive_status(c, float(r["recomputed_value"]), float(r["tol"]), float(r["close_tol"]),
+                         r["period_used"], r["geography_used"], r["definition_used"])
 
 
 def forget(notebook: str) -> int:
@@ -238,8 +332,11 @@ def scoreboard(claims_path: Path | str = CLAIMS_CSV, results_csv: Path | None = 
         row = {"id": c["id"], "seed": c["seed"], "cited_value": cited, "unit": c["unit"]}
         if c["id"] in results.index:
             r = results.loc[c["id"]]
-            row |= {"recomputed_value": r["recomputed_value"], "status": _status_now(c, r),
-                    "notebook": r["notebook"], "note": r["note"]}
+            status = _status_now(c, r)
+            g = "" if status == NOT_REPRODUCIBLE else _fmt(100 * gap(c["value"], c["value_high"],
+                                                                     float(r["recomputed_value"])))
+            row |= {"recomputed_value": r["recomputed_value"], "gap_pct": g, "status": status,
+                    **{k: r[k] for k in USED_COLUMNS}, "notebook": r["notebook"], "note": r["note"]}
         elif c["plan"].startswith(NOT_REPRODUCIBLE):
             row |= {"recomputed_value": "", "status": NOT_REPRODUCIBLE, "notebook": "",
                     "note": c["plan"].split(":", 1)[-1].strip()}
@@ -248,7 +345,7 @@ def scoreboard(claims_path: Path | str = CLAIMS_CSV, results_csv: Path | None = 
             why = "not recorded yet by the notebook" if exists else "notebook not written yet"
             row |= {"recomputed_value": "", "status": "pending", "notebook": c["plan"], "note": why}
         rows.append(row)
-    return pd.DataFrame(rows, columns=SCOREBOARD_COLUMNS)
+    return pd.DataFrame(rows, columns=SCOREBOARD_COLUMNS).fillna("")
 
 
 def build_scoreboard(claims_path: Path | str = CLAIMS_CSV, out_dir: Path | None = None,
@@ -286,10 +383,15 @@ def scoreboard_markdown(board: pd.DataFrame, claims: pd.DataFrame) -> str:
     total = status_counts(board).T.reset_index(drop=True)
     total.insert(0, "theme", "all")
     counts = pd.concat([counts, total], ignore_index=True)
-    table = themed[["id", "theme", "quote", "cited_value", "recomputed_value", "unit", "status", "notebook", "note"]]
+    table = themed[["id", "theme", "quote", "cited_value", "recomputed_value", "gap_pct", "unit", "status",
+                    *USED_COLUMNS, "notebook", "note"]]
     return (
         "# Scoreboard\n\nGenerated by `make reproduce` from `data/claims.csv` and "
-        "`results/claims_results.csv`; do not edit by hand.\n\n## Claims by theme and status\n\n"
+        "`results/claims_results.csv`; do not edit by hand.\n\n"
+        "A claim whose value was measured on another period, geography or definition than the register states "
+        "(`period_used`, `geography_used`, `definition_used` against its `period`, `geography` and `unit`) is a "
+        "**proxy**, counted apart: its gap to the cited value (`gap_pct`) is shown, but it is never reproduced, "
+        "close or differs (rule: `analysis.report.claims`).\n\n## Claims by theme and status\n\n"
         + _md_table(counts) + "\n\n## Every claim\n\n" + _md_table(table) + "\n"
     )
 
@@ -304,11 +406,11 @@ if __name__ == "__main__":
 
 
 #: Status colours of the scoreboard figure (Okabe-Ito, as :data:`analysis.report.figures.PALETTE`).
-STATUS_COLOURS = {"reproduced": "#009E73", "close": "#0072B2", "differs": "#D55E00",
+STATUS_COLOURS = {"reproduced": "#009E73", "close": "#0072B2", "differs": "#D55E00", "proxy": "#CC79A7",
                   "not reproducible": "#999999", "pending": "#DDDDDD"}
 STATUS_LABELS = {"reproduced": ("reproduit", "reproduced"), "close": ("proche", "close"),
-                 "differs": ("diffère", "differs"), "not reproducible": ("non reproductible", "not reproducible"),
-                 "pending": ("en attente", "pending")}
+                 "differs": ("diffère", "differs"), "proxy": ("approché", "proxy"),
+                 "not reproducible": ("non reproductible", "not reproducible"), "pending": ("en attente", "pending")}
 
 
 def plot_status_by_theme(board: pd.DataFrame, language: str | None = None):

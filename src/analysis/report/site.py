@@ -136,10 +136,14 @@ def landing_page(board: pd.DataFrame, pages: list[tuple[str, str]], chart: str |
     rows = "".join(f"<tr><td>{html.escape(theme_label(str(t), 'en'))}</td>" + "".join(f"<td>{int(v)}</td>" for v in r) +
                    f"<td>{int(sum(r))}</td></tr>" for t, r in zip(by_theme.index, by_theme.itertuples(index=False)))
     chart_html = (f'<p><img src="{chart}" alt="Claims by theme and status: stacked bars of the number of claims '
-                  'reproduced, close, differing, not reproducible and pending in each theme" '
+                  'reproduced, close, differing, proxy, not reproducible and pending in each theme" '
                   'style="max-width:100%"></p>') if chart else ""
     nb_list = "".join(f'<li><a href="notebooks/{stem}.html">{html.escape(title)}</a></li>' for stem, title in pages)
-    body = (f'<p id="summary">{len(board)} claims: </p><ul class="recalcul-counts">{items}</ul>{chart_html}'
+    proxy_rule = ('<p id="proxy-rule">A <b>proxy</b> is a claim measured on another period, area or definition than '
+                  'the one cited (the register\'s period, geography and unit against what the notebook measured): its '
+                  'gap is shown in the claims explorer, but it is counted apart, never as reproduced, close or '
+                  'differing.</p>')
+    body = (f'<p id="summary">{len(board)} claims: </p><ul class="recalcul-counts">{items}</ul>{proxy_rule}{chart_html}'
             f'<table class="recalcul-themes" id="themes"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
             f'<h2>Notebooks</h2><ul id="notebooks">{nb_list}</ul>'
             '<p>Browse every claim in the <a href="claims.html">claims explorer</a> and every figure in the '
