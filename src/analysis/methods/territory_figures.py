@@ -106,23 +106,23 @@ def load_inputs() -> Inputs:
     fc = f.pivot_table(index="commune", columns="function", values="jobs", aggfunc="sum")
     fc = fc.rename(columns={"TOTAL": "jobs", "FABRIC": "fabrication"})[["jobs", "fabrication"]]
     rates = U.load_chomage_ze2020_2021_2025()
-    try:
-        ets = placed_ets_sites()
-    except Exception:  # noqa: BLE001 - the ETS figures then say why they are missing
-        ets = None
+    ets = placed_ets_sites()
     return Inputs(communes=geography.communes(), private_cells=priv, industry_cells=ind, census_epci=share,
                   census_communes=fc, rates=rates, ets=ets)
 
 
 def placed_ets_sites() -> pd.DataFrame:
-    """EU ETS installations placed in their own commune with their :data:`ETS_YEAR` verified emissions (t)."""
+    """EU ETS installations placed in their own commune (:func:`analysis.methods.emitters.placed_ets_sites`)
+    with their :data:`ETS_YEAR` verified emissions (t; NaN when not reported): ``installation_id``, ``com``
+    (NaN when unplaced), ``method``, ``emissions_t``."""
     from analysis.data.loaders import ets as ets_loaders
     from analysis.methods import emitters
 
-    placed = emitters.place_sites(ets_loaders.load_eutl_emissions_fr_geo())
+    placed = emitters.placed_ets_sites()
     em = ets_loaders.load_eutl_emissions_fr_geo()
     year = em[em["year"] == ETS_YEAR].groupby("installation_id")["emissions_t"].sum(min_count=1)
     out = placed[["installation_id", "com", "method"]].copy()
+    out["com"] = out["com"].where(out["method"] != "unplaced")
     out["emissions_t"] = out["installation_id"].map(year)
     return out
 
@@ -375,7 +375,7 @@ def _ets(m: pd.DataFrame, n: int, inp: Inputs) -> dict[int, list[Measured]]:
         k = int(count.get(i, 0))
         rows = [Measured("ets_sites", k, "installations", "2005-2022", OWN, "the territory's communes", 100.0, None,
                          SOURCES["ets"], None, "; ".join(x for x in (
-                             "installations placed in their own commune by postcode, city and coordinates",
+                             "installations placed in their own commune by postcode and registered town (La Poste 2022)",
                              note_unplaced) if x))]
         if k == 0:
             rows.append(Measured("ets_verified_emissions_2022_kt", 0.0, "kt CO2e", str(ETS_YEAR), OWN,

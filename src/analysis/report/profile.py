@@ -24,8 +24,8 @@ populations of the Etalab EPCI file); the other functions describe it:
 - :func:`industry_mix` -- industrial employment by A38 sector, with shares and location
   quotients against France;
 - :func:`unemployment_path` -- localised unemployment of the territory and of metropolitan France
-  (zones d'emploi weighted by inhabitants); :func:`area_emitters` -- its EU ETS sites (inside its
-  EPCI outlines, or by postcode département where the mirror has no outline) with their trend;
+  (zones d'emploi weighted by inhabitants); :func:`area_emitters` -- its EU ETS sites (each placed in
+  its own commune by postcode and town; unplaced ones listed, never counted) with their trend;
 - :func:`plot_industry_share_path`, :func:`area_map` (optionally with points, e.g. the EU ETS
   sites) and :func:`france_waves_map` -- the figures.
 
@@ -596,10 +596,10 @@ def unemployment_path(area, rates: pd.DataFrame, *, area_label: str = "territory
 class AreaEmitters:
     """EU ETS installations of a territory: ``ids``, ``method`` (how they were located), ``sites``
     (:func:`analysis.methods.emitters.site_table` rows with ``emissions_last_t``, verified t CO2e of the
-    last year), ``trend`` (:func:`analysis.methods.emitters.area_trend`) and ``by_site`` (``year``,
-    ``name``, ``emissions_t``, for :func:`analysis.report.charts.area_emissions_trend`); ``wider_area``:
-    '' when the sites were located in the territory's outlines, else the wider area they come
-    from (e.g. 'département 974'), to be named in titles."""
+    last year), ``trend`` (:func:`analysis.methods.emitters.area_trend`), ``by_site`` (``year``,
+    ``name``, ``emissions_t``, for :func:`analysis.report.charts.area_emissions_trend`) and ``unplaced``
+    (installations of its départements that could not be placed in a commune: listed, never counted);
+    ``wider_area`` is always '' (kept for callers: sites are never taken from a wider area)."""
 
     ids: list
     method: str
@@ -607,36 +607,31 @@ class AreaEmitters:
     sites: pd.DataFrame = field(repr=False)
     trend: pd.DataFrame = field(repr=False)
     by_site: pd.DataFrame = field(repr=False)
+    unplaced: pd.DataFrame | None = field(default=None, repr=False)
 
 
-def area_emitters(area, emissions: pd.DataFrame, epci_shapes) -> AreaEmitters:
+def area_emitters(area, emissions: pd.DataFrame, placed: pd.DataFrame | None = None) -> AreaEmitters:
     """The EU ETS emitting sites of a territory and their verified emissions by year.
 
-    Sites are the installations whose point lies inside the outlines of the territory's EPCIs
-    (``epci_shapes``: :func:`analysis.data.loaders.geo.load_epci_shapes`, metropolitan France only).
-    Where the mirror has no outline for any of its EPCIs (overseas), the installations are taken
-    by the département of their postcode (the first three digits for 97x, two otherwise), which
-    covers the territory's whole département(s): ``method`` says which rule was applied and, for
-    outlines, how many of the EPCIs were drawn. ``emissions``:
+    Each installation is placed in its own 2024 commune from its postcode and registered town
+    (:func:`analysis.methods.emitters.placed_ets_sites`, La Poste 2022 table; ``placed`` to pass that
+    table); a site counts for the territory only when its commune is a member. Installations that
+    could not be placed are never given to a whole EPCI or département: those whose postcode lies in the
+    territory's départements are listed in ``unplaced`` and named in ``method``. ``emissions``:
     :func:`analysis.data.loaders.ets.load_eutl_emissions_fr_geo` (stationary installations).
     """
     from analysis.methods import emitters
 
-    epcis = set(area.epcis)
-    shapes = epci_shapes[epci_shapes["epci"].isin(epcis)]
-    if len(shapes):
-        ids = emitters.sites_within(emissions, shapes)
-        method = (f"installations inside the outlines of {shapes['epci'].nunique()} of the territory's {len(epcis)} "
-                  f"EPCI (IGN Admin Express)")
-        wider = ""
-    else:
-        deps = sorted(set(area.communes["dep"].astype(str)))
-        zip_ = emissions["zip_code"].astype(str).str.strip()
-        dep_of_zip = zip_.str[:3].where(zip_.str.startswith("97"), zip_.str[:2])
-        ids = sorted(emissions.loc[dep_of_zip.isin(deps), "installation_id"].unique())
-        wider = f"département {deps[0]}" if len(deps) == 1 else f"départements {', '.join(deps)}"
-        method = (f"no EPCI outline in the mirror for this territory: installations whose postcode lies in "
-                  f"{wider}, a wider area than the territory")
+    placed = emitters.placed_ets_sites() if placed is None else placed
+    inside = emitters.sites_in_area(placed, area.communes)
+    ids = sorted(inside["installation_id"].unique())
+    unplaced = emitters.unplaced_sites(placed, area.communes)
+    method = (f"installations placed in their own commune (postcode and registered town, La Poste 2022): "
+              f"{len(ids)} in the territory's communes")
+    if len(unplaced):
+        method += (f"; {len(unplaced)} installation(s) of its département(s) could not be placed and are not "
+                   f"counted ({', '.join(unplaced['name'].astype(str).head(3))}{', ...' if len(unplaced) > 3 else ''})")
+    wider = ""
     e = emissions[emissions["installation_id"].isin(set(ids))]
     trend = emitters.area_trend(emissions, ids)
     sites = emitters.site_table(e)
@@ -647,7 +642,8 @@ def area_emitters(area, emissions: pd.DataFrame, epci_shapes) -> AreaEmitters:
         sites = sites.sort_values("emissions_last_t", ascending=False, na_position="last", ignore_index=True)
         sites.attrs["last_year"] = last
     by_site = e.dropna(subset=["emissions_t"])[["year", "name", "emissions_t"]]
-    return AreaEmitters(ids=list(ids), method=method, wider_area=wider, sites=sites, trend=trend, by_site=by_site)
+    return AreaEmitters(ids=list(ids), method=method, wider_area=wider, sites=sites, trend=trend, by_site=by_site,
+                        unplaced=unplaced)
 
 
 # =============================================================================================
@@ -674,7 +670,8 @@ def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, 
     '2023-2027'; :func:`map_wave` gives a territory's) holding their communes, zone d'emploi outlines,
     optional points (``lon``/``lat``, e.g. biomethane injection sites, labelled ``points_label``;
     default: biomethane sites) and named markers (name -> (lon, lat)). ``membership``:
-    :func:`epci_membership`. Returns the figure."""
+    :func:`epci_membership`. An EPCI only partly in the territory is hatched, not filled (the mirror has
+    no commune outlines to draw the territory's own part). Returns the figure."""
     columns = {geography.WAVE_2018: "ti_2018_name", geography.WAVE_2023: "ti_2023_name"}
     if wave not in columns:
         raise ValueError(f"area_map: unknown wave {wave!r}; use one of {list(columns)}")
@@ -693,13 +690,26 @@ def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, 
     # below), plus room for the title, the legend and the source line: a wide territory leaves no blank band
     shape_ratio = ((ymax - ymin) / ASPECT_LAT) / max(xmax - xmin, 1e-9)
     fig, ax = plt.subplots(figsize=(6.0, min(8.0, max(3.8, 5.6 * shape_ratio + 1.5))))
+    # an EPCI only partly in the territory is hatched: the mirror has no commune outlines to draw the
+    # territory's own part, and painting the whole EPCI would show a wider area as the territory
+    full = geography.communes().groupby("epci")["population"].sum()
+    inside = membership.set_index("epci")["population"]
+    partial = set(inside.index[inside < full.reindex(inside.index).fillna(0)])
     for c in cats:
-        part = shapes[shapes[wave_column] == c]
-        figures.plot_geo(part, ax, color=colours[c], edgecolor="white", linewidth=0.5, alpha=0.8, label=c)
+        part = shapes[(shapes[wave_column] == c) & ~shapes["epci"].isin(partial)]
+        if len(part):
+            figures.plot_geo(part, ax, color=colours[c], edgecolor="white", linewidth=0.5, alpha=0.8, label=c)
+        part = shapes[(shapes[wave_column] == c) & shapes["epci"].isin(partial)]
+        if len(part):
+            figures.plot_geo(part, ax, facecolor="white", edgecolor=colours[c], hatch="////", linewidth=0.6)
     ze = ze_shapes.cx[xmin - pad_x:xmax + pad_x, ymin - pad_y:ymax + pad_y]
     figures.plot_geo(ze.boundary, ax, color="#222222", linewidth=0.9, linestyle=(0, (3, 2)))
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], alpha=0.8) for c in cats]
     labels = list(cats)
+    if partial & set(shapes["epci"]):
+        handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="#555555", hatch="////"))
+        labels.append(figures.tr("EPCI en partie seulement dans le territoire (contours communaux absents du miroir)",
+                                 "EPCI only partly in the territory (commune outlines not in the mirror)"))
     handles.append(plt.Line2D([], [], color="#222222", linestyle=(0, (3, 2)), linewidth=0.9))
     labels.append(figures.tr("Zones d'emploi 2020 (contours)", "Zones d'emploi 2020 (outlines)"))
     if points is not None and len(points):

@@ -190,6 +190,9 @@ def area_emissions_trend(trend: pd.DataFrame, by_site: pd.DataFrame, *, n_named:
     other = figures.tr("autres sites", "other sites")
     d = by_site.assign(group=np.where(by_site["name"].isin(named), by_site["name"], other))
     w = d.pivot_table(index="year", columns="group", values="emissions_t", aggfunc="sum").fillna(0.0)
+    # a year with no report is a gap, never a line drawn through it (nor a zero)
+    w = w.reindex(range(int(w.index.min()), last + 1))
+    trend = trend.set_index("year").reindex(w.index).rename_axis("year").reset_index()
     cols = [c for c in named if c in w] + ([other] if other in w else [])
     fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
     ax.stackplot(w.index, (w[cols] / 1e3).T.to_numpy(),
