@@ -11,7 +11,7 @@ export PYTHONHASHSEED := 0
 # them every test process rewrote the tests' assertions and compiled the package again (collection 7 s -> 3.5 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile lookup clean-cache prune-cache bench
+.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile lookup atlas compare clean-cache prune-cache bench
 # Notebooks (make notebooks / reproduce / bench) and pytest workers (make test) run JOBS at a time.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -83,6 +83,16 @@ test: venv browser
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
 	  $$( [ "$(JOBS)" -gt 1 ] && echo "-n $(JOBS) --dist loadscope --no-loadscope-reorder" ) $(PYTEST_ARGS); \
 	status=$$?; rm -rf $$tmp; exit $$status
+
+# Key figures of every territory (TIs of both waves, EPCIs, zones d'emploi 2020, départements, régions) into atlas/.
+atlas: venv
+	$(BIN)/recalcul atlas
+
+# 2 to 6 territories side by side (levels may be mixed) into runs/compare-<slug>/:
+# make compare TI=ti-3208,ti-3210 WAVE=2018 | make compare EPCI=244400644 ZE=5219
+compare: venv
+	@$(BIN)/recalcul compare $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") $(if $(EPCI),--epci "$(EPCI)") \
+	  $(if $(ZE),--ze "$(ZE)") $(if $(DEP),--dep "$(DEP)") $(if $(REG),--reg "$(REG)") $(if $(COMMUNE),--commune "$(COMMUNE)")
 
 # Find a territory's codes by name: make lookup Q=Saint-Nazaire
 lookup: venv

@@ -2,6 +2,7 @@
 
 import hashlib
 
+import pytest
 import matplotlib
 import matplotlib.figure
 
@@ -114,7 +115,13 @@ def test_save_figure_gives_default_axes_french_ticks(tmp_path, monkeypatch):
     ax2.plot([0, 1], [-0.5, 1.5])
     figures.save_figure(fig2, "ticks2", sources="x", notebook="t", out_dir=tmp_path, language="fr")
     fig2.canvas.draw()
-    assert "\u22120,5" in [t.get_text() for t in ax2.get_yticklabels()]
+    labels = [t.get_text() for t in ax2.get_yticklabels()]
+    assert "\u22120,50" in labels and "\u22120,75" in labels  # ticks every 0.25: two decimals, none rounded
+    # every label reads back as its tick value (an axis never shows 2.5 as "2" nor 0.15 and 0.25 as "0,2")
+    for ticks in ([0, 2.5, 5, 7.5, 10], [-0.05, 0.05, 0.15, 0.25], [2019, 2022, 2024], [0.0, 0.1, 0.2]):
+        d = figures._tick_decimals(ticks)
+        shown = [figures.fr_number(v, d).replace("\u2212", "-").replace(",", ".").replace("\u202f", "") for v in ticks]
+        assert [float(x) for x in shown] == pytest.approx(ticks) and len(set(shown)) == len(ticks)
 
 
 def test_figure_bytes_do_not_depend_on_the_process(tmp_path):

@@ -93,6 +93,61 @@ def _profile(argv: list[str]) -> int:
     return 0
 
 
+def _atlas(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog=f"{PROG} atlas", description="key figures of every territory, with their base")
+    parser.add_argument("--levels", default=None, help="comma-separated atlas levels (default: all): "
+                        "ti2018, ti2023, epci, ze2020, dep, reg")
+    parser.add_argument("--out", default=None, help="output folder (default: atlas/)")
+    args = parser.parse_args(argv)
+    from analysis.report import atlas
+
+    levels = [x.strip() for x in args.levels.split(",") if x.strip()] if args.levels else None
+    if levels:
+        unknown = [x for x in levels if x not in atlas.LEVELS]
+        if unknown:
+            raise CommandLineError(f"{PROG} atlas: unknown level(s) {unknown}; levels: {', '.join(atlas.LEVELS)}")
+    r = atlas.build(args.out, levels)
+    print(f"atlas of {r['territories']:,} territories in {r['seconds']} s (inputs {r['seconds_inputs']} s, resolution "
+          f"{r['seconds_resolve']} s, figures {r['seconds_figures']} s, files {r['seconds_write']} s): "
+          + ", ".join(f"{k} {v}" for k, v in r["levels"].items()) + f" -> {r['out_dir']}")
+    return 0
+
+
+def _compare(argv: list[str]) -> int:
+    """``compare --ti ti-3208,ti-3210 [--wave 2018] [--epci ...] [--ze ...] [--dep ...] [--reg ...]``: each code a
+    territory (levels may be mixed; --wave applies to the TIs)."""
+    from analysis.geo import areas, request
+
+    parser = argparse.ArgumentParser(prog=f"{PROG} compare")
+    for opt in request.REQUEST_LEVELS:
+        parser.add_argument(f"--{opt}", default="")
+    parser.add_argument("--wave", default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    wanted = [(request.REQUEST_LEVELS[opt], c.strip()) for opt in request.REQUEST_LEVELS
+              for c in getattr(args, opt).split(",") if c.strip()]
+    if not 2 <= len(wanted) <= 6:
+        raise CommandLineError(f"{PROG} compare: give 2 to 6 territories (got {len(wanted)}), e.g. "
+                               "TI=ti-3208,ti-3210 WAVE=2018 or EPCI=244400644 ZE=5219")
+    if args.wave and not any(lv == "ti" for lv, _ in wanted):
+        raise CommandLineError(f"{PROG} compare: WAVE applies only to Territoires d'industrie (TI=...)")
+    try:
+        resolved = [request.check_request(lv, [c], args.wave if lv == "ti" else None) for lv, c in wanted]
+    except areas.UnknownAreaError as err:
+        raise CommandLineError(f"{PROG} compare: {err}") from None
+    from analysis.report import atlas
+
+    r = atlas.compare(resolved, args.out)
+    with __import__("pandas").option_context("display.width", 200, "display.max_columns", 20):
+        print(r["table"].to_string(index=False))
+    for name, like in r["like"].items():
+        if "code" in like:
+            print(f"territories like {name}: " + "; ".join(f"{c} {n} ({d:.2f})" for c, n, d in
+                                                          zip(like["code"], like["name"], like["distance"])))
+    print(f"written: {r['dir']}")
+    return 0
+
+
 def _official(argv: list[str]) -> int:
     from analysis.data import official
 
@@ -159,6 +214,8 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "lookup": ("find a territory's codes by name: lookup Saint-Nazaire", _lookup),
     "profile": ("render one territory's profile: profile --ti ti-0401 | --ti ti-5209 --wave 2018 | --epci SIREN | "
                 "--ze CODE | --dep CODE | --reg CODE | --commune CODE", _profile),
+    "atlas": ("key figures of every territory of every level, with their base, into atlas/ (make atlas)", _atlas),
+    "compare": ("2 to 6 territories side by side: compare --ti ti-3208,ti-3210 --wave 2018 [--epci ...]", _compare),
     "official": ("download the official national files (internet): official [--force] [--recheck]", _official),
     "bench-official": ("time and memory of the DuckDB aggregation on a synthetic national-size file", _bench_official),
     "site": ("build the book in site/ from the committed notebooks (make site)", _site),

@@ -222,12 +222,14 @@ def _industry_jobs(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) 
     level = end_cells.groupby("code")["employment"].sum(min_count=1)
     secret = end_cells.groupby("code")["employment"].agg(lambda v: (int(v.isna().sum()), len(v)))
     known_zones = set(cells["unit"])
+    proxy_by_area = dict(tuple(proxy.groupby("code")))
+    pop_by_area = m.groupby("area")["population"].sum()
     out = {}
     reason = (f"no zone d'emploi 2020 has at least {ZONE_THRESHOLD:.0%} of its population in the territory, and the "
               "mirror has no industry employment series at its own geography (the official URSSAF commune x APE "
               "file, `recalcul official`, would give one); see industry_share_pct for its census figure")
     for i in range(n):
-        z = proxy[proxy["code"] == i]
+        z = proxy_by_area.get(i, proxy.iloc[:0])
         if z.empty:
             out[i] = [Measured.absent("industry_jobs", "jobs", str(end), reason, source=SOURCES["industry_jobs"]),
                       Measured.absent("industry_jobs_growth_pct", "%", period, reason, source=SOURCES["industry_jobs"])]
@@ -235,7 +237,7 @@ def _industry_jobs(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) 
         zones = sorted(z["ze2020"])
         where = "ZE2020 " + _names(zones, zone_names)
         cov, zpop = _pct(z["area_share"].sum()), int(z["population"].sum())
-        territory_pop = int(m.loc[m["area"] == i, "population"].sum())
+        territory_pop = int(pop_by_area.get(i, 0))
         own = cov == 100.0 and zpop == territory_pop  # the zones are the territory itself (a zone d'emploi, a union)
         base, kind = (OWN, "") if own else (ZONE_PROXY, "proxy: ")
         size = (f"the zones hold {zpop:,} inhabitants, {zpop / territory_pop:.0%} of the territory's population"
@@ -282,9 +284,10 @@ def _industry_share(m: pd.DataFrame, n: int, inp: Inputs, epci_names: pd.Series)
     fc = inp.census_communes
     jobs_by_epci = c[["com", "epci"]].merge(fc, left_on="com", right_index=True, how="left").groupby("epci")["jobs"].sum(
         min_count=1)
+    by_area = dict(tuple(m.groupby("area")))
     out = {}
     for i in range(n):
-        mi = m[m["area"] == i]
+        mi = by_area.get(i, m.iloc[:0])
         epcis = sorted(set(mi["epci"]) - {"ZZZZZZZZZ"})
         inside = mi.groupby("epci")["com"].nunique()
         whole = bool(epcis) and all(inside.get(e, 0) == epci_size.get(e, -1) for e in epcis) and \
@@ -336,10 +339,11 @@ def _unemployment(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) -
     rq = r[r["quarter"] == quarter].set_index("ze2020")["rate_pct"]
     w = m.dropna(subset=["ze2020"]).groupby(["area", "ze2020"], as_index=False)["population"].sum()
     w["rate"] = w["ze2020"].map(rq)
+    w_by_area = dict(tuple(w[w["population"] > 0].groupby("area")))
     out = {}
     edition = str(r["edition"].iloc[0]) if "edition" in r else ""
     for i in range(n):
-        wi = w[(w["area"] == i) & (w["population"] > 0)]
+        wi = w_by_area.get(i, w.iloc[:0])
         ok = wi[wi["rate"].notna()]
         if ok.empty:
             out[i] = [Measured.absent("unemployment_rate_pct", FIGURES["unemployment_rate_pct"], quarter,

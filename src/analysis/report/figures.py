@@ -90,11 +90,13 @@ def format_axis(ax, which: str = "y", decimals: int = 0, percent: bool = False, 
 
 
 def _tick_decimals(locs) -> int:
-    steps = [b - a for a, b in zip(locs, locs[1:]) if b > a]
-    if not steps:
-        return 0
-    step = min(steps)
-    return 0 if step >= 1 else min(6, math.ceil(-math.log10(step) - 1e-9))
+    """The fewest decimals with which every tick reads back as its value (2.5 needs one, 0.05 two):
+    never a label that rounds a tick to a neighbour's value."""
+    values = [float(v) for v in locs]
+    for d in range(7):
+        if all(abs(v - round(v, d)) <= 1e-9 * max(1.0, abs(v)) for v in values):
+            return d
+    return 6
 
 
 def french_ticks(fig) -> None:

@@ -1,0 +1,275 @@
+"""The atlas: every territory's key figures, each with its base and source, in files a user can take away.
+
+``recalcul atlas`` (``make atlas``) computes the profile's key figures
+(:func:`analysis.methods.territory_figures.key_figures_many`, the functions the profile calls) for every
+territory of every level in one vectorised pass and writes, under ``atlas/`` (git-ignored):
+
+- ``atlas/<level>.csv`` and ``.parquet`` for ``ti2018``, ``ti2023``, ``epci``, ``ze2020``, ``dep``, ``reg``:
+  one row per territory (``level``, ``code``, ``name``, ``wave``, ``region``), one column per figure plus its
+  ``_base``, ``_period``, ``_coverage_pct``, ``_secret_share_pct`` and ``_note``;
+- ``atlas/<level>/<code>.json``: the territory's figures as measured-figure records (value, unit, period,
+  base, area measured, coverage, source, secret share, note) and the registry version of the mirror;
+- ``atlas/metadata.json``: the columns, the figures' units, the registry version, the build time.
+
+:func:`territory` reads one territory's JSON (milliseconds), :func:`table` one level's table;
+:func:`compare` sets 2 to 6 territories side by side (table and figure, under ``runs/compare-<slug>/``) with
+the territories most like each of them (:func:`analysis.methods.neighbours.nearest`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.geo import areas as geography
+from analysis.methods import neighbours, territory_figures as tf
+from analysis.paths import DATA_DIR, REPO_ROOT
+
+__all__ = ["LEVELS", "ATLAS_DIR", "RUNS_DIR", "areas_of", "build", "territory", "table", "registry_version",
+           "level_of", "compare"]
+
+#: atlas level -> (resolver level, TI wave)
+LEVELS = {"ti2018": ("ti", geography.WAVE_2018), "ti2023": ("ti", geography.WAVE_2023), "epci": ("epci", None),
+          "ze2020": ("ze2020", None), "dep": ("dep", None), "reg": ("reg", None)}
+ATLAS_DIR = REPO_ROOT / "atlas"
+RUNS_DIR = REPO_ROOT / "runs"
+
+
+def registry_version() -> dict:
+    """The mirror's registry version: SHA-256 of ``data/registry.csv`` and its number of files."""
+    data = (DATA_DIR / "registry.csv").read_bytes()
+    return {"registry_sha256": hashlib.sha256(data).hexdigest(), "files": data.count(b"\n") - 1}
+
+
+def level_of(area) -> str:
+    """The atlas level of a resolved area ('ti2018', 'ti2023', 'epci', ...); ValueError for another level."""
+    if area.level == "ti":
+        return "ti2018" if area.wave == geography.WAVE_2018 else "ti2023"
+    if area.level in LEVELS:
+        return area.level
+    raise ValueError(f"the atlas has no level {area.level!r} (levels: {', '.join(LEVELS)})")
+
+
+def areas_of(level: str) -> list:
+    """Every territory of an atlas level, resolved (EPCIs and EPTs of the 2024 commune table, zones d'emploi
+    2020, départements and régions with a commune, the TIs of one wave)."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown atlas level {level!r}; levels: {', '.join(LEVELS)}")
+    kind, wave = LEVELS[level]
+    r = geography.resolver()
+    if kind == "ti":
+        return r.resolve_many("ti", list(geography.ti_names(wave).index), wave=wave)
+    c = geography.communes()
+    if kind == "epci":
+        codes = sorted(set(c["epci"]) - {"ZZZZZZZZZ"})
+    else:
+        codes = sorted(set(c[kind].dropna()))
+    return r.resolve_many(kind, codes)
+
+
+def _records(long: pd.DataFrame) -> list[dict]:
+    out = []
+    for r in long.drop(columns="area").to_dict("records"):
+        out.append({k: (None if isinstance(v, float) and np.isnan(v) else
+                        (v.item() if isinstance(v, np.generic) else v)) for k, v in r.items()})
+    return out
+
+
+def _identity(a, level: str) -> dict:
+    return {"level": level, "code": "+".join(a.codes), "name": a.name, "wave": a.wave or "", "region": a.region,
+            "region_name": a.region_name}
+
+
+def build(out_dir: Path | str | None = None, levels: Sequence[str] | None = None, inputs=None) -> dict:
+    """Compute and write the atlas (see the module docstring); returns per-level counts and timings.
+
+    The files are written into a temporary folder beside ``out_dir`` and swapped in at the end, so a
+    reader never sees half an atlas."""
+    t0 = time.perf_counter()
+    out = Path(out_dir) if out_dir is not None else ATLAS_DIR
+    levels = list(levels or LEVELS)
+    unknown = [lv for lv in levels if lv not in LEVELS]
+    if unknown:
+        raise ValueError(f"unknown atlas level(s) {unknown}; levels: {', '.join(LEVELS)}")
+    inp = inputs if inputs is not None else tf.load_inputs()
+    t_inputs = time.perf_counter() - t0
+    all_areas, which = [], []
+    for lv in levels:
+        found = areas_of(lv)
+        all_areas += found
+        which += [lv] * len(found)
+    t_resolve = time.perf_counter() - t0 - t_inputs
+    long = tf.key_figures_many(all_areas, inp)
+    t_figures = time.perf_counter() - t0 - t_inputs - t_resolve
+    version = registry_version()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
+    try:
+        ident = pd.DataFrame([_identity(a, lv) for a, lv in zip(all_areas, which)])
+        wide = tf.wide(long)
+        by_area = dict(tuple(long.groupby("area")))
+        counts = {}
+        for lv in levels:
+            idx = [i for i, w in enumerate(which) if w == lv]
+            t = pd.concat([ident.loc[idx].reset_index(drop=True), wide.loc[idx].reset_index(drop=True)], axis=1)
+            for col in tf.FIGURES:
+                t[col] = pd.to_numeric(t[col], errors="coerce")
+            t.to_csv(tmp / f"{lv}.csv", index=False, lineterminator="\n")
+            t.to_parquet(tmp / f"{lv}.parquet", index=False)
+            (tmp / lv).mkdir()
+            for i in idx:
+                rec = {**ident.loc[i].to_dict(), "figures": _records(by_area[i]), "mirror": version,
+                       "units": tf.FIGURES}
+                name = rec["code"].replace("/", "_")
+                (tmp / lv / f"{name}.json").write_text(json.dumps(rec, ensure_ascii=False, indent=1), encoding="utf-8")
+            counts[lv] = len(idx)
+        meta = {"levels": counts, "figures": tf.FIGURES, "mirror": version,
+                "columns": ["level", "code", "name", "wave", "region", "region_name"] + list(wide.columns),
+                "generated_by": "recalcul atlas", "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        (tmp / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    total = time.perf_counter() - t0
+    return {"levels": counts, "territories": len(all_areas), "seconds": round(total, 1),
+            "seconds_inputs": round(t_inputs, 1), "seconds_resolve": round(t_resolve, 1),
+            "seconds_figures": round(t_figures, 1), "seconds_write": round(total - t_inputs - t_resolve - t_figures, 1),
+            "out_dir": str(out)}
+
+
+def _atlas_dir(atlas_dir) -> Path:
+    d = Path(atlas_dir) if atlas_dir is not None else ATLAS_DIR
+    if not (d / "metadata.json").is_file():
+        raise FileNotFoundError(f"no atlas in {d}: run `recalcul atlas` (make atlas) first")
+    return d
+
+
+def territory(level: str, code: str, atlas_dir: Path | str | None = None) -> dict:
+    """One territory's figures from the atlas JSON (``level``: an atlas level, e.g. 'ti2023', 'epci')."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown atlas level {level!r}; levels: {', '.join(LEVELS)}")
+    path = _atlas_dir(atlas_dir) / level / f"{code}.json"
+    if not path.is_file():
+        raise KeyError(f"{code!r} is not in the atlas level {level!r} (files in {path.parent})")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def table(level: str, atlas_dir: Path | str | None = None) -> pd.DataFrame:
+    """One level's atlas table (one row per territory)."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown atlas level {level!r}; levels: {', '.join(LEVELS)}")
+    return pd.read_parquet(_atlas_dir(atlas_dir) / f"{level}.parquet")
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparisons
+# ---------------------------------------------------------------------------------------------
+
+#: Figures shown in the comparison chart, with their French and English titles.
+COMPARED = {
+    "industry_share_pct": ("Part de l'industrie dans l'emploi (%)", "Industry's share of jobs (%)"),
+    "private_jobs_growth_pct": ("Emploi salarié privé, 2019-2024 (%)", "Private salaried jobs, 2019-2024 (%)"),
+    "industry_jobs_growth_pct": ("Emploi industriel privé, 2019-2024 (%)", "Private industrial jobs, 2019-2024 (%)"),
+    "unemployment_rate_pct": ("Taux de chômage, dernier trimestre (%)", "Unemployment rate, last quarter (%)"),
+}
+
+
+def _slug(areas) -> str:
+    return "_".join(f"{a.level}-{'+'.join(a.codes)}" + (f"-{a.wave[:4]}" if a.wave else "") for a in areas)[:120]
+
+
+def compare(areas: Sequence, out_dir: Path | str | None = None, *, inputs=None, k: int = 5) -> dict:
+    """Set 2 to 6 resolved territories side by side: key figures with their bases, a figure in French and in
+    English, and for each the ``k`` territories of its level most like it (from the atlas when it was built,
+    else computed here). Writes under ``runs/compare-<slug>/``; returns the paths and tables."""
+    from analysis.report import figures
+
+    if not 2 <= len(areas) <= 6:
+        raise ValueError(f"compare 2 to 6 territories, got {len(areas)}")
+    inp = inputs if inputs is not None else tf.load_inputs()
+    long = tf.key_figures_many(list(areas), inp)
+    names = [a.name + (f" ({a.wave})" if a.wave else "") for a in areas]
+    side = long.pivot(index="figure", columns="area", values="value").reindex(list(tf.FIGURES))
+    side.columns = names
+    bases = long.pivot(index="figure", columns="area", values="base").reindex(list(tf.FIGURES))
+    bases.columns = [f"{n} [base]" for n in names]
+    tab = pd.concat([side, bases], axis=1).reset_index()
+    out = Path(out_dir) if out_dir is not None else RUNS_DIR / f"compare-{_slug(areas)}"
+    out.mkdir(parents=True, exist_ok=True)
+    tab.to_csv(out / "compare.csv", index=False, lineterminator="\n")
+    long.assign(territory=[names[i] for i in long["area"]]).drop(columns="area").to_csv(
+        out / "compare_records.csv", index=False, lineterminator="\n")
+    near = {}
+    for a, nm in zip(areas, names):
+        lv = level_of(a) if a.level in ("ti", *LEVELS) else None
+        if lv is None:
+            continue
+        try:
+            t = table(lv)
+        except FileNotFoundError:
+            t = None
+        if t is None:
+            found = areas_of(lv)
+            w = tf.wide(tf.key_figures_many(found, inp))
+            t = pd.concat([pd.DataFrame([_identity(x, lv) for x in found]), w.reset_index(drop=True)], axis=1)
+        try:
+            near[nm] = neighbours.nearest(t, "+".join(a.codes), k)
+        except (KeyError, ValueError) as err:
+            near[nm] = pd.DataFrame({"note": [str(err)]})
+        near[nm].to_csv(out / f"like_{'+'.join(a.codes)}.csv", index=False, lineterminator="\n")
+    written = {}
+    for language in ("fr", "en"):
+        fig = _compare_figure(long, names, language)
+        folder = out if language == "fr" else out / "en"
+        written[language] = figures.save_figure(
+            fig, "compare", sources="Insee, Urssaf, Etalab, ANCT", notebook="recalcul compare",
+            title="Key figures compared", language=language, out_dir=folder)
+    return {"dir": out, "table": tab, "records": long, "like": near, "figures": written}
+
+
+def _compare_figure(long: pd.DataFrame, names: list[str], language: str):
+    import matplotlib.pyplot as plt
+
+    from analysis.report import figures
+
+    figures.use_style()
+    fig, axes = plt.subplots(2, 2, figsize=(6.5, 4.6), layout="constrained")
+    for ax, (fid, (fr, en)) in zip(axes.flat, COMPARED.items()):
+        d = long[long["figure"] == fid].set_index("area")
+        y = np.arange(len(names))[::-1]
+        for yy, i in zip(y, range(len(names))):
+            v, base = d.loc[i, "value"], d.loc[i, "base"]
+            if v is None:
+                ax.text(0, yy, figures.tr("  non disponible", "  not available", language), va="center", fontsize=7,
+                        color="#555555")
+                continue
+            proxy = base == "zone proxy"
+            ax.barh(yy, float(v), color="white" if proxy else figures.PALETTE[i % 8], edgecolor=figures.PALETTE[i % 8],
+                    hatch="////" if proxy else None, height=0.6)
+        ax.axvline(0, color="#333333", linewidth=0.6)
+        ax.set_yticks(y)
+        ax.set_yticklabels([textwrap.shorten(n, 44, placeholder="…") if len(n) <= 44 else
+                            "\n".join(textwrap.wrap(n, 24)[:2]) for n in names], fontsize=7)
+        ax.set_title(figures.tr(fr, en, language), fontsize=8, loc="left")
+        ax.tick_params(axis="x", labelsize=7)
+    fig.suptitle(figures.tr("Chiffres clés comparés (hachuré : zones d'emploi approchant le territoire)",
+                            "Key figures compared (hatched: zones d'emploi standing for the territory)", language),
+                 fontsize=9, x=0.02, ha="left")
+    return fig
