@@ -1012,7 +1012,7 @@ def local_multiplier(data: pd.DataFrame | Panel, window, *, definition: str | Ma
     >>> regions = pd.Series([f"r{z % 4}" for z in range(40)], index=[f"z{z}" for z in range(40)])
     >>> r = local_multiplier(data, "2000-2010", definition={"C": "exposed", "G": "sheltered", "O": "excluded"},
     ...                      regions=regions, sample="all")
-    >>> round(r.params["beta"], 3), r.nobs, r.sample
+    >>> round(float(r.params["beta"]), 3), r.nobs, r.sample
     (0.5, 40, 'all')
     """
     if isinstance(data, Panel):
