@@ -220,3 +220,9 @@ def test_forest_plot_draws_every_row():
     fig = plot_forest(t, xlim=(0, 200))
     ax = fig.axes[0]
     assert len(ax.get_yticklabels()) == 2 and "2004-2013" in ax.get_yticklabels()[0].get_text()
+
+
+def test_shock_level_se_is_akm_with_complete_shares_and_no_controls():
+    y, x, g, W, C, e = _design(incomplete=False, seed=11)
+    r = shock_level_iv(y, x, g, W, weights=e, akm=True)
+    assert r.se == pytest.approx(r.akm.se["akm"], rel=1e-8)
