@@ -69,7 +69,8 @@ def test_import_analysis_is_light_and_the_public_api_resolves():
     for name in analysis.__all__:
         assert callable(getattr(analysis, name)) or isinstance(getattr(analysis, name), type), name
     for name in ("resolve", "lookup", "employment_growth", "local_multiplier", "reg_ss", "ivreg_ss",
-                 "rotemberg_weights", "load_urssaf_ze2020_a38", "load_estel_ze2010_salaried"):
+                 "rotemberg_weights", "load_urssaf_ze2020_a38", "load_estel_ze2010_salaried", "shock_level_iv",
+                 "etable", "panel", "zone_regions", "prepare_ete"):
         assert name in analysis.__all__
     with pytest.raises(AttributeError, match="public API"):
         _ = analysis.no_such_function

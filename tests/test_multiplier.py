@@ -564,7 +564,8 @@ def test_local_multiplier_one_call_defaults_and_errors():
     by_hand = mp.estimate(panel_for(emp, regions), method="ols", weighted=True, cov="cluster")
     assert res.m == pytest.approx(by_hand["m"]) and res["cov"] == "cluster" and res["weighted"]
     text = res.summary()
-    assert "m = " in text and "akm0" in text and "t(G-1) = t(11)" in text and "usable 600" in text
+    assert "m = " in text and "AKM0" in text and "t(G-1) = t(11)" in text and "usable 600" in text
+    assert "region-clustered, t(G-1)" in text and "sample: metropolitan" in text
     assert set(res.intervals().index) >= {"robust", "cluster", "akm", "akm0"}
     typo = {**groups, "X3": "exposd"}
     with pytest.raises(mp.MultiplierError, match="exposd.*X3"):
@@ -574,7 +575,7 @@ def test_local_multiplier_one_call_defaults_and_errors():
     with pytest.raises(mp.MultiplierError, match="definition must be one of"):
         mp.local_multiplier(data, (2000, 2010), definition="footnote_17")
     iv = mp.local_multiplier(data, (2000, 2010), definition=groups, method="iv", inference="akm")
-    assert iv["se"] == iv["se_akm"] and "anderson_rubin" in iv.summary()
+    assert iv["se"] == iv["se_akm"] and "Anderson-Rubin (AKM)" in iv.summary()
 
 
 def test_estimate_akm_is_shiftshare_on_the_start_year_shares():

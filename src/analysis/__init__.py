@@ -10,7 +10,11 @@ itself loads nothing heavy). Layers and what each may import: ``ARCHITECTURE.md`
   :func:`growth_on_common_cells`;
 - local multiplier and shift-share: :func:`local_multiplier`, :func:`zone_panel`, :func:`long_differences`,
   :func:`estimate`, :func:`rotemberg_weights`, :func:`summary_table`, :func:`load_sector_classification`,
-  :func:`sector_groups`, :func:`reg_ss`, :func:`ivreg_ss`;
+  :func:`sector_groups`, :func:`reg_ss`, :func:`ivreg_ss`, :func:`shock_level_iv` (Borusyak-Hull-Jaravel),
+  :func:`shock_balance`, :func:`effective_shocks`; result objects with ``params``, ``bse``, ``conf_int(method=...)``,
+  ``summary()``, ``to_latex()``, set side by side by :func:`etable` (one meaning per inference label:
+  ``analysis.methods.results.INFERENCE_LABELS``); analysis-ready panels of notebook 01: :func:`panel` (``"estel_ze2010"``,
+  ``"urssaf_ze2020_a38"``, ``"ete_dep_a17"``), :func:`zone_regions`, :func:`prepare_ete`;
 - claims and figures: :func:`load_claims`, :func:`scoreboard`, :func:`record`, :func:`save_figure`,
   :func:`use_style`, :func:`tr`; profiles: :func:`territory`, :func:`key_figures` (each figure with what it
   measured), :func:`key_figures_many`, :func:`render_profile`;
@@ -60,6 +64,16 @@ _API: dict[str, tuple[str, str]] = {
     "reg_ss": ("analysis.methods.shiftshare", "reg_ss"),
     "ivreg_ss": ("analysis.methods.shiftshare", "ivreg_ss"),
     "ShiftShareResult": ("analysis.methods.shiftshare", "ShiftShareResult"),
+    "MultiplierResult": ("analysis.methods.multiplier", "MultiplierResult"),
+    "Panel": ("analysis.methods.multiplier", "Panel"),
+    "shock_level_iv": ("analysis.methods.shocklevel", "shock_level_iv"),
+    "shock_balance": ("analysis.methods.shocklevel", "shock_balance"),
+    "effective_shocks": ("analysis.methods.shocklevel", "effective_shocks"),
+    "ShockLevelResult": ("analysis.methods.shocklevel", "ShockLevelResult"),
+    "etable": ("analysis.methods.results", "etable"),
+    "panel": ("analysis.methods.panels", "panel"),
+    "zone_regions": ("analysis.methods.panels", "zone_regions"),
+    "prepare_ete": ("analysis.methods.panels", "prepare_ete"),
     "load_claims": ("analysis.report.claims", "load_claims"),
     "scoreboard": ("analysis.report.claims", "scoreboard"),
     "record": ("analysis.report.claims", "record"),

@@ -53,6 +53,7 @@ from scipy import special  # distribution functions (scipy.stats takes ~1.2 s to
 
 from analysis.geo.tables import OVERSEAS_REGIONS  # noqa: F401 - the package's one list, used below and by notebooks
 from analysis.methods import cells, shiftshare
+from analysis.methods.results import INFERENCE_LABELS, ResultTable
 from analysis.paths import DATA_DIR
 
 CLASSIFICATION_CSV = DATA_DIR / "sector_classification.csv"
@@ -80,6 +81,12 @@ INFERENCE = ("robust", "cluster", "akm", "akm0")
 MIN_AKM_SECTORS = 5
 #: First-stage F below which an IV estimate is flagged as weakly identified.
 WEAK_F = 10.0
+
+
+#: Appended to the error on duplicated (zone, sector, year) rows: their usual cause.
+DUPLICATE_HINT = ("; a quarterly table (e.g. INSEE ETE) has one row per quarter: keep one quarter first "
+                  "(analysis.methods.panels.prepare_ete keeps the fourth), or sum duplicated rows if they are parts "
+                  "of one cell")
 
 
 class MultiplierError(ValueError):
@@ -139,7 +146,7 @@ def _check_codes(codes, groups: pd.Series) -> None:
 def _wide(employment: pd.DataFrame, year: int, zone: str, sector: str, year_col: str, value: str) -> pd.DataFrame:
     rows = employment[employment[year_col] == year]
     if rows.duplicated([zone, sector]).any():
-        raise MultiplierError(f"several rows per ({zone}, {sector}) in year {year}")
+        raise MultiplierError(f"several rows per ({zone}, {sector}) in year {int(year)}{DUPLICATE_HINT}")
     return rows.pivot(index=zone, columns=sector, values=value)
 
 
@@ -186,7 +193,8 @@ def long_differences(employment: pd.DataFrame, groups: pd.Series, start: int, en
     rows = employment[employment[year].isin([start, end])]
     dup = rows.duplicated([zone, sector, year])
     if dup.any():
-        raise MultiplierError(f"several rows per ({zone}, {sector}) in year(s) {sorted(rows.loc[dup, year].unique())}")
+        raise MultiplierError(f"several rows per ({zone}, {sector}) in year(s) "
+                              f"{sorted(int(v) for v in rows.loc[dup, year].unique())}{DUPLICATE_HINT}")
     if (rows[value] < 0).any():
         raise MultiplierError("negative employment")
     c = cells.cell_table(rows, start, end, unit=zone, sector=sector, year=year, value=value)
@@ -417,7 +425,9 @@ def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", wei
     if method not in ("ols", "iv"):
         raise MultiplierError(f"method must be 'ols' or 'iv', got {method!r}")
     if cov not in INFERENCE:
-        raise MultiplierError(f"cov must be one of {INFERENCE}, got {cov!r}")
+        hint = (f"; {cov!r} is called {INFERENCE_ALIASES[str(cov).lower()]!r} here"
+                if str(cov).lower() in INFERENCE_ALIASES else "")
+        raise MultiplierError(f"cov (the inference method) must be one of {INFERENCE}, got {cov!r}{hint}")
     y, x, z = (("dln_sheltered", "dln_exposed", "bartik_log") if spec == "log"
                else ("d_sheltered", "d_exposed", "bartik_levels"))
     if spec == "levels_scaled":
@@ -617,7 +627,7 @@ def national_shifts(employment: pd.DataFrame, groups: pd.Series, start: int, end
 
 
 def rotemberg_weights(panel: pd.DataFrame, shifts: pd.Series, *, spec: str = "log", weighted: bool = True,
-                      region_fe: bool = False, top: int | None = None) -> pd.DataFrame:
+                      region_fe: bool = False, top: int | None = None, labels: pd.Series | None = None) -> pd.DataFrame:
     """Rotemberg weights of the Bartik instrument (Goldsmith-Pinkham, Sorkin & Swift 2020, AER).
 
     With the instrument ``B_i = sum_s share[i, s] * g_s`` (start-year shares of ``panel``'s
@@ -679,6 +689,8 @@ def rotemberg_weights(panel: pd.DataFrame, shifts: pd.Series, *, spec: str = "lo
     beta_bartik = float(out["alpha_x_beta"].sum())
     if top is not None:
         out = out.head(top).reset_index(drop=True)
+    if labels is not None:
+        out.insert(1, "label", out["sector"].map(labels))
     out.attrs.update({"beta_bartik": beta_bartik, "negative_weight_share": neg, "n": n})
     return out
 
@@ -715,9 +727,17 @@ def pretrend_test(pre_panel: pd.DataFrame, panel: pd.DataFrame, *, regressor: st
 # ---------------------------------------------------------------------------------------------
 
 @dataclass
-class MultiplierResult:
+class MultiplierResult(ResultTable):
     """Result of :func:`local_multiplier`: the estimate (a dict of :func:`estimate`), the panel it
-    used, drop counts by reason and the specification. ``m`` is in sheltered jobs per exposed job."""
+    used, drop counts by reason and the specification. ``m`` is in sheltered jobs per exposed job.
+
+    Reading interface of :class:`analysis.methods.results.ResultTable` (statsmodels names): ``params``
+    (``beta``, the elasticity, and ``m`` = ``beta`` x S/E, jobs per job), ``bse``, ``pvalues`` (under
+    ``inference``), ``conf_int(method=...)`` for ``robust``, ``cluster`` (region-clustered, t(G-1)), ``akm``,
+    ``akm0`` and, for IV, ``anderson_rubin``; ``nobs`` (zones used), ``summary()``, ``to_frame()``,
+    ``to_latex()``; item access to the :func:`estimate` dict is kept (``r["beta"]``, ``r["m_low_akm"]``).
+    ``sample`` says which zones were kept (``metropolitan`` or ``all``) and ``sample_note`` how many.
+    """
 
     estimate: dict
     panel: pd.DataFrame
@@ -725,19 +745,94 @@ class MultiplierResult:
     window: tuple
     definition: str
     inference: str
+    sample: str = "all"
+    sample_note: str = ""
+    alpha: float = 0.05
 
     def __getitem__(self, key):
         return self.estimate[key]
+
+    def keys(self):
+        """Keys of the :func:`estimate` dict (dict-like access, as notebooks use it)."""
+        return self.estimate.keys()
 
     @property
     def m(self) -> float:
         return self.estimate["m"]
 
+    # -- statsmodels-style interface -------------------------------------------------------------
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series({"beta": self.estimate["beta"], "m": self.estimate["m"]}, name="params")
+
+    @property
+    def nobs(self) -> int:
+        return int(self.estimate["n"])
+
+    def methods(self) -> tuple:
+        e = self.estimate
+        done = tuple(m for m in INFERENCE if not (isinstance(e[f"se_{m}"], float) and math.isnan(e[f"se_{m}"])))
+        if e["method"] == "iv" and not math.isnan(e["ar_low"]):
+            done += ("anderson_rubin",)
+        return done
+
+    def _se(self, method):
+        r = self.estimate["ratio"]
+        se = math.nan if method == "anderson_rubin" else self.estimate[f"se_{method}"]
+        return pd.Series({"beta": se, "m": se * r})
+
+    def _pvalue(self, method):
+        p = math.nan if method == "anderson_rubin" else self.estimate[f"p_{method}"]
+        return pd.Series({"beta": p, "m": p})
+
+    def _interval(self, method):
+        e = self.estimate
+        if method == "anderson_rubin":
+            lo, hi, mlo, mhi = e["ar_low"], e["ar_high"], e["m_ar_low"], e["m_ar_high"]
+        else:
+            lo, hi, mlo, mhi = (e[f"ci_low_{method}"], e[f"ci_high_{method}"], e[f"m_low_{method}"],
+                                e[f"m_high_{method}"])
+        return pd.DataFrame({"lower": [min(lo, hi), min(mlo, mhi)], "upper": [max(lo, hi), max(mlo, mhi)]},
+                            index=["beta", "m"])
+
+    def _set_text(self, method) -> str:
+        e = self.estimate
+        if method == "akm0" and e["akm0_set"]:
+            return f"(elasticity set {e['akm0_set']})"
+        if method == "anderson_rubin" and e["ar_set"]:
+            return f"(elasticity set {e['ar_set']})"
+        return ""
+
+    def effective_f(self) -> dict:
+        """IV only: the first-stage F of the excluded instrument under each covariance; with one instrument
+        it is the Montiel Olea-Pflueger effective F (compare with
+        :data:`analysis.methods.results.MOP_CRITICAL_10PCT`, 23.1). Keys ``robust``, ``cluster``, ``akm``
+        (NaN where not computed); empty for OLS."""
+        e = self.estimate
+        if e["method"] != "iv":
+            return {}
+        return {"robust": e["first_stage_f_robust"], "cluster": e["first_stage_f_cluster"],
+                "akm": e["first_stage_f_akm"]}
+
+    def info(self) -> dict:
+        e = self.estimate
+        out = {"estimator": f"{e['spec']} {e['method'].upper()}" + (", weighted" if e["weighted"] else ", unweighted")
+               + (", region FE" if e["region_fe"] else ""),
+               "window": f"{self.window[0]}-{self.window[1]}", "definition": self.definition,
+               "sample": self.sample, "zones": self.nobs, "region clusters": e["n_clusters"],
+               "exposed sectors": e["n_sectors"], "S/E ratio": e["ratio"]}
+        for m, f in self.effective_f().items():
+            if not math.isnan(f):
+                out[f"effective F (MOP), {INFERENCE_LABELS[m]}"] = f
+        return out
+
     def intervals(self) -> pd.DataFrame:
         """One row per inference method: ``se``, ``p``, ``ci_low``/``ci_high`` (elasticity) and
         ``m_low``/``m_high`` (jobs per job), with the critical value convention."""
         e = self.estimate
-        conv = {"robust": f"t({e['df_resid']})", "cluster": f"t(G-1) = t({e['n_clusters'] - 1})",
+        G = e["n_clusters"]
+        conv = {"robust": f"t({e['df_resid']})",
+                "cluster": f"t(G-1) = t({G - 1})" if G is not None else "not computed: no regions",
                 "akm": "normal", "akm0": "normal, null imposed"}
         rows = [{"inference": m, "se": e[f"se_{m}"], "p": e[f"p_{m}"], "ci_low": e[f"ci_low_{m}"],
                  "ci_high": e[f"ci_high_{m}"], "m_low": e[f"m_low_{m}"], "m_high": e[f"m_high_{m}"],
@@ -749,21 +844,23 @@ class MultiplierResult:
         return pd.DataFrame(rows).set_index("inference")
 
     def summary(self) -> str:
-        """Readable summary: specification, m, its intervals under every method, fit and samples."""
+        """Readable summary: specification, sample, m, its intervals under every method, fit and samples."""
         e = self.estimate
+        G = e["n_clusters"]
         lines = [f"Local multiplier {self.window[0]}-{self.window[1]}, definition {self.definition}, {e['spec']} "
                  f"{e['method'].upper()}, {'weighted by start-year jobs' if e['weighted'] else 'unweighted'}"
                  f"{', region fixed effects' if e['region_fe'] else ''}",
+                 f"  sample: {self.sample}" + (f" ({self.sample_note})" if self.sample_note else ""),
                  f"  elasticity beta = {e['beta']:.4f} (se {e['se']:.4f}, t {e['t']:.2f}, p {e['p']:.3g}, "
-                 f"{self.inference}); R2 {e['r2']:.3f}; S/E ratio {e['ratio']:.3f}",
+                 f"{INFERENCE_LABELS[self.inference]}); R2 {e['r2']:.3f}; S/E ratio {e['ratio']:.3f}",
                  f"  m = {e['m']:.3f} sheltered jobs per exposed job ({100 * e['m']:.1f} per 100)",
-                 f"  n = {e['n']} zones, {e['n_clusters']} region clusters, {e['n_sectors']} exposed sectors; "
-                 f"df {e['df_resid']}"]
+                 f"  n = {e['n']} zones, " + (f"{G} region clusters" if G is not None else "no regions")
+                 + f", {e['n_sectors']} exposed sectors; df {e['df_resid']}"]
         if e["method"] == "iv":
-            lines.append(f"  first-stage F ({self.inference}) {e['first_stage_f']:.1f} (robust "
-                         f"{e['first_stage_f_robust']:.1f}, cluster {e['first_stage_f_cluster']:.1f}, AKM "
-                         f"{e['first_stage_f_akm']:.1f})" + ("  ** weak first stage **" if e["weak_iv"] else ""))
-        lines.append("  95% intervals of m (jobs per job):")
+            fs = ", ".join(f"{INFERENCE_LABELS[m]} {f:.1f}" for m, f in self.effective_f().items() if not math.isnan(f))
+            lines.append(f"  first-stage F = Montiel Olea-Pflueger effective F (one instrument): {fs}"
+                         + ("  ** weak first stage **" if e["weak_iv"] else ""))
+        lines.append(f"  {100 * (1 - self.alpha):g}% intervals of m (jobs per job):")
         for name, r in self.intervals().iterrows():
             if math.isnan(r["m_low"]):
                 txt = "not computed" + (f" (needs >= {MIN_AKM_SECTORS} exposed sectors and more than twice as "
@@ -775,7 +872,9 @@ class MultiplierResult:
                     txt += f"  (elasticity set {e['akm0_set']})"
                 if name.startswith("anderson") and e["ar_set"]:
                     txt += f"  (elasticity set {e['ar_set']})"
-            lines.append(f"    {name:28} {txt}  [{r['critical_value']}]")
+            shown = INFERENCE_LABELS.get(name, name) if not name.startswith("anderson") else (
+                f"Anderson-Rubin ({INFERENCE_LABELS[e['cov']]})")
+            lines.append(f"    {shown:50} {txt}  [{r['critical_value']}]")
         lines.append("  zones by status: " + ", ".join(f"{k} {v}" for k, v in self.dropped.items()))
         return "\n".join(lines)
 
@@ -806,37 +905,132 @@ def _infer_level(codes, classification: pd.DataFrame) -> str:
                           f"({LEVELS}); pass groups= explicitly")
 
 
-def local_multiplier(data: pd.DataFrame, window: tuple[int, int], *, definition: str | Mapping = "footnote17",
+#: Samples of :func:`local_multiplier`: metropolitan zones only (regions not in
+#: :data:`analysis.geo.tables.OVERSEAS_REGIONS`), or every zone of the data.
+SAMPLES = ("metropolitan", "all")
+#: Other names users try for an inference method, and the package's name for each.
+INFERENCE_ALIASES = {"hc1": "robust", "hc0": "robust", "hc": "robust", "ehw": "robust", "het": "robust",
+                     "clustered": "cluster", "cr1": "cluster", "region": "cluster", "region_cluster": "cluster",
+                     "adao": "akm", "akm_null": "akm0"}
+REGIONS_HINT = ("analysis.methods.panels.zone_regions('ze2020') (or 'ze2010', 'dep'), or take data and regions "
+                "together from rc.panel(name)")
+
+
+@dataclass
+class Panel:
+    """An analysis-ready zone x sector x year employment table with what estimation needs beside it.
+
+    ``data``: ``zone``, ``sector``, ``year``, ``employment`` (jobs; NaN = missing cell); ``regions``:
+    ``zone -> region`` (one per zone, for clustering and fixed effects); ``level``: the sector level of
+    ``data/sector_classification.csv`` (``estel``, ``a38``, ``a17``, ``na28``); ``sector_labels``: code ->
+    French label; ``sample``: ``metropolitan`` or ``all``; ``name`` and ``description`` say what it is.
+    Built by :func:`analysis.methods.panels.panel`; :func:`local_multiplier` takes it in place of ``data``.
+    """
+
+    name: str
+    data: pd.DataFrame
+    regions: pd.Series
+    level: str
+    sector_labels: pd.Series
+    sample: str
+    description: str = ""
+
+    @property
+    def years(self) -> list:
+        return sorted(int(y) for y in pd.unique(self.data["year"]))
+
+    def __repr__(self) -> str:  # pragma: no cover - display only
+        return (f"Panel {self.name!r} ({self.sample}): {self.data['zone'].nunique()} zones, "
+                f"{self.data['sector'].nunique()} {self.level} sectors, years {self.years[0]}-{self.years[-1]}; "
+                f"{self.description}")
+
+
+def parse_window(window) -> tuple[int, int]:
+    """``(start, end)`` from a pair of years or a ``"start-end"`` string; anything else is refused in one line.
+
+    >>> parse_window("2019-2024"), parse_window((2007, 2017))
+    ((2019, 2024), (2007, 2017))
+    """
+    w = window
+    if isinstance(w, str):
+        parts = w.replace("\u2013", "-").split("-")
+        if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+            w = (int(parts[0]), int(parts[1]))
+        else:
+            raise MultiplierError(f"window {window!r} is not a 'start-end' string such as '2019-2024'")
+    try:
+        start, end = (int(v) for v in w)
+    except (TypeError, ValueError):
+        raise MultiplierError(f"window must be (start, end) years or a 'start-end' string such as '2019-2024', "
+                              f"got {window!r}") from None
+    if end <= start:
+        raise MultiplierError(f"window {window!r}: the end year must be after the start year")
+    return start, end
+
+
+def local_multiplier(data: pd.DataFrame | Panel, window, *, definition: str | Mapping = "footnote17",
                      method: str = "ols", weighted: bool = True, region_fe: bool = False,
                      inference: str = "cluster", spec: str = "log", ratio_year: str = "start",
-                     regions: pd.Series | None = None, tolerance: float = 0.01, level: str | None = None,
-                     classification: pd.DataFrame | None = None, alpha: float = 0.05) -> MultiplierResult:
+                     regions: pd.Series | None = None, sample: str = "metropolitan", tolerance: float = 0.01,
+                     level: str | None = None, classification: pd.DataFrame | None = None,
+                     alpha: float = 0.05) -> MultiplierResult:
     """The local multiplier in one call, from tidy employment data; defaults = the headline specification.
 
     Parameters
     ----------
     data : long table ``zone``, ``sector``, ``year``, ``employment`` (jobs; NaN = missing cell),
-        optionally ``region`` (one per zone) unless ``regions`` is given.
-    window : ``(start, end)`` years; both must be in ``data`` (an absent year is named in the error).
+        optionally ``region`` (one per zone) unless ``regions`` is given; or a :class:`Panel`
+        (``rc.panel(name)``), which brings its regions and sector level.
+    window : ``(start, end)`` years or a ``"start-end"`` string; both years must be in ``data``.
     definition : a column of ``data/sector_classification.csv`` (:data:`DEFINITIONS`) or a
         custom ``code -> 'exposed' / 'sheltered' / 'excluded'`` mapping (validated: unknown group
         values and unclassified codes are refused, naming them).
     method, weighted, region_fe, spec, ratio_year : as :func:`estimate` (defaults: log long
         differences, employment-weighted OLS, no region effects, S/E at the start year).
-    inference : ``"cluster"`` (by region, t(G-1)), ``"robust"``, ``"akm"`` or ``"akm0"``: the
-        method of the main ``se`` / ``m_low`` / ``m_high``; every method is computed anyway.
-    regions : ``zone -> region`` (for clustering and fixed effects).
+    inference : ``"cluster"`` (by region, CR1, t(G-1)), ``"robust"`` (HC1, t(n-k)), ``"akm"`` or ``"akm0"``:
+        the method of the main ``se`` / ``m_low`` / ``m_high``; every method is computed anyway. The labels
+        have one meaning across the package (:data:`analysis.methods.results.INFERENCE_LABELS`).
+    regions : ``zone -> region``. Needed by every inference but ``robust`` (the result reports
+        region-clustered intervals beside AKM); built by :func:`analysis.methods.panels.zone_regions`.
+        Without regions (``inference="robust"`` only) the clustered columns are NaN, never zone-clustered.
+    sample : ``"metropolitan"`` (default: zones whose region is not overseas; needs ``regions``) or
+        ``"all"``; printed in the result.
     tolerance : share of a zone's jobs that may sit in cells missing in one year only (default
         1 %: such cells count as 0; above it the zone is dropped, see :func:`long_differences`).
-    level : ``"a38"``, ``"estel"`` or ``"na28"`` (inferred from the codes when None).
+    level : ``"a38"``, ``"estel"``, ``"na28"`` or ``"a17"`` (:data:`LEVELS`; inferred from the codes when None).
 
-    Returns a :class:`MultiplierResult` (``summary()``, ``intervals()``, ``m``, item access to the
-    :func:`estimate` dict).
+    Returns a :class:`MultiplierResult` (``params``, ``conf_int(method)``, ``summary()``, ``intervals()``,
+    ``m``, item access to the :func:`estimate` dict).
+
+    >>> import pandas as pd, numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> rows = []
+    >>> for z in range(40):
+    ...     for y, f in ((2000, 1.0), (2010, 1.0 + rng.normal(0, 0.1))):
+    ...         rows += [(f"z{z}", "C", y, 100 * f), (f"z{z}", "G", y, 300 * f ** 0.5), (f"z{z}", "O", y, 50.0)]
+    >>> data = pd.DataFrame(rows, columns=["zone", "sector", "year", "employment"])
+    >>> regions = pd.Series([f"r{z % 4}" for z in range(40)], index=[f"z{z}" for z in range(40)])
+    >>> r = local_multiplier(data, "2000-2010", definition={"C": "exposed", "G": "sheltered", "O": "excluded"},
+    ...                      regions=regions, sample="all")
+    >>> round(float(r.params["beta"]), 3), r.nobs, r.sample
+    (0.5, 40, 'all')
     """
+    if isinstance(data, Panel):
+        if regions is None:
+            regions = data.regions
+        level = level or data.level
+        data = data.data
     need = [c for c in ("zone", "sector", "year", "employment") if c not in data.columns]
     if need:
         raise MultiplierError(f"data lacks column(s) {need}; expected zone, sector, year, employment")
-    start, end = window
+    start, end = parse_window(window)
+    inference = str(inference)
+    if inference not in INFERENCE:
+        hint = (f"; {inference!r} is called {INFERENCE_ALIASES[inference.lower()]!r} here"
+                if inference.lower() in INFERENCE_ALIASES else "")
+        raise MultiplierError(f"inference must be one of {INFERENCE}, got {inference!r}{hint}")
+    if sample not in SAMPLES:
+        raise MultiplierError(f"sample must be one of {SAMPLES}, got {sample!r}")
     years = set(pd.unique(data["year"]))
     absent = [y for y in (start, end) if y not in years]
     if absent:
@@ -853,26 +1047,50 @@ def local_multiplier(data: pd.DataFrame, window: tuple[int, int], *, definition:
     else:
         groups = validate_groups(definition)
         label = "custom"
+    if regions is None and "region" in data.columns:
+        per_zone = data.drop_duplicates(["zone", "region"])
+        if per_zone["zone"].duplicated().any():
+            raise MultiplierError("the 'region' column gives several regions for some zone(s): "
+                                  f"{sorted(per_zone.loc[per_zone['zone'].duplicated(), 'zone'])[:5]}")
+        regions = per_zone.set_index("zone")["region"]
     if regions is None:
-        if "region" not in data.columns:
-            if region_fe or inference == "cluster":
-                raise MultiplierError("clustering or region fixed effects need regions: pass regions= or a "
-                                      "'region' column")
-        else:
-            per_zone = data.drop_duplicates(["zone", "region"])
-            if per_zone["zone"].duplicated().any():
-                raise MultiplierError("the 'region' column gives several regions for some zone(s): "
-                                      f"{sorted(per_zone.loc[per_zone['zone'].duplicated(), 'zone'])[:5]}")
-            regions = per_zone.set_index("zone")["region"]
+        if inference != "robust" or region_fe:
+            raise MultiplierError(f"inference={inference!r}{' with region fixed effects' if region_fe else ''} needs "
+                                  f"regions (the result reports region-clustered intervals beside every method; "
+                                  f"without them each zone would silently be its own cluster): pass regions= built "
+                                  f"by {REGIONS_HINT}; or inference='robust', sample='all'")
+        if sample == "metropolitan":
+            raise MultiplierError("sample='metropolitan' needs regions to tell overseas zones: pass regions= built by "
+                                  f"{REGIONS_HINT}, or sample='all'")
+    zones_in = pd.Index(pd.unique(data["zone"]))
+    if regions is not None:
+        lost = zones_in[~zones_in.isin(regions.index)]
+        if len(lost):
+            raise MultiplierError(f"{len(lost)} zone(s) of the data have no region in regions (e.g. "
+                                  f"{sorted(map(str, lost))[:5]}): complete the mapping ({REGIONS_HINT}) or drop "
+                                  "those zones")
+    sample_note = f"{len(zones_in)} zones in the data"
+    if sample == "metropolitan":
+        zone_region = pd.Series(zones_in, index=zones_in).map(regions)
+        overseas = zone_region.isin(list(OVERSEAS_REGIONS))
+        keep = zones_in[~overseas.to_numpy()]
+        sample_note = (f"{len(keep)} of {len(zones_in)} zones, {int(overseas.sum())} overseas zone(s) left out")
+        data = data[data["zone"].isin(keep)]
     emp = data[["zone", "sector", "year", "employment"]]
     panel = zone_panel(emp, groups, start, end, regions=regions, tolerance=tolerance, instrument=True)
     est = estimate(panel, spec=spec, method=method, weighted=weighted, region_fe=region_fe, cov=inference,
                    ratio_year=ratio_year, alpha=alpha)
+    if regions is None:                          # never report zone-as-cluster intervals as "cluster"
+        for k in ("se_cluster", "p_cluster", "ci_low_cluster", "ci_high_cluster", "m_low_cluster",
+                  "m_high_cluster", "first_stage_f_cluster"):
+            est[k] = math.nan
+        est["n_clusters"] = None
     if method == "iv" and est["weak_iv"]:
         warnings.warn(f"weak first stage: F = {est['first_stage_f']:.1f} < {WEAK_F:g} ({inference}); read the "
                       "Anderson-Rubin or AKM0 set, not the 2SLS interval", UserWarning, stacklevel=2)
     return MultiplierResult(estimate=est, panel=panel, dropped=drop_counts(panel), window=(start, end),
-                            definition=label, inference=inference)
+                            definition=label, inference=inference, sample=sample, sample_note=sample_note,
+                            alpha=alpha)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1194,3 +1412,82 @@ def near_value_note(results: pd.DataFrame, near: pd.DataFrame, target: float, re
         parts.append(f"{data}: {len(hit)} of {len(allr)} ({hit['value'].min():.0f} to {hit['value'].max():.0f}; "
                      + ", ".join(methods) + ") [" + "; ".join(reasons) + "]")
     return f"within {rel:.0%} of {target:g}: " + "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Published multipliers in one unit (the forest plot's table)
+# ---------------------------------------------------------------------------------------------
+
+#: Published multipliers of the forest plot: reference id -> (short name, method, how the published figure is
+#: read as sheltered jobs per 100 exposed jobs). Values come from ``data/reference_values.csv`` (never typed
+#: here); ``{value}`` and ``{value_high}`` in the text are filled from it.
+PUBLISHED = {
+    "moretti_2010_multiplier": (
+        "Moretti (2010)", "long differences over census decades, shift-share IV",
+        "published as {value_jobs} non-tradable jobs per additional manufacturing job; x 100 = {value} per 100; "
+        "manufacturing read as exposed and non-tradable as sheltered (no other change)"),
+    "van_dijk_2017_multiplier": (
+        "van Dijk (2017)", "Moretti's design reworked, shift-share IV",
+        "published as {value_jobs} to {value_high_jobs} non-tradable jobs per tradable job; x 100 = {value} to "
+        "{value_high} per 100 (the bar spans the range, the dot is its midpoint); tradable read as exposed, "
+        "non-tradable as sheltered"),
+    "frocrain_giraud_2017_multiplier": (
+        "Frocrain & Giraud (2017)", "Moretti long differences, zones d'emploi",
+        "published in sheltered jobs per 100 exposed jobs: {value}, no conversion"),
+    "frocrain_giraud_2018_multiplier": (
+        "Frocrain & Giraud (2018)", "Moretti long differences, zones d'emploi",
+        "published in sheltered jobs per 100 exposed jobs: {value}, no conversion"),
+    "malgouyres_2017_multiplier": (
+        "Malgouyres (2017)", "import-competition shock (China), IV",
+        "published as {value} local non-manufacturing jobs lost per 100 manufacturing jobs lost; read as "
+        "sheltered jobs per 100 exposed jobs assuming the effect of a loss mirrors that of a gain"),
+}
+
+
+def published_multipliers(references: Mapping[str, Mapping], cited: Mapping | None = None,
+                          estimates: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per published or recomputed local multiplier, in sheltered jobs per 100 exposed jobs.
+
+    Parameters
+    ----------
+    references : reference id -> row of ``data/reference_values.csv`` (:func:`analysis.report.claims.reference`),
+        for ids of :data:`PUBLISHED`. When the row has a ``note`` column (a conversion written by the register),
+        it replaces the text of :data:`PUBLISHED`.
+    cited : the register row of the cited value (e.g. La Fabrique's 134), drawn as published, method unknown.
+    estimates : the project's rows: ``label``, ``window``, ``geography``, ``method``, ``value``, ``ci_low``,
+        ``ci_high`` (per 100, the interval of ``interval``), ``interval`` (its inference label), ``ratio``
+        (S/E) and ``beta``.
+
+    Returns ``source`` (published / cited / this project), ``label``, ``window``, ``geography``, ``method``,
+    ``value``, ``low``, ``high`` (per 100; NaN where nothing is published), ``interval`` and ``conversion``
+    (the arithmetic from the published figure to the unit, written out), in the order given.
+    """
+    rows = []
+    for ref_id, ref in references.items():
+        if ref_id not in PUBLISHED:
+            raise MultiplierError(f"no conversion known for reference {ref_id!r}; known: {sorted(PUBLISHED)}")
+        name, method, text = PUBLISHED[ref_id]
+        v, vh = float(ref["value"]), ref.get("value_high")
+        vh = float(vh) if vh not in (None, "") and not (isinstance(vh, float) and math.isnan(vh)) else None
+        conv = ref.get("note") or text.format(value=f"{v:g}", value_high=f"{vh:g}" if vh else "",
+                                              value_jobs=f"{v / 100:g}", value_high_jobs=f"{vh / 100:g}" if vh else "")
+        mid = (v + vh) / 2 if vh else v
+        rows.append({"source": "published", "label": name, "window": ref.get("period", ""),
+                     "geography": ref.get("geography", ""), "method": method, "value": mid,
+                     "low": v if vh else math.nan, "high": vh if vh else math.nan,
+                     "interval": "published range" if vh else "", "conversion": conv})
+    if cited is not None:
+        rows.append({"source": "cited", "label": f"La Fabrique de l'industrie, citing {cited.get('attributed_to', '')}",
+                     "window": cited.get("period", ""), "geography": cited.get("geography", ""),
+                     "method": "not published", "value": float(cited["value"]), "low": math.nan, "high": math.nan,
+                     "interval": "", "conversion": f"cited in sheltered jobs per 100 exposed jobs: {float(cited['value']):g}, "
+                                                   "no conversion"})
+    if estimates is not None:
+        for r in estimates.to_dict("records"):
+            rows.append({"source": "this project", "label": r["label"], "window": r["window"],
+                         "geography": r["geography"], "method": r["method"], "value": float(r["value"]),
+                         "low": float(r["ci_low"]), "high": float(r["ci_high"]),
+                         "interval": INFERENCE_LABELS.get(r.get("interval", ""), r.get("interval", "")),
+                         "conversion": f"elasticity {r['beta']:.3f} x S/E {r['ratio']:.2f} (start year) x 100 = "
+                                       f"{float(r['value']):.1f}"})
+    return pd.DataFrame(rows)

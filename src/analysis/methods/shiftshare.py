@@ -17,7 +17,10 @@ in :data:`METHODS`, its standard error, p-value and confidence set:
 
 * ``homosk``: homoskedastic;
 * ``ehw``: Eicker-Huber-White (heteroskedasticity-robust);
-* ``region_cluster``: clustered by ``region_cvar``;
+* ``region_cluster``: clustered by ``region_cvar``, in ShiftShareSE's convention (normal critical value; the
+  IV one without small-sample factor). It is *not* the package's ``cluster`` label (CR1 factor and t(G-1)
+  critical value, :func:`analysis.methods.multiplier.local_multiplier`): the two differ on the same estimate,
+  hence two names (:data:`analysis.methods.results.INFERENCE_LABELS`);
 * ``akm``: AKM standard error (equation 6 of the paper for OLS, section V for IV), optionally
   clustering sectors by ``sector_cvar`` (e.g. 3-digit groups of 4-digit industries);
 * ``akm0``: AKM with the null imposed; its confidence set inverts the test and can be an
@@ -50,10 +53,12 @@ import pandas as pd
 from scipy import linalg, special  # distribution functions (scipy.stats takes ~1.2 s to import)
 from threadpoolctl import ThreadpoolController
 
+from analysis.methods.results import INFERENCE_LABELS, ResultTable
+
 #: Inference methods, in the order of ShiftShareSE's output.
 METHODS = ("homosk", "ehw", "region_cluster", "akm", "akm0")
-LABELS = {"homosk": "Homoskedastic", "ehw": "EHW (robust)", "region_cluster": "Region cluster",
-          "akm": "AKM", "akm0": "AKM0"}
+#: printed names: the package's one meaning per label (:data:`analysis.methods.results.INFERENCE_LABELS`).
+LABELS = {m: INFERENCE_LABELS[m] for m in METHODS}
 #: Relative tolerance of the collinearity rule (R's ``qr`` default).
 COLLINEAR_TOL = 1e-7
 
@@ -67,8 +72,14 @@ class CollinearSharesWarning(UserWarning):
 
 
 @dataclass
-class ShiftShareResult:
+class ShiftShareResult(ResultTable):
     """Estimate and inference of :func:`reg_ss` / :func:`ivreg_ss`.
+
+    Reading interface of :class:`analysis.methods.results.ResultTable`: ``params`` (``beta``), ``bse`` and
+    ``pvalues`` under ``inference`` (AKM when computed), ``conf_int(method=...)`` for any computed method of
+    :data:`METHODS`, ``nobs``, ``summary()``, ``to_frame()``, ``to_latex()``. For IV, ``first_stage_f``
+    holds the F statistic of the excluded instrument under each computed method (with one instrument, the
+    Montiel Olea-Pflueger effective F under that covariance).
 
     ``se``, ``p``, ``ci_low``, ``ci_high`` and ``ci_set`` are keyed by method (:data:`METHODS`;
     methods not requested are NaN). ``ci_set[m]`` is the confidence set as a tuple of closed
@@ -94,6 +105,49 @@ class ShiftShareResult:
     critical_value: float
     dropped_sectors: tuple = ()
     extra: dict = field(default_factory=dict)
+
+    @property
+    def inference(self) -> str:
+        """Default inference label: ``akm`` when computed, else the first computed method."""
+        done = self.methods()
+        return "akm" if "akm" in done else (done[0] if done else "")
+
+    def methods(self) -> tuple:
+        """Inference methods computed for this result, in the order of :data:`METHODS`."""
+        return tuple(m for m in METHODS if self.ci_set.get(m))
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series({"beta": self.beta}, name="params")
+
+    @property
+    def nobs(self) -> int:
+        return self.n
+
+    @property
+    def first_stage_f(self) -> dict:
+        """IV only: F of the excluded instrument by method (``ehw``, ``region_cluster``, ``akm``; empty for OLS)."""
+        return dict(self.extra.get("first_stage_f", {}))
+
+    def _se(self, method):
+        return pd.Series({"beta": self.se[method]})
+
+    def _pvalue(self, method):
+        return pd.Series({"beta": self.p[method]})
+
+    def _interval(self, method):
+        return pd.DataFrame({"lower": [self.ci_low[method]], "upper": [self.ci_high[method]]}, index=["beta"])
+
+    def _set_text(self, method) -> str:
+        pieces = self.ci_set.get(method, ())
+        return f"(set {format_set(pieces, 4)})" if len(pieces) > 1 else ""
+
+    def info(self) -> dict:
+        out = {"estimator": "OLS" if self.estimator == "ols" else "IV (2SLS)", "observations": self.n,
+               "sectors": self.n_sectors, "region clusters": self.n_clusters}
+        for m, f in self.first_stage_f.items():
+            out[f"effective F (MOP), {LABELS[m]}"] = f
+        return out
 
     def akm0_shape(self) -> str:
         """'interval', 'two half-lines', 'real line' or 'not computed'."""
@@ -124,12 +178,15 @@ class ShiftShareResult:
                 + (f" ({self.n_sector_clusters} sector clusters)" if self.n_sector_clusters else "")
                 + (f", {self.n_clusters} region clusters" if self.n_clusters else "")
                 + (f"; {len(self.dropped_sectors)} collinear sector(s) dropped" if self.dropped_sectors else ""))
-        lines = [head, f"{'method':16} {'std. error':>11} {'p-value':>9}  {level} confidence set (H0: beta = {self.beta0:g})"]
+        lines = [head, f"{'method':40} {'std. error':>11} {'p-value':>9}  {level} confidence set (H0: beta = {self.beta0:g})"]
         for m in METHODS:
             if not self.ci_set.get(m):
                 continue
-            lines.append(f"{LABELS[m]:16} {self.se[m]:11.{digits}g} {self.p[m]:9.{digits}g}  "
+            lines.append(f"{LABELS[m]:40} {self.se[m]:11.{digits}g} {self.p[m]:9.{digits}g}  "
                          f"{format_set(self.ci_set[m], digits)}")
+        if self.first_stage_f:
+            lines.append("first-stage F of the excluded instrument (= Montiel Olea-Pflueger effective F, one "
+                         "instrument): " + ", ".join(f"{LABELS[m]} {f:.1f}" for m, f in self.first_stage_f.items()))
         return "\n".join(lines)
 
     def __repr__(self) -> str:  # pragma: no cover - display only
@@ -356,6 +413,14 @@ def _fit(y, endog, x, W, controls, weights, region_cvar, sector_cvar, method, al
         ddd = dde
         ddlhs = ddy
         first = RX / float(np.sum(wv * ddx * ddx))    # first-stage coefficient
+        v_fs = dde - first * ddx                      # first-stage residual (controls partialled out)
+        u_fs = wv * v_fs * ddx
+        sxx = float(np.sum(wv * ddx * ddx))
+        fstage = {}
+        if "ehw" in methods:
+            fstage["ehw"] = first ** 2 / (float(np.sum(u_fs ** 2)) / sxx ** 2)
+        if "region_cluster" in methods and rc is not None:
+            fstage["region_cluster"] = first ** 2 / (float(np.sum(_group_sum(u_fs, rc) ** 2)) / sxx ** 2)
         if "homosk" in methods:
             se["homosk"] = math.sqrt(np.sum(wv * resid ** 2) / n) / (math.sqrt(np.sum(wv * ddx ** 2)) * abs(first))
         u = wv * resid * ddx
@@ -369,7 +434,7 @@ def _fit(y, endog, x, W, controls, weights, region_cvar, sector_cvar, method, al
                       "supplied", UserWarning, stacklevel=3)
     ci_set = {m: () for m in METHODS}
     pvals = {m: math.nan for m in METHODS}
-    extra = {}
+    extra = {} if ev is None else {"first_stage_f": fstage}
     if "akm" in methods or "akm0" in methods:
         shifts, Wm, sc, dropped = _shifts(Wm, sw, ddx, sc, names)   # shocks netted of the controls
         cR = _group_sum(shifts * (Wm.T @ (wv * resid)), sc)
@@ -390,6 +455,9 @@ def _fit(y, endog, x, W, controls, weights, region_cvar, sector_cvar, method, al
             se["akm0"] = (hi - lo) / (2 * cv) if len(ci_set["akm0"]) == 1 and math.isfinite(hi - lo) else math.inf
             extra["akm0_quadratic"] = (a, srw, srr)
         extra["shifts"] = shifts
+        if ev is not None:                            # AKM first-stage F: the same sums with the first-stage residual
+            cF = _group_sum(shifts * (Wm.T @ (wv * v_fs)), sc)
+            extra["first_stage_f"]["akm"] = first ** 2 / (float(np.sum(cF ** 2)) / sxx ** 2)
     for m in METHODS:
         if m in methods and m != "akm0" and not math.isnan(se[m]):
             pvals[m] = float(2 * special.ndtr(-abs(beta - beta0) / se[m])) if se[m] > 0 else math.nan

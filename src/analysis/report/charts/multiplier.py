@@ -105,3 +105,45 @@ def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.4, -0.6 / axes_height), ncols=3, fontsize=7,
               frameon=False)
     return fig
+
+
+def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None, label_width: int = 46) -> Figure:
+    """Forest plot of :func:`analysis.methods.multiplier.published_multipliers`: one row per multiplier (first at
+    the top), dot = ``value``, bar = ``low`` to ``high`` where there is one, colour by ``source`` (published,
+    cited, this project), each row labelled with its window, geography and method; sheltered jobs per 100
+    exposed jobs. A bound beyond ``xlim`` is drawn to the edge with an arrow. Returns the figure."""
+    import textwrap
+
+    n = len(table)
+    fig, ax = plt.subplots(figsize=(9.0, 0.55 * n + 1.8), layout="constrained")
+    ypos = np.arange(n)[::-1].astype(float)
+    colour = {"published": figures.PALETTE[0], "cited": figures.PALETTE[3], "this project": figures.PALETTE[2]}
+    names = {"published": figures.tr("publié", "published"), "cited": figures.tr("cité (La Fabrique)", "cited (La Fabrique)"),
+             "this project": figures.tr("ce projet (IC 95 %)", "this project (95% CI)")}
+    lo_lim, hi_lim = xlim if xlim is not None else (-np.inf, np.inf)
+    seen = set()
+    for y, r in zip(ypos, table.to_dict("records")):
+        c = colour.get(r["source"], "#555555")
+        if not (np.isnan(r["low"]) or np.isnan(r["high"])):
+            left, right = max(r["low"], lo_lim), min(r["high"], hi_lim)
+            ax.plot([left, right], [y, y], color=c, linewidth=1.6)
+            for edge, bound, marker in ((left, r["low"], "<"), (right, r["high"], ">")):
+                if edge != bound:
+                    ax.plot([edge], [y], marker=marker, color=c, markersize=4)
+        ax.scatter([r["value"]], [y], color=c, s=30, zorder=3,
+                   label=names.get(r["source"], r["source"]) if r["source"] not in seen else None)
+        seen.add(r["source"])
+    ax.axvline(100, color="#888888", linewidth=0.6, linestyle=":")
+    labels = [f"{r['label']}\n" + textwrap.shorten(f"{r['window']} · {r['geography']} · {r['method']}", label_width * 2)
+              for r in table.to_dict("records")]
+    ax.set_yticks(ypos)
+    ax.set_yticklabels(labels, fontsize=7.5)
+    ax.set_xlabel(figures.tr("Emplois abrités pour 100 emplois exposés", "Sheltered jobs per 100 exposed jobs"))
+    if xlim is not None:
+        ax.set_xlim(*xlim)
+    figures.format_axis(ax, "x", 0)
+    fig.suptitle(figures.tr("Multiplicateurs locaux publiés et recalculés, en une seule unité",
+                            "Published and recomputed local multipliers, in one unit"),
+                 x=0.02, ha="left", fontsize=11, fontweight="bold")
+    ax.legend(loc="lower right", fontsize=7)
+    return fig
