@@ -195,7 +195,8 @@ def _slug(areas) -> str:
     return "_".join(f"{a.level}-{'+'.join(a.codes)}" + (f"-{a.wave[:4]}" if a.wave else "") for a in areas)[:120]
 
 
-def compare(areas: Sequence, out_dir: Path | str | None = None, *, inputs=None, k: int = 5) -> dict:
+def compare(areas: Sequence, out_dir: Path | str | None = None, *, inputs=None, k: int = 5,
+            atlas_dir: Path | str | None = None) -> dict:
     """Set 2 to 6 resolved territories side by side: key figures with their bases, a figure in French and in
     English, and for each the ``k`` territories of its level most like it (from the atlas when it was built,
     else computed here). Writes under ``runs/compare-<slug>/``; returns the paths and tables."""
@@ -222,8 +223,8 @@ def compare(areas: Sequence, out_dir: Path | str | None = None, *, inputs=None, 
         if lv is None:
             continue
         try:
-            t = table(lv)
-        except FileNotFoundError:
+            t = table(lv, atlas_dir)
+        except FileNotFoundError:  # no atlas built (or not this level): the level is computed here
             t = None
         if t is None:
             found = areas_of(lv)

@@ -1,0 +1,110 @@
+"""The atlas: every territory of a level has its row and JSON, figures carry their base, missing is never 0;
+comparisons and territories like this one."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pandas as pd
+import pytest
+
+import analysis as rc
+from analysis.geo import areas as geography
+from analysis.methods import measured, neighbours, territory_figures as tf
+from analysis.report import atlas
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return tf.load_inputs()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, inputs):
+    out = tmp_path_factory.mktemp("atlas") / "atlas"
+    summary = atlas.build(out, ["ti2018", "ti2023", "reg"], inputs)
+    return out, summary
+
+
+def test_every_ti_of_both_waves_has_a_row_and_a_json(built):
+    out, summary = built
+    assert summary["levels"] == {"ti2018": 149, "ti2023": 183, "reg": 18}
+    for level, wave in (("ti2018", geography.WAVE_2018), ("ti2023", geography.WAVE_2023)):
+        t = atlas.table(level, out)
+        assert sorted(t["code"]) == sorted(geography.ti_names(wave).index)
+        assert (t["wave"] == wave).all()
+        assert len(list((out / level).glob("*.json"))) == len(t)
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["mirror"]["registry_sha256"] == atlas.registry_version()["registry_sha256"]
+
+
+def test_a_json_holds_the_measured_records_and_reads_fast(built):
+    out, _ = built
+    t0 = time.perf_counter()
+    rec = atlas.territory("ti2018", "ti-3210", out)
+    assert time.perf_counter() - t0 < 0.05
+    assert rec["name"] == "Hainaut-Douaisis-Cambrésis" and rec["wave"] == geography.WAVE_2018
+    figs = {f["figure"]: f for f in rec["figures"]}
+    assert list(figs) == list(tf.FIGURES)
+    assert set(figs["industry_jobs"]) == set(measured.COLUMNS)
+    assert figs["industry_jobs"]["base"] == measured.ZONE_PROXY and figs["population"]["value"] == 795980
+    with pytest.raises(KeyError, match="ti-9999"):
+        atlas.territory("ti2018", "ti-9999", out)
+    with pytest.raises(ValueError, match="levels"):
+        atlas.territory("ti", "ti-3210", out)
+
+
+def test_atlas_rows_are_the_profile_figures(built, inputs):
+    """The atlas row of a territory holds the figures the profile computes for it (same functions)."""
+    out, _ = built
+    t = atlas.table("ti2023", out).set_index("code")
+    for code in ("ti-5214", "ti-0401", "ti-8406"):
+        kf = tf.key_figures(rc.resolve("ti", code), inputs).set_index("figure")
+        for fig in tf.FIGURES:
+            a, p = t.loc[code, fig], kf.loc[fig, "value"]
+            assert (pd.isna(a) and p is None) or a == pytest.approx(p), (code, fig)
+            assert t.loc[code, f"{fig}_base"] == kf.loc[fig, "base"]
+
+
+def test_regional_populations_add_up_to_france(built):
+    out, _ = built
+    t = atlas.table("reg", out)
+    assert t["population"].sum() == geography.communes()["population"].sum()
+    mayotte = t.set_index("code").loc["06"]
+    assert pd.isna(mayotte["unemployment_rate_pct"]) and "Mayotte" in mayotte["unemployment_rate_pct_note"]
+    assert mayotte["unemployment_rate_pct_base"] == ""
+
+
+def test_nearest_explains_its_distance():
+    table = pd.DataFrame({"code": list("abcd"), "name": list("ABCD"), "population": [100, 110, 1000, 105],
+                          "industry_share_pct": [10.0, 11.0, 30.0, None], "private_jobs_growth_pct": [1.0, 1.0, 5.0, 1.0],
+                          "unemployment_rate_pct": [7.0, 7.5, 12.0, 7.0]})
+    near = neighbours.nearest(table, "a", k=2)
+    assert list(near["code"]) == ["d", "b"]  # d equal on the three indicators it has
+    assert near.loc[0, "n_indicators"] == 3 and near.loc[0, "distance"] == pytest.approx(
+        abs(neighbours.standardise(table).loc[3, "log_population"] - neighbours.standardise(table).loc[0, "log_population"])
+        * (4 / 3) ** 0.5, abs=1e-3)
+    assert "industry_share_pct_gap_sd" in near.columns
+    with pytest.raises(KeyError, match="zz"):
+        neighbours.nearest(table, "zz")
+    with pytest.raises(ValueError, match="positive"):
+        neighbours.nearest(table, "a", k=0)
+
+
+def test_compare_writes_a_table_and_both_languages(tmp_path, inputs, monkeypatch, built):
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")
+    areas = [rc.resolve("ti", "ti-3208", wave="2018"), rc.resolve("ti", "ti-9303", wave="2018")]
+    r = atlas.compare(areas, tmp_path / "cmp", inputs=inputs, atlas_dir=built[0])
+    tab = pd.read_csv(tmp_path / "cmp" / "compare.csv")
+    assert list(tab["figure"]) == list(tf.FIGURES)
+    carros = "Carros (2018-2022)"
+    row = tab.set_index("figure")
+    assert pd.isna(row.loc["industry_jobs", carros]) and row.loc["industry_share_pct", carros] > 0
+    assert row.loc["ets_sites", carros] == 0  # the Peille and Contes works are not in Carros
+    assert len(r["like"]["Dunkerque (2018-2022)"]) == 5
+    assert (tmp_path / "cmp" / "compare.svg").is_file() and (tmp_path / "cmp" / "en" / "compare.svg").is_file()
+    en = (tmp_path / "cmp" / "en" / "compare.svg").read_text()
+    assert "Key figures compared" in en and "Chiffres clés" not in en
+    with pytest.raises(ValueError, match="2 to 6"):
+        atlas.compare(areas[:1], tmp_path / "x", inputs=inputs)
