@@ -6,8 +6,10 @@ tables. Temporary files left in the cache by a killed build (older than an hour)
 first.
 
 ``--prune`` then removes cached tables of earlier parser or data versions, raw files no
-longer in ``data/registry.csv`` and the screen copies of exported figures (made again at the next
-display; ``make clean-cache`` removes the whole cache instead).
+longer in ``data/registry.csv``, the screen copies of exported figures (made again at the next
+display) and, under ``official/``, partial downloads, files of sources no longer listed and the
+synthetic benchmark files (:func:`analysis.data.official.prune`; ``make clean-cache`` removes the
+whole cache instead). Partial official downloads of dead processes are removed at every run.
 
 Any error of a file (wrong hash, file missing from the mirror, changed layout, full disk, and
 any exception of a parser on a verified file: a truncated CSV, an HTML page) is printed as one
@@ -60,6 +62,10 @@ def _main(argv: list[str] | None = None) -> int:
     print(f"cache: {cache_dir()}", flush=True)
     for path in clean_orphans():
         print(f"removed temporary file of an interrupted build: {path}", flush=True)
+    from analysis.data import official
+
+    for path in official.sweep_partial():
+        print(f"removed partial official download of an interrupted run: {path}", flush=True)
     failures: list[str] = []
     t0 = time.perf_counter()
     for i, key in enumerate(entries, 1):
@@ -89,6 +95,12 @@ def _main(argv: list[str] | None = None) -> int:
         print("not pruning: some tables failed (their earlier versions are kept)", file=sys.stderr)
     elif args.prune:
         removed = prune(found)
+        from analysis.data import official
+
+        gone = official.prune()
+        if gone:
+            print(f"pruned {len(gone)} file(s) under {official.official_dir()} (partial downloads, unlisted sources, "
+                  f"benchmark files)", flush=True)
         print(f"pruned {len(removed)} stale file(s) ({sum(1 for p in removed if '/parsed/' in str(p))} parsed, "
               f"{sum(1 for p in removed if '/raw/' in str(p))} raw, "
               f"{sum(1 for p in removed if '/display/' in str(p))} screen copies of figures)", flush=True)

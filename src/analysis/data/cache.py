@@ -326,9 +326,10 @@ def geo(parser: Callable) -> Callable:
 
 
 def _is_temporary(path: Path) -> bool:
-    """Our atomic-write temporaries ('.<name>.<random>.tmp', '*.tmp' of older versions) and pooch's
-    download temporaries ('tmp<random>' in the raw folders)."""
-    return path.name.endswith(".tmp") or (path.name.startswith("tmp") and path.suffix == "")
+    """Our atomic-write temporaries ('.<name>.<random>.tmp', '*.tmp' of older versions), pooch's
+    download temporaries ('tmp<random>' in the raw folders) and the official downloads'
+    ('<file>.<random>.part', 'recheck-<random>.part' under ``official/``)."""
+    return (path.name.endswith((".tmp", ".part")) or (path.name.startswith("tmp") and path.suffix == ""))
 
 
 def clean_orphans(max_age: float = ORPHAN_AGE, root: Path | None = None) -> list[Path]:
