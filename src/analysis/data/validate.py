@@ -377,7 +377,7 @@ def check_year_columns(labels: Iterable[str], source: str, pattern: str = r"(\d{
     if twice:
         raise SchemaError(f"{source}: year column(s) {twice} appear more than once")
     if len(years) > 1:
-        step = 1 if years[1] > years[0] else -1
+        step = 1 if years[-1] > years[0] else -1  # the header's direction: its first and last year
         for (c0, y0), (c1, y1) in zip(found, found[1:]):
             if (y1 - y0) * step <= 0:
                 order = "ascending" if step == 1 else "descending"
