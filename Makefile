@@ -120,4 +120,4 @@ official: venv
 # Time and peak memory of the DuckDB aggregation (ZE2020, EPCI, département x A38, every year) on a synthetic
 # file of national size (written once into <cache>/official/bench/; timing only, never results).
 bench-official: venv
-	$(BIN)/python -m analysis.methods.official_aggregate bench
+	$(BIN)/python -m analysis.methods.official_aggregate bench $(if $(SCALE),--scale $(SCALE))
