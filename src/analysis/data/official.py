@@ -477,6 +477,9 @@ def _stream_to(response, target: Path, origin: str, deadline: float | None = Non
     h, n = hashlib.sha256(), 0
     announced_size = _validators(response.headers)["content_length"]
     allowed = download_deadline(announced_size or expected, deadline)
+    given = deadline is not None or bool(os.environ.get(DEADLINE_ENV, "").strip())
+    how = ("as set" if given else
+           f"scaled to the {'announced' if announced_size else 'expected' if expected else 'default'} size")
     t0 = time.monotonic()
     try:
         with open(target, "wb") as f:
@@ -485,9 +488,8 @@ def _stream_to(response, target: Path, origin: str, deadline: float | None = Non
                 if time.monotonic() - t0 > allowed:
                     raise DownloadRefusedError(
                         f"{origin}: the download passed its deadline of {allowed:,.0f} s after {n:,} bytes "
-                        f"(scaled to {'the announced' if announced_size else 'the expected'} size; {DEADLINE_ENV}="
-                        f"<seconds> sets another): the server is too slow; nothing was written to the cache, "
-                        f"retry later")
+                        f"({how}; {DEADLINE_ENV}=<seconds> or --deadline sets another): the server is too slow; "
+                        f"nothing was written to the cache, retry later")
                 # read1: returns as soon as some bytes arrive, so the deadline is checked between them
                 block = raw.read1(_CHUNK, decode_content=True) if hasattr(raw, "read1") else raw.read(_CHUNK)
                 if not block:
