@@ -135,4 +135,4 @@ official: venv
 # Time and peak memory of the DuckDB aggregation (ZE2020, EPCI, département x A38, every year) on a synthetic
 # file of national size (written once into <cache>/official/bench/; timing only, never results).
 bench-official: venv
-	$(BIN)/recalcul bench-official
+	$(BIN)/recalcul bench-official $(if $(SCALE),--scale $(SCALE))

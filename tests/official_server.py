@@ -13,7 +13,9 @@ Serves one dataset on 127.0.0.1 (port chosen by the OS), as far as the platform 
 
 Faults for the refusal tests: ``truncate_to`` (announce the full length, send fewer bytes),
 ``chunked`` (no Content-Length, chunked transfer; with ``truncate_to`` the stream just stops),
-``validators=False`` (no ETag / Last-Modified), ``html`` (an error page with status 200).
+``validators=False`` (no ETag / Last-Modified), ``html`` (an error page with status 200),
+``trickle=(n_bytes, seconds)`` (send the export ``n_bytes`` at a time, ``seconds`` apart: a server
+that never stops), ``stall_after`` (send that many bytes of the export, then nothing).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class State:
     truncate_to: int | None = None
     html: bool = False
     total_override: int | None = None
+    trickle: tuple[int, float] | None = None
+    stall_after: int | None = None
     requests: list = field(default_factory=list)
 
     def set_body(self, body: bytes, modified: str | None = None) -> None:
@@ -113,6 +117,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command == "HEAD":
+            return
+        if ctype.startswith("text/csv") and (st.trickle or st.stall_after is not None):
+            import time
+
+            try:
+                if st.stall_after is not None:
+                    self.wfile.write(body[: st.stall_after])
+                    self.wfile.flush()
+                    time.sleep(30)
+                else:
+                    n, pause = st.trickle
+                    for i in range(0, len(body), n):
+                        self.wfile.write(body[i:i + n])
+                        self.wfile.flush()
+                        time.sleep(pause)
+            except OSError:  # the client gave up and closed the connection
+                pass
+            self.close_connection = True
             return
         if st.truncate_to is not None and ctype.startswith("text/csv"):
             self.wfile.write(body[: st.truncate_to])
@@ -188,16 +210,18 @@ class LoopbackPortal:
     def metadata_url(self) -> str:
         return f"{self.root}{BASE}/{DATASET}"
 
-    def sources_csv(self, path: Path, fmt: str = "csv", filename: str = "urssaf_commune_ape_test.csv") -> Path:
-        """A ``data/official_sources.csv`` pointing at this server."""
+    def sources_csv(self, path: Path, fmt: str = "csv", filename: str = "urssaf_commune_ape_test.csv",
+                    coverage: str = "extract") -> Path:
+        """A ``data/official_sources.csv`` pointing at this server. ``coverage``: 'extract' (the
+        default: the Rouen extract is served, no national totals check) or 'national'."""
         url = self.records_url if fmt == "records" else self.export_url
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(["key", "format", "url", "filename", "metadata_url", "official_page", "publisher", "licence",
-                        "dataset", "notes"])
+                        "dataset", "notes", "coverage"])
             w.writerow(["urssaf_commune_ape", fmt, url, filename, self.metadata_url,
                         f"{self.root}/explore/dataset/{DATASET}/", "URSSAF", "Licence Ouverte 2.0",
-                        "loopback test copy", "served by tests/official_server.py"])
+                        "loopback test copy", "served by tests/official_server.py", coverage])
         return path
 
     def __enter__(self) -> "LoopbackPortal":

@@ -12,7 +12,12 @@ file. Per row and year, about 25 % of cells are empty (no establishment that yea
 field where the official export quotes only those holding a ';': parsing quoted fields is a
 little slower, so the timing errs on the safe side.
 
-``python tests/official_synthetic.py [--communes N] [--out FILE]`` writes it; the benchmark
+``scale`` (``--scale N``) writes every commune's block N times (each copy with its own random
+values, the same codes): N times the rows and bytes of the national file, for the scale test
+(``make bench-official SCALE=10``: about 15 million rows, 6 GB). The aggregation's groups (commune x
+A38) are those of the national file, so its memory should not grow with N; its time should.
+
+``python tests/official_synthetic.py [--communes N] [--scale N] [--out FILE]`` writes it; the benchmark
 (:func:`analysis.methods.official_aggregate.bench`, ``make bench-official``) calls
 :func:`ensure_national_file`.
 """
@@ -64,8 +69,12 @@ def _communes() -> pd.DataFrame:
 
 
 def write_national_file(path: Path | str, communes: int | None = None, seed: int = 0,
-                        chunk_communes: int = 4_000) -> dict:
-    """Write the synthetic file to ``path`` (';' CSV, UTF-8 with BOM); returns row and byte counts."""
+                        chunk_communes: int = 4_000, scale: int = 1) -> dict:
+    """Write the synthetic file to ``path`` (';' CSV, UTF-8 with BOM); returns row and byte counts.
+
+    ``scale``: each block of communes is written that many times (fresh random values each time)."""
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise ValueError(f"scale {scale!r} must be a positive whole number (1 = national size)")
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -88,45 +97,49 @@ def write_national_file(path: Path | str, communes: int | None = None, seed: int
         f.write("\ufeff".encode())
         writer = None
         for start in range(0, len(com), chunk_communes):
-            block = com.iloc[start:start + chunk_communes]
-            kb = k[start:start + chunk_communes]
-            picks = [rng.choice(n_ape, size=int(n), replace=False, p=weights) for n in kb]
-            ci = np.repeat(np.arange(len(block)), kb)
-            ai = np.concatenate(picks)
-            n = len(ci)
-            rows += n
-            cols = {}
-            for c in ID_COLUMNS:
-                src = ape if c in ape.columns else block
-                idx = ai if c in ape.columns else ci
-                cols[c] = pa.array(src[c].to_numpy()[idx].astype(str))
-            size = rng.lognormal(1.2, 1.3, n)  # establishment headcount scale of the row
-            est0 = np.maximum(1, rng.poisson(1 + size / 8))
-            for y in YEARS:
-                present = rng.random(n) > 0.25
-                est = np.where(present, np.maximum(1, est0 + rng.integers(-1, 2, n)), 0)
-                emp = np.rint(size * est * rng.uniform(0.8, 1.2, n)).astype("int64")
-                secret = present & (rng.random(n) < 0.0005)
-                cols[f"Nombre d'établissements {y}"] = pa.array(est, mask=~present)
-                cols[f"Effectifs salariés {y}"] = pa.array(emp, mask=~present | secret)
-            table = pa.table(cols)
-            if writer is None:
-                writer = pacsv.CSVWriter(f, table.schema, write_options=pacsv.WriteOptions(
-                    delimiter=";", quoting_style="needed", include_header=True))
-            writer.write_table(table)
+            for _copy in range(scale):
+                block = com.iloc[start:start + chunk_communes]
+                kb = k[start:start + chunk_communes]
+                picks = [rng.choice(n_ape, size=int(n), replace=False, p=weights) for n in kb]
+                ci = np.repeat(np.arange(len(block)), kb)
+                ai = np.concatenate(picks)
+                n = len(ci)
+                rows += n
+                cols = {}
+                for c in ID_COLUMNS:
+                    src = ape if c in ape.columns else block
+                    idx = ai if c in ape.columns else ci
+                    cols[c] = pa.array(src[c].to_numpy()[idx].astype(str))
+                size = rng.lognormal(1.2, 1.3, n)  # establishment headcount scale of the row
+                est0 = np.maximum(1, rng.poisson(1 + size / 8))
+                for y in YEARS:
+                    present = rng.random(n) > 0.25
+                    est = np.where(present, np.maximum(1, est0 + rng.integers(-1, 2, n)), 0)
+                    emp = np.rint(size * est * rng.uniform(0.8, 1.2, n)).astype("int64")
+                    secret = present & (rng.random(n) < 0.0005)
+                    cols[f"Nombre d'établissements {y}"] = pa.array(est, mask=~present)
+                    cols[f"Effectifs salariés {y}"] = pa.array(emp, mask=~present | secret)
+                table = pa.table(cols)
+                if writer is None:
+                    writer = pacsv.CSVWriter(f, table.schema, write_options=pacsv.WriteOptions(
+                        delimiter=";", quoting_style="needed", include_header=True))
+                writer.write_table(table)
         writer.close()
     tmp.replace(path)
-    return {"path": str(path), "communes": len(com), "rows": rows, "bytes": path.stat().st_size}
+    return {"path": str(path), "communes": len(com), "rows": rows, "bytes": path.stat().st_size, "scale": scale}
 
 
-def ensure_national_file(communes: int | None = None, seed: int = 0) -> Path:
-    """The synthetic national file in ``<official_dir>/bench/`` (written on first use, about 1 min)."""
+def ensure_national_file(communes: int | None = None, seed: int = 0, scale: int = 1) -> Path:
+    """The synthetic national file (``scale`` times it) in ``<official_dir>/bench/`` (written on first
+    use, about 1 min per national size; ``make prune-cache`` removes it)."""
     from analysis.data import official
 
     name = FILENAME if communes is None else FILENAME.replace(".csv", f"_{communes}communes_seed{seed}.csv")
+    if scale != 1:
+        name = name.replace(".csv", f"_x{scale}.csv")
     path = official.official_dir() / "bench" / name
     if not path.is_file():
-        info = write_national_file(path, communes=communes, seed=seed)
+        info = write_national_file(path, communes=communes, seed=seed, scale=scale)
         print(f"wrote synthetic national file {path}: {info['rows']:,} rows, {info['bytes'] / 2**20:,.0f} MB",
               file=sys.stderr)
     return path
@@ -136,9 +149,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--communes", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--out", default=None)
     a = parser.parse_args()
     if a.out:
-        print(write_national_file(a.out, communes=a.communes, seed=a.seed))
+        print(write_national_file(a.out, communes=a.communes, seed=a.seed, scale=a.scale))
     else:
-        print(ensure_national_file(communes=a.communes, seed=a.seed))
+        print(ensure_national_file(communes=a.communes, seed=a.seed, scale=a.scale))

@@ -277,7 +277,7 @@ def test_a_settled_table_is_decoded_once_per_process_and_each_caller_gets_a_copy
     _settle(load.cache_path())
     decoded = []
     real = cache._read_checked
-    monkeypatch.setattr(cache, "_read_checked", lambda t: decoded.append(t) or real(t))
+    monkeypatch.setattr(cache, "_read_checked", lambda t, *a: decoded.append(t) or real(t, *a))
     first = load()
     first.loc[0, "co2"] = 99.0  # a caller editing its table does not edit the next caller's
     second = load()
@@ -306,7 +306,7 @@ def test_a_large_table_is_not_kept(tmp_cache, monkeypatch):
     monkeypatch.setattr(cache, "KEEP_AT_MOST", load.cache_path().stat().st_size - 1)
     decoded = []
     real = cache._read_checked
-    monkeypatch.setattr(cache, "_read_checked", lambda t: decoded.append(t) or real(t))
+    monkeypatch.setattr(cache, "_read_checked", lambda t, *a: decoded.append(t) or real(t, *a))
     load()
     load()
     assert len(decoded) == 2 and cache._READ.get(load.cache_path()) is None
@@ -319,7 +319,7 @@ def test_a_table_just_written_is_not_kept(tmp_cache, monkeypatch):
     load()
     decoded = []
     real = cache._read_checked
-    monkeypatch.setattr(cache, "_read_checked", lambda t: decoded.append(t) or real(t))
+    monkeypatch.setattr(cache, "_read_checked", lambda t, *a: decoded.append(t) or real(t, *a))
     load()
     load()
     assert len(decoded) == 2

@@ -45,3 +45,36 @@ def test_official_bench_reports_time_and_memory(small_file):
     assert 0 < r["seconds"] < 60 and 50 < r["peak_rss_mb"] < 2048
     assert r["within_targets"] is True
     assert set(r["rows_out"]) == {"ze2020", "epci", "dep"} and r["rows_out"]["dep"] > 0
+
+
+def test_official_synthetic_file_scales(tmp_path):
+    import official_synthetic
+
+    one = official_synthetic.write_national_file(tmp_path / "x1.csv", communes=40, seed=2)
+    three = official_synthetic.write_national_file(tmp_path / "x3.csv", communes=40, seed=2, scale=3)
+    assert three["rows"] == 3 * one["rows"] and three["scale"] == 3
+    assert 2.7 * one["bytes"] < three["bytes"] < 3.3 * one["bytes"]
+    wide, years = oa.commune_a38(tmp_path / "x3.csv")
+    assert wide["com"].nunique() == 40 and years == list(range(2006, 2024))
+    for bad in (0, -1, True):
+        with pytest.raises(ValueError, match="positive whole number"):
+            official_synthetic.write_national_file(tmp_path / "bad.csv", communes=5, scale=bad)
+
+
+def test_official_bench_scale_argument_is_checked(capsys):
+    with pytest.raises(oa.OfficialAggregateError, match="scale 0 must be a positive whole number"):
+        oa.bench(scale=0)
+    with pytest.raises(SystemExit):
+        oa.main(["bench", "--scale", "-2"])
+    assert "--scale -2: give a positive whole number" in capsys.readouterr().err
+
+
+def test_official_bench_spills_under_its_memory_limit(small_file, tmp_path, monkeypatch):
+    """A tiny memory limit makes DuckDB use its spill folder (in the cache) and removes it after."""
+    from analysis.data import official
+
+    monkeypatch.setenv(official.OFFICIAL_DIR_ENV, str(tmp_path / "official"))
+    path, info = small_file
+    r = oa.bench(path, threads=1, memory_limit="2GB")
+    assert r["memory_limit"] == "2GB" and r["spilled_mb"] >= 0 and r["scale"] == 1
+    assert not (tmp_path / "official" / "bench" / "duckdb_tmp").exists()

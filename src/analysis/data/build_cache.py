@@ -6,12 +6,15 @@ tables. Temporary files left in the cache by a killed build (older than an hour)
 first.
 
 ``--prune`` then removes cached tables of earlier parser or data versions, raw files no
-longer in ``data/registry.csv`` and the screen copies of exported figures (made again at the next
-display; ``make clean-cache`` removes the whole cache instead).
+longer in ``data/registry.csv``, the screen copies of exported figures (made again at the next
+display) and, under ``official/``, partial downloads, files of sources no longer listed and the
+synthetic benchmark files (:func:`analysis.data.official.prune`; ``make clean-cache`` removes the
+whole cache instead). Partial official downloads of dead processes are removed at every run.
 
-An expected data error (wrong hash, file missing from the mirror, changed layout, full disk)
-is printed as one line naming the file and what to do, without a traceback; the other files
-are still processed, and the exit status is 1.
+Any error of a file (wrong hash, file missing from the mirror, changed layout, full disk, and
+any exception of a parser on a verified file: a truncated CSV, an HTML page) is printed as one
+line naming the file, the cause and what to do, without a traceback; the other files are still
+processed, and the exit status is 1. Ctrl-C stops the build with one line (exit status 130).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import sys
 import time
 
 from analysis.data import loaders
-from analysis.data.cache import LOADERS, clean_orphans, prune
+from analysis.data.cache import LOADERS, _one_line, clean_orphans, prune
 from analysis.data.registry import DataError, cache_dir, fetch, registry
 
 
@@ -35,7 +38,21 @@ def import_all_loaders() -> dict:
     return LOADERS
 
 
+def _message(err: BaseException) -> str:
+    """One line for any error: a DataError's own message, else the class and the message."""
+    return _one_line(err, 600) if isinstance(err, DataError) else f"{err.__class__.__name__}: {_one_line(err)}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted: the cache keeps every table finished so far; run the same command again to go on",
+              file=sys.stderr, flush=True)
+        return 130
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.data.build_cache", description=__doc__.split("\n\n")[0])
     parser.add_argument("--prune", action="store_true",
                         help="afterwards, remove cached tables of earlier versions and raw files not in the registry")
@@ -45,15 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cache: {cache_dir()}", flush=True)
     for path in clean_orphans():
         print(f"removed temporary file of an interrupted build: {path}", flush=True)
+    from analysis.data import official
+
+    for path in official.sweep_partial():
+        print(f"removed partial official download of an interrupted run: {path}", flush=True)
     failures: list[str] = []
     t0 = time.perf_counter()
     for i, key in enumerate(entries, 1):
         print(f"[{i}/{len(entries)}] fetch {entries[key].file}", flush=True)
         try:
             fetch(key)
-        except DataError as err:
-            failures.append(str(err))
-            print(f"    error: {err}", file=sys.stderr, flush=True)
+        except Exception as err:  # noqa: BLE001 - one line per file, then carry on
+            failures.append(_message(err))
+            print(f"    error: {_message(err)}", file=sys.stderr, flush=True)
     t1 = time.perf_counter()
     found = import_all_loaders()
     logging.getLogger("analysis").setLevel(logging.INFO)  # "parsing <file> ..." before each cold parse
@@ -62,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             df = loader()
-        except DataError as err:
-            failures.append(f"{name}: {err}")
-            print(f"[{i}/{len(found)}] {name}: error: {err}", file=sys.stderr, flush=True)
+        except Exception as err:  # noqa: BLE001 - one line per table, then carry on
+            failures.append(f"{name}: {_message(err)}")
+            print(f"[{i}/{len(found)}] {name}: error: {_message(err)}", file=sys.stderr, flush=True)
             continue
         ready += 1
         print(f"[{i}/{len(found)}] {name}: {len(df):,} rows in {time.perf_counter() - start:.2f} s", flush=True)
@@ -74,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         print("not pruning: some tables failed (their earlier versions are kept)", file=sys.stderr)
     elif args.prune:
         removed = prune(found)
+        from analysis.data import official
+
+        gone = official.prune()
+        if gone:
+            print(f"pruned {len(gone)} file(s) under {official.official_dir()} (partial downloads, unlisted sources, "
+                  f"benchmark files)", flush=True)
         print(f"pruned {len(removed)} stale file(s) ({sum(1 for p in removed if '/parsed/' in str(p))} parsed, "
               f"{sum(1 for p in removed if '/raw/' in str(p))} raw, "
               f"{sum(1 for p in removed if '/display/' in str(p))} screen copies of figures)", flush=True)

@@ -7,11 +7,16 @@ following the module's imports inside the package): a new data vintage or a chan
 helper is never served from a stale cache, even if nobody bumped a version. Files live in
 ``<cache_dir>/parsed/<key>/``.
 
-Each parquet file has a ``.sha256`` sidecar written with it; a read checks the file's SHA-256
-against it (the first read in a process, and any read after the file or the sidecar changed), and
-a mismatch, a missing sidecar or a read error (a truncated or edited file) is logged once as a
-warning naming the file and the table is re-parsed from the hash-verified source. So the
-byte-exact guarantee of the raw files holds for the parsed tables that notebooks read.
+Each parquet file has a ``.sha256`` sidecar written with it: its first line is the file's SHA-256
+and name (``<sha256>  <file name>``), its second line the table's identity as JSON (the loader's
+name, the registry key and SHA-256 of every source file, the parser version and the code
+version). A read checks the file's SHA-256 against the sidecar AND the sidecar's identity against
+the loader asking for it (the first read in a process, and any read after the file or the sidecar
+changed): a mismatch, a missing sidecar or identity, a table recorded under another loader or
+another source (a table and its sidecar copied over another table's files), or a read error (a
+truncated or edited file) is logged once as a warning naming the file and the table is re-parsed
+from the hash-verified source. So the byte-exact guarantee of the raw files holds for the parsed
+tables that notebooks read, and a table is only ever served under its own name.
 
 Files are written atomically (temporary file in the same folder, then rename) with the
 permissions of the user's umask. :func:`clean_orphans` removes temporary files left by a killed
@@ -25,6 +30,7 @@ import functools
 import hashlib
 import inspect
 import io
+import json
 import logging
 import os
 import sys
@@ -35,7 +41,8 @@ from typing import Callable
 
 import pandas as pd
 
-from analysis.data.registry import CACHE_ENV, CacheWriteError, cache_dir, entry, fetch, file_mode, registry
+from analysis.data.registry import (CACHE_ENV, CacheWriteError, DataError, REGISTRY_CSV, cache_dir, entry, fetch,
+                                    file_mode, registry)
 
 log = logging.getLogger("analysis")
 
@@ -46,6 +53,26 @@ LOADERS: dict[str, Callable[[], pd.DataFrame]] = {}
 SIDECAR = ".sha256"
 #: Temporary files older than this (seconds) are orphans of a killed build.
 ORPHAN_AGE = 3600.0
+
+
+class ParseError(DataError):
+    """A hash-verified source file that its parser cannot read (any exception of the parser that is
+    not already a :class:`~analysis.data.registry.DataError`): one line naming the file, the cause
+    and what to do."""
+
+
+def _one_line(err: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(err).split()) or "no message"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def parse_error(parser_name: str, keys: tuple[str, ...], err: BaseException) -> ParseError:
+    """The :class:`ParseError` of ``err`` raised by parser ``parser_name`` on the files of ``keys``."""
+    files = ", ".join(entry(k).file for k in keys)
+    return ParseError(
+        f"{files}: {parser_name} cannot parse it ({err.__class__.__name__}: {_one_line(err)}). The file matches its "
+        f"SHA-256 in {REGISTRY_CSV.name}, so the registry points at a file of another layout or a damaged one "
+        f"(truncated, an error page): check the file and its official page, then fix the registry row or the parser")
 
 
 def _sha256_bytes(data: bytes) -> str:
@@ -113,8 +140,17 @@ def _write_bytes_atomic(data: bytes, target: Path) -> None:
             os.remove(tmp)
 
 
-def _write_atomic(df: pd.DataFrame, target: Path) -> None:
-    """Write ``df`` as parquet at ``target`` and its SHA-256 at ``target.sha256`` (both atomic).
+def _sidecar_text(digest: str, target: Path, identity: dict | None) -> str:
+    """``<sha256>  <name>`` and, on a second line, the table's identity as JSON (sorted keys)."""
+    text = f"{digest}  {target.name}\n"
+    if identity is not None:
+        text += json.dumps(identity, sort_keys=True, separators=(",", ":")) + "\n"
+    return text
+
+
+def _write_atomic(df: pd.DataFrame, target: Path, identity: dict | None = None) -> None:
+    """Write ``df`` as parquet at ``target`` and its SHA-256 and ``identity`` at ``target.sha256``
+    (both atomic; see the module docstring for the sidecar's layout).
 
     A local failure (disk full, read-only folder, cache path that is a file) raises
     :class:`~analysis.data.registry.CacheWriteError` naming the path and the real cause.
@@ -125,7 +161,7 @@ def _write_atomic(df: pd.DataFrame, target: Path) -> None:
         df.to_parquet(buffer, index=False)
         data = buffer.getvalue()
         _write_bytes_atomic(data, target)
-        _write_bytes_atomic(f"{_sha256_bytes(data)}  {target.name}\n".encode(), _sidecar(target))
+        _write_bytes_atomic(_sidecar_text(_sha256_bytes(data), target, identity).encode(), _sidecar(target))
     except OSError as err:
         raise CacheWriteError(
             f"could not write the parsed table {target} ({err.__class__.__name__}: {err}). Free disk space, fix the "
@@ -153,9 +189,10 @@ def _signature(target: Path) -> tuple | None:
     return (st.st_size, st.st_mtime_ns, st.st_ino, side.st_size, side.st_mtime_ns, side.st_ino)
 
 
-def _read_verified(target: Path) -> pd.DataFrame | None:
+def _read_verified(target: Path, identity: dict | None = None) -> pd.DataFrame | None:
     """The cached table at ``target`` if its bytes match the recorded SHA-256, else ``None``
-    (after a warning naming the file and the reason).
+    (after a warning naming the file and the reason). ``identity``: what the sidecar must
+    record (:func:`table_identity`); ``None`` checks the bytes only.
 
     The bytes are checked at the first read in a process and again whenever the file or its
     sidecar changed since (size, modification time, inode); in between the table decoded then
@@ -166,7 +203,7 @@ def _read_verified(target: Path) -> pd.DataFrame | None:
     if held is not None and signature is not None and held[0] == signature:
         return held[1].copy()
     _READ.pop(target, None)
-    df = _read_checked(target)
+    df = _read_checked(target, identity)
     settled = signature is not None and time.time() - max(signature[1], signature[4]) / 1e9 > SETTLED_AFTER
     if df is not None and settled and signature[0] <= KEEP_AT_MOST and _signature(target) == signature:
         _READ[target] = (signature, df)
@@ -174,17 +211,36 @@ def _read_verified(target: Path) -> pd.DataFrame | None:
     return df
 
 
-def _read_checked(target: Path) -> pd.DataFrame | None:
+def _identity_mismatch(recorded: dict | None, expected: dict) -> str | None:
+    """Why the sidecar's identity is not ``expected`` (None when it is)."""
+    if recorded is None:
+        return "no recorded identity (loader, source, parser version): written by an older version"
+    for field in ("loader", "sources", "version", "code"):
+        if recorded.get(field) != expected.get(field):
+            return (f"recorded as {field} {recorded.get(field)!r}, not {expected.get(field)!r}: another table's "
+                    f"file under this name")
+    return None
+
+
+def _read_checked(target: Path, identity: dict | None = None) -> pd.DataFrame | None:
     if not target.exists():
         return None
     reason = None
     try:
         data = target.read_bytes()
-        recorded = _sidecar(target).read_text(encoding="ascii").split()[0] if _sidecar(target).exists() else None
+        lines = _sidecar(target).read_text(encoding="utf-8").splitlines() if _sidecar(target).exists() else []
+        recorded = lines[0].split()[0] if lines and lines[0].split() else None
+        recorded_identity = None
+        if len(lines) > 1 and lines[1].strip():
+            recorded_identity = json.loads(lines[1])
+            if not isinstance(recorded_identity, dict):
+                raise ValueError(f"identity line is {type(recorded_identity).__name__}, not an object")
         if recorded is None:
             reason = "no recorded SHA-256 (written by an older version or by a killed build)"
         elif _sha256_bytes(data) != recorded:
             reason = f"SHA-256 {_sha256_bytes(data)[:16]}... differs from the recorded {recorded[:16]}... (file edited or damaged)"
+        elif identity is not None and (why := _identity_mismatch(recorded_identity, identity)):
+            reason = why
         else:
             if target.name.endswith(".geo.parquet"):
                 import geopandas as gpd
@@ -195,6 +251,12 @@ def _read_checked(target: Path) -> pd.DataFrame | None:
         reason = f"unreadable ({err.__class__.__name__}: {err})"
     log.warning("cached table %s: %s; re-parsing it from the verified source file", target, reason)
     return None
+
+
+def table_identity(loader: str, keys: tuple[str, ...], version: int, code: str) -> dict:
+    """What a parsed table's sidecar records about it: the loader's name, ``{registry key: SHA-256}``
+    of its source files, the parser version and the code version (:func:`code_version`)."""
+    return {"loader": loader, "sources": {k: entry(k).sha256 for k in keys}, "version": int(version), "code": code}
 
 
 def parsed(key: str, version: int, *extra_keys: str) -> Callable:
@@ -216,17 +278,27 @@ def parsed(key: str, version: int, *extra_keys: str) -> Callable:
             code = code_version(parser.__module__)
             return cache_dir() / "parsed" / key / f"{parser.__name__}-{stamp}-v{version}-{code}{suffix}"
 
+        def identity() -> dict:
+            return table_identity(parser.__name__, keys, version, code_version(parser.__module__))
+
         @functools.wraps(parser)
         def loader(refresh: bool = False) -> pd.DataFrame:
             target = cache_path()
+            expected = identity()
             if not refresh:
-                df = _read_verified(target)
+                df = _read_verified(target, expected)
                 if df is not None:
                     return df
             log.info("parsing %s with %s", entry(key).file, parser.__name__)
-            df = parser(*(fetch(k) for k in keys))
-            _write_atomic(df, target)
-            fresh = _read_verified(target)
+            paths = [fetch(k) for k in keys]
+            try:
+                df = parser(*paths)
+            except DataError:
+                raise
+            except Exception as err:  # noqa: BLE001 - any failure on a verified file: one line, see ParseError
+                raise parse_error(parser.__name__, keys, err) from err
+            _write_atomic(df, target, expected)
+            fresh = _read_verified(target, expected)
             if fresh is None:
                 raise CacheWriteError(f"the parsed table {target} could not be read back after writing it; "
                                       f"check the disk and the folder {target.parent}")
@@ -235,6 +307,7 @@ def parsed(key: str, version: int, *extra_keys: str) -> Callable:
         loader.registry_keys = keys
         loader.parser = parser
         loader.cache_path = cache_path
+        loader.identity = identity
         LOADERS[parser.__name__] = loader
         return loader
 
@@ -253,9 +326,10 @@ def geo(parser: Callable) -> Callable:
 
 
 def _is_temporary(path: Path) -> bool:
-    """Our atomic-write temporaries ('.<name>.<random>.tmp', '*.tmp' of older versions) and pooch's
-    download temporaries ('tmp<random>' in the raw folders)."""
-    return path.name.endswith(".tmp") or (path.name.startswith("tmp") and path.suffix == "")
+    """Our atomic-write temporaries ('.<name>.<random>.tmp', '*.tmp' of older versions), pooch's
+    download temporaries ('tmp<random>' in the raw folders) and the official downloads'
+    ('<file>.<random>.part', 'recheck-<random>.part' under ``official/``)."""
+    return (path.name.endswith((".tmp", ".part")) or (path.name.startswith("tmp") and path.suffix == ""))
 
 
 def clean_orphans(max_age: float = ORPHAN_AGE, root: Path | None = None) -> list[Path]:

@@ -6,7 +6,9 @@ Notebooks executed in parallel (``make notebooks``, ``make test`` with pytest-xd
 writing at the same moment would lose one of the rows. :func:`locked` serialises them with an
 exclusive advisory lock on a sibling ``<file>.lock`` (POSIX ``flock``; the lock is released by the
 operating system if the process dies), and :func:`replace_text` writes through a temporary file
-and an atomic rename, so a reader never sees a half-written file.
+and an atomic rename, so a reader never sees a half-written file. :func:`replacing` does the same
+for writers that want a path (``fig.savefig(tmp)``, ``df.to_csv(tmp)``) and
+:func:`replace_tree` for a folder (a profile's figures).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+import shutil
 from typing import Iterator
 
 try:  # POSIX (Linux, macOS): the platforms `make` targets
@@ -58,3 +61,63 @@ def replace_bytes(path: Path | str, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def replacing(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder; on success it replaces ``path`` atomically, on
+    failure (or Ctrl-C) it is removed and ``path`` is left as it was.
+
+    ``with replacing(out / "scoreboard.csv") as tmp: board.to_csv(tmp)``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def replace_file(source: Path | str, path: Path | str) -> None:
+    """Move the file ``source`` (possibly on another file system) to ``path`` atomically: copied
+    beside ``path`` first, then renamed over it."""
+    with replacing(path) as tmp:
+        shutil.copyfile(source, tmp)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(source)
+
+
+def replace_tree(source: Path | str, path: Path | str) -> None:
+    """Put the folder ``source`` at ``path``: copied beside it first, then swapped in with two renames
+    (the old folder aside, the new one in place), so ``path`` is always either the old folder or the
+    new one, complete; the old one is then removed."""
+    source, path = Path(source), Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    old = None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it 0o700
+        shutil.copytree(source, staging, dirs_exist_ok=True)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+            os.rmdir(old)
+            os.rename(path, old)
+        os.rename(staging, path)
+    except BaseException:
+        if old is not None and not path.exists():
+            os.rename(old, path)
+            old = None
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(source, ignore_errors=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from analysis.data.registry import DataError
@@ -306,16 +307,126 @@ def check_years(years, what: str = "years") -> tuple[int, ...]:
     """
     import numbers
 
-    if isinstance(years, (str, numbers.Integral)):
+    if isinstance(years, (str, numbers.Number)) or years is None:
         years = [years]
-    out = []
-    for y in years:
-        if isinstance(y, str) and y.strip().isdigit():
-            out.append(int(y.strip()))
-        elif isinstance(y, numbers.Integral) and not isinstance(y, bool):
-            out.append(int(y))
-        elif isinstance(y, float) and y.is_integer():
-            out.append(int(y))
-        else:
-            raise ChoiceError(f"{what}: {y!r} is not a year; give years as integers such as 2019")
-    return tuple(out)
+    return tuple(check_year(y, what) for y in years)
+
+
+def check_year(value, what: str = "year") -> int:
+    """One year as an int: an int (not a bool), an integral float (2019.0) or a string of digits.
+
+    ``2019.7``, ``True``, ``'2019a'``, ``None`` raise :class:`ChoiceError` naming ``what`` and the
+    value: a year is never truncated or read from a boolean without a word.
+    """
+    import numbers
+
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        raise ChoiceError(f"{what}: {value!r} is not a year (a boolean); give a year as an integer such as 2019")
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, numbers.Real):
+        raise ChoiceError(f"{what}: {value!r} is not a year (not a whole number: it would be truncated to {int(value)}); "
+                          f"give a year as an integer such as 2019")
+    raise ChoiceError(f"{what}: {value!r} is not a year; give a year as an integer such as 2019")
+
+
+#: Oldest and newest plausible year of a year-labelled column (the newest: next year).
+FIRST_PLAUSIBLE_YEAR = 1900
+
+
+def check_year_columns(labels: Iterable[str], source: str, pattern: str = r"(\d{4})",
+                       expected: Iterable[int] | None = None) -> list[int]:
+    """Years of the year-labelled columns of a header, in header order, after checking them.
+
+    ``labels``: the header, in file order; a column is year-labelled when it fully matches
+    ``pattern`` (whose first group is the year, e.g. ``r"Effectifs salariés (\\d{4})"``).
+
+    Checks, each refused with a :class:`SchemaError` naming the columns:
+
+    - plausibility: every year between :data:`FIRST_PLAUSIBLE_YEAR` and next year;
+    - no year twice;
+    - order: publishers write year columns in chronological or reverse-chronological order, so
+      the years must be strictly monotone in header order. A swapped pair of labels (2016 where
+      2017 should be) breaks the order and is refused: reading by name would otherwise give
+      each year the other's values without a word. (A swap of whole columns, labels and values
+      together, also breaks the order: it is refused too although the values would be right,
+      since a file edited that way is not the published one);
+    - no gap: consecutive years (the files of this project are annual);
+    - ``expected``: when given, exactly these years.
+
+    Values swapped under labels left in order cannot be seen here: :func:`check_growth_like`
+    compares the file's year-to-year changes with a national series for that.
+    """
+    import datetime
+
+    rx = re.compile(pattern)
+    found = [(str(c), int(m.group(1))) for c in labels if (m := rx.fullmatch(str(c).strip()))]
+    years = [y for _, y in found]
+    if not found:
+        raise SchemaError(f"{source}: no year-labelled column (matching {pattern!r}) in the header {list(labels)[:12]}")
+    last_plausible = datetime.date.today().year + 1
+    odd = [c for c, y in found if not FIRST_PLAUSIBLE_YEAR <= y <= last_plausible]
+    if odd:
+        raise SchemaError(f"{source}: column(s) {odd} carry an implausible year (not {FIRST_PLAUSIBLE_YEAR}-"
+                          f"{last_plausible}): check the header against the official page")
+    twice = sorted({c for c, y in found if years.count(y) > 1})
+    if twice:
+        raise SchemaError(f"{source}: year column(s) {twice} appear more than once")
+    if len(years) > 1:
+        step = 1 if years[-1] > years[0] else -1  # the header's direction: its first and last year
+        for (c0, y0), (c1, y1) in zip(found, found[1:]):
+            if (y1 - y0) * step <= 0:
+                order = "ascending" if step == 1 else "descending"
+                raise SchemaError(
+                    f"{source}: year columns out of order: {c0!r} then {c1!r} in a header that runs {order} "
+                    f"({', '.join(c for c, _ in found[:6])}, ...): year labels swapped or columns moved; this is not "
+                    f"the published file, check it against its official page before updating data/registry.csv")
+        span = sorted(years)
+        gaps = sorted(set(range(span[0], span[-1] + 1)) - set(years))
+        if gaps:
+            raise SchemaError(f"{source}: no column for year(s) {gaps} between {span[0]} and {span[-1]} "
+                              f"(renamed or dropped?); the header has {[c for c, _ in found][:8]} ...")
+    if expected is not None:
+        expected = sorted(int(y) for y in expected)
+        if sorted(years) != expected:
+            missing = sorted(set(expected) - set(years))
+            extra = sorted(set(years) - set(expected))
+            raise SchemaError(f"{source}: year columns {sorted(years)[0]}-{sorted(years)[-1]} differ from the expected "
+                              f"{expected[0]}-{expected[-1]} (missing {missing}, unexpected {extra})")
+    return years
+
+
+#: Largest gap (percentage points) between a file's year-to-year change and the national series'
+#: (ESTEL ZE2010 salaried total vs ESTEL France: at most 0.21 pp over 1998-2017; a swapped
+#: 2016/2017 pair gives 2.66 pp).
+GROWTH_TOLERANCE_PP = 1.0
+
+
+def check_growth_like(totals: pd.Series, national: pd.Series, source: str, national_source: str,
+                      tolerance_pp: float = GROWTH_TOLERANCE_PP) -> None:
+    """The year-to-year changes of a file's totals follow a national series (values by year).
+
+    ``totals``: the file's total by year (e.g. the sum over zones); ``national``: an independent
+    national series of the same concept (levels may differ: coverage, vintage). For every pair of
+    consecutive years in both, the growth rates must agree within ``tolerance_pp`` percentage
+    points; otherwise :class:`SchemaError` names the years (values moved between year columns).
+    """
+    common = sorted(set(totals.index) & set(national.index))
+    pairs = [(a, b) for a, b in zip(common, common[1:]) if b == a + 1]
+    worst = None
+    for a, b in pairs:
+        g_file = totals[b] / totals[a] - 1 if totals[a] else np.nan
+        g_nat = national[b] / national[a] - 1 if national[a] else np.nan
+        gap = abs(g_file - g_nat) * 100
+        if np.isfinite(gap) and gap > tolerance_pp and (worst is None or gap > worst[0]):
+            worst = (gap, a, b, g_file, g_nat)
+    if worst is not None:
+        gap, a, b, g_file, g_nat = worst
+        raise SchemaError(
+            f"{source}: the total changes by {g_file:+.2%} from {a} to {b}, the national series {national_source} "
+            f"by {g_nat:+.2%} ({gap:.1f} points apart, tolerance {tolerance_pp} point): the values of the year "
+            f"columns look swapped or shifted; check the file against its official page")

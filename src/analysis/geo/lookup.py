@@ -71,9 +71,18 @@ def lookup(query: str, levels=None, limit: int | None = 50) -> pd.DataFrame:
     ``levels``: restrict to some levels (default all, see :data:`LEVEL_ORDER`). Returns
     ``level``, ``code``, ``name``, ``wave`` ('2018-2022' / '2023-2027' for TIs, else ''),
     ``dep`` (for communes), ``match`` ('code', 'name' or 'close' for a suggestion when nothing
-    matches), sorted by level, exact names first; at most ``limit`` rows. An empty query
-    raises ValueError.
+    matches), sorted by level, exact names first; at most ``limit`` rows (``None``: all).
+
+    Raises ValueError for an empty query, TypeError for a query that is not text (a code given
+    as a number, ``lookup(44184)``: codes are text, with their leading zeros) and ValueError for a
+    ``limit`` that is not a positive integer (0, -1, 2.5, True).
     """
+    if query is not None and not isinstance(query, str):
+        raise TypeError(f"lookup: query {query!r} is a {type(query).__name__}, not text; give part of a name or a "
+                        f"code as a string, e.g. lookup('Saint-Nazaire') or lookup('44184')")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"lookup: limit {limit!r} is not a positive whole number of rows; give e.g. limit=50, "
+                         f"or limit=None for every match")
     q = fold(query) if query is not None else ""
     if not q:
         raise ValueError("empty query: give part of a name or a code, e.g. 'Saint-Nazaire' or '244400644'")
@@ -103,7 +112,7 @@ def lookup(query: str, levels=None, limit: int | None = 50) -> pd.DataFrame:
                                                  _rank=lambda d: d["key"].map({k: i for i, k in enumerate(close)}))
     hit = hit.sort_values(["_order", "_rank", "name", "code", "wave"], kind="stable")
     out = hit[["level", "code", "name", "wave", "dep", "match"]].reset_index(drop=True)
-    return out.head(limit) if limit else out
+    return out if limit is None else out.head(limit)
 
 
 def format_table(hits: pd.DataFrame) -> str:

@@ -144,10 +144,11 @@ def summarise(cells: pd.DataFrame, by: Iterable[str] | None = None, groups: pd.D
         growth = end / np.where(start > 0, start, np.nan) - 1
         share_start = sums["_only_s"] / np.where(sums["_all_s"] > 0, sums["_all_s"], np.nan)
         share_end = sums["_only_e"] / np.where(sums["_all_e"] > 0, sums["_all_e"], np.nan)
-    share_start = np.where(np.isnan(share_start), 0.0, share_start)
-    share_end = np.where(np.isnan(share_end), 0.0, share_end)
-    share = np.maximum(share_start, share_end)
-    unreliable = share > threshold
+    # nothing published in a year (an all-secret unit): its share is missing, not 0 (0 would read as
+    # "no job in one-year cells"); the larger share is that of the other year, or missing if both are
+    with np.errstate(invalid="ignore"):
+        share = np.fmax(share_start, share_end)
+        unreliable = share > threshold
     flagged = np.full(len(share), "", dtype=object)
     flagged[unreliable] = [f"cells present in one year only hold {s:.1%} of employment (> {threshold:.0%})"
                            for s in share[unreliable]]

@@ -91,7 +91,7 @@ class Aggregates:
 # Reading the file with DuckDB
 # ---------------------------------------------------------------------------------------------
 
-def _connect(threads: int | None = None, memory_limit: str | None = None):
+def _connect(threads: int | None = None, memory_limit: str | None = None, temp_directory: str | None = None):
     import duckdb
 
     con = duckdb.connect(":memory:")
@@ -99,6 +99,9 @@ def _connect(threads: int | None = None, memory_limit: str | None = None):
         con.execute(f"SET threads = {int(threads)}")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
+    if temp_directory:  # where DuckDB spills what does not fit under memory_limit
+        Path(temp_directory).mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = {_sql_str(str(temp_directory))}")
     con.execute("SET preserve_insertion_order = false")
     return con
 
@@ -332,13 +335,14 @@ def _tidy(level: str, agg: pd.DataFrame, labels: pd.Series, years: list[int]) ->
 
 def aggregate(path: Path | str | None = None, fmt: str | None = None, *, levels=LEVELS, years=None,
               partial: str = "missing", history: pd.DataFrame | None = None, threads: int | None = None,
-              memory_limit: str | None = None) -> Aggregates:
+              memory_limit: str | None = None, temp_directory: str | None = None) -> Aggregates:
     """Aggregate the commune x APE file to ``levels`` x A38 for every year (or ``years``).
 
     ``path``: the file (default: the verified official download, :func:`analysis.data.official.verified_path`).
     ``partial``: 'missing' (default; an area x A38 x year holding a cell with establishments
     but no headcount is NaN) or 'sum_known' (sum the known headcounts). ``history``: optional
-    INSEE COG events table for merged communes (see the module docstring).
+    INSEE COG events table for merged communes (see the module docstring). ``threads``,
+    ``memory_limit`` (e.g. '2GB') and ``temp_directory`` (where DuckDB spills beyond it) tune DuckDB.
 
     Returns :class:`Aggregates`: ``tables[level]`` in the schema of
     :func:`analysis.data.loaders.employment.load_urssaf_ze2020_a38` (``<level>``,
@@ -355,7 +359,7 @@ def aggregate(path: Path | str | None = None, fmt: str | None = None, *, levels=
         raise OfficialAggregateError(f"unknown level(s) {unknown}; use {LEVELS}")
     t0 = time.perf_counter()
     path = Path(path) if path is not None else official.verified_path()
-    con = _connect(threads=threads, memory_limit=memory_limit)
+    con = _connect(threads=threads, memory_limit=memory_limit, temp_directory=temp_directory)
     try:
         file_years = load_commune_a38(con, path, fmt)
         years = file_years if years is None else sorted(set(int(y) for y in years))
@@ -436,66 +440,111 @@ def dep_a38(path: Path | str | None = None, **kwargs) -> pd.DataFrame:
 # Benchmark (national size, synthetic file)
 # ---------------------------------------------------------------------------------------------
 
-def _measure(path: str, threads: int, memory_limit: str) -> dict:
-    """Run one aggregation of all levels; wall time and peak resident memory of this process."""
+def _measure(path: str, threads: int, memory_limit: str, temp_directory: str | None = None) -> dict:
+    """Run one aggregation of all levels; wall time and peak resident memory of this process, and the
+    most DuckDB wrote to its spill folder (sampled every 0.2 s)."""
+    import threading
+
+    spilled, done = [0], threading.Event()
+
+    def watch():
+        while not done.wait(0.2):
+            if temp_directory and os.path.isdir(temp_directory):
+                size = sum(e.stat().st_size for e in os.scandir(temp_directory) if e.is_file())
+                spilled[0] = max(spilled[0], size)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     t0 = time.perf_counter()
-    a = aggregate(path, threads=threads, memory_limit=memory_limit)
+    try:
+        a = aggregate(path, threads=threads, memory_limit=memory_limit, temp_directory=temp_directory)
+    finally:
+        done.set()
+        watcher.join()
     seconds = time.perf_counter() - t0
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak_kib / 1024, 1),
-            "rows_out": {lv: len(t) for lv, t in a.tables.items()}}
+            "spilled_mb": round(spilled[0] / 2**20, 1), "rows_out": {lv: len(t) for lv, t in a.tables.items()}}
 
 
-def bench(path: Path | str | None = None, *, threads: int = 2, memory_limit: str = "1500MB",
-          communes: int | None = None, seed: int = 0, max_seconds: float = 60.0, max_mb: float = 2048.0) -> dict:
+#: Targets of the benchmark: (seconds, peak MB) at national size and at 2x or more (issue 28: 10x
+#: the national file under 120 s and 3 GB on 2 cores).
+TARGETS = {1: (60.0, 2048.0), "scaled": (120.0, 3072.0)}
+#: DuckDB memory limit of the benchmark.
+BENCH_MEMORY_LIMIT = "2GB"
+
+
+def bench(path: Path | str | None = None, *, threads: int = 2, memory_limit: str = BENCH_MEMORY_LIMIT,
+          communes: int | None = None, seed: int = 0, scale: int = 1, max_seconds: float | None = None,
+          max_mb: float | None = None) -> dict:
     """Time and peak memory of :func:`aggregate` (ZE2020, EPCI and département x A38, every year).
 
     ``path``: a commune x APE file; default: the synthetic national-size file written by
     ``tests/official_synthetic.py`` into ``<cache>/official/bench/`` (generated on first use,
-    about 35,000 communes x the APE codes they use, 2006-2023; timing only, never results).
+    about 35,000 communes x the APE codes they use, 2006-2023; timing only, never results), or
+    ``scale`` times it (``scale=10``: about 15 million rows, 6 GB). DuckDB runs under
+    ``memory_limit`` (2 GB) and spills to ``<cache>/official/bench/duckdb_tmp`` (emptied after).
     The aggregation runs in a fresh Python process so that its peak resident memory
-    (``ru_maxrss``) is its own. Returns a dict with ``seconds``, ``peak_rss_mb``,
-    ``file_mb``, ``rows_in``, ``threads``, ``within_targets`` (under ``max_seconds`` and
-    ``max_mb``).
+    (``ru_maxrss``) is its own. Returns a dict with ``seconds``, ``peak_rss_mb``, ``spilled_mb``,
+    ``file_mb``, ``rows_in``, ``threads``, ``scale``, ``within_targets`` (under ``max_seconds`` and
+    ``max_mb``: :data:`TARGETS`).
     """
+    import shutil
+
     from analysis.paths import REPO_ROOT
 
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise OfficialAggregateError(f"bench: scale {scale!r} must be a positive whole number (1 = national size)")
+    default_s, default_mb = TARGETS[1] if scale == 1 else TARGETS["scaled"]
+    max_seconds = default_s if max_seconds is None else max_seconds
+    max_mb = default_mb if max_mb is None else max_mb
     if path is None:
         sys.path.insert(0, str(REPO_ROOT / "tests"))
         try:
             import official_synthetic
         finally:
             sys.path.pop(0)
-        path = official_synthetic.ensure_national_file(communes=communes, seed=seed)
+        path = official_synthetic.ensure_national_file(communes=communes, seed=seed, scale=scale)
     path = Path(path)
+    spill = official.official_dir() / "bench" / "duckdb_tmp"
     code = ("import json, sys; from analysis.methods.official_aggregate import _measure; "
-            f"print(json.dumps(_measure({str(path)!r}, {int(threads)}, {memory_limit!r})))")
+            f"print(json.dumps(_measure({str(path)!r}, {int(threads)}, {memory_limit!r}, {str(spill)!r})))")
     env = dict(os.environ)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
     if proc.returncode != 0:
         raise OfficialAggregateError(f"benchmark run failed on {path}:\n{proc.stderr[-2000:]}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     with open(path, "rb") as f:
         rows_in = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 24), b"")) - 1
     result.update({"file": str(path), "file_mb": round(path.stat().st_size / 2**20, 1), "rows_in": rows_in,
-                   "threads": threads, "memory_limit": memory_limit,
+                   "threads": threads, "memory_limit": memory_limit, "scale": scale,
+                   "targets": [max_seconds, max_mb],
                    "within_targets": result["seconds"] < max_seconds and result["peak_rss_mb"] < max_mb})
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.methods.official_aggregate bench [--file F] [--threads 2]`` (``make bench-official``)."""
+    """``python -m analysis.methods.official_aggregate bench [--file F] [--threads 2] [--scale N]``
+    (``make bench-official [SCALE=N]``)."""
     parser = argparse.ArgumentParser(prog="python -m analysis.methods.official_aggregate")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("bench", help="time and peak memory of the aggregation at national size")
+    b = sub.add_parser("bench", help="time and peak memory of the aggregation at national size (or N times it)")
     b.add_argument("--file", default=None, help="commune x APE file (default: synthetic national file)")
     b.add_argument("--threads", type=int, default=2)
-    b.add_argument("--memory-limit", default="1500MB")
+    b.add_argument("--memory-limit", default=BENCH_MEMORY_LIMIT)
+    b.add_argument("--scale", type=int, default=1, help="N times the national file (synthetic; default 1)")
     args = parser.parse_args(argv)
-    r = bench(args.file, threads=args.threads, memory_limit=args.memory_limit)
+    if args.scale < 1:
+        parser.error(f"--scale {args.scale}: give a positive whole number (1 = national size)")
+    r = bench(args.file, threads=args.threads, memory_limit=args.memory_limit, scale=args.scale)
+    s_max, mb_max = r["targets"]
     print(f"aggregation of {r['rows_in']:,} commune x APE rows ({r['file_mb']:,} MB, {r['file']}) to ZE2020, EPCI and "
-          f"département x A38, every year, {r['threads']} threads: {r['seconds']:.1f} s, peak memory "
-          f"{r['peak_rss_mb']:,.0f} MB (targets: < 60 s, < 2,048 MB: {'met' if r['within_targets'] else 'NOT met'})")
+          f"département x A38, every year, {r['threads']} threads, DuckDB memory limit {r['memory_limit']}: "
+          f"{r['seconds']:.1f} s, peak memory {r['peak_rss_mb']:,.0f} MB, spilled {r['spilled_mb']:,.0f} MB "
+          f"(targets: < {s_max:.0f} s, < {mb_max:,.0f} MB: {'met' if r['within_targets'] else 'NOT met'})")
     print(f"rows out: {r['rows_out']}")
     return 0 if r["within_targets"] else 1
 

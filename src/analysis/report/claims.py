@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.data.locking import locked, replace_text
+from analysis.data.locking import locked, replace_text, replacing
 from analysis.paths import DATA_DIR, NOTEBOOKS_DIR, results_dir
 
 CLAIMS_CSV = DATA_DIR / "claims.csv"
@@ -355,8 +355,9 @@ def build_scoreboard(claims_path: Path | str = CLAIMS_CSV, out_dir: Path | None 
     out_dir = Path(out_dir) if out_dir is not None else results_dir()
     board = scoreboard(claims_path, out_dir / "claims_results.csv", notebooks_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    board.to_csv(out_dir / "scoreboard.csv", index=False, lineterminator="\n")
-    (out_dir / "SCOREBOARD.md").write_text(scoreboard_markdown(board, load_claims(claims_path)), encoding="utf-8")
+    with replacing(out_dir / "scoreboard.csv") as tmp:  # atomic: a reader never sees half a file
+        board.to_csv(tmp, index=False, lineterminator="\n")
+    replace_text(out_dir / "SCOREBOARD.md", scoreboard_markdown(board, load_claims(claims_path)))
     return board
 
 

@@ -27,7 +27,7 @@ import math
 
 from matplotlib.ticker import FuncFormatter, ScalarFormatter
 
-from analysis.data.locking import locked, replace_bytes, replace_text
+from analysis.data.locking import locked, replace_bytes, replace_text, replacing
 from analysis.paths import figures_dir
 
 STYLE = Path(__file__).with_name("analysis.mplstyle")
@@ -170,9 +170,9 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
             with reused_layout(fig) as freeze:
                 for ext in ("png", "pdf"):
                     if ext in formats:
-                        with _lean_font_subsets() if ext == "pdf" else contextlib.nullcontext():
-                            fig.savefig(paths[formats.index(ext)], format=ext, metadata=_METADATA[ext],
-                                        dpi=300 if ext == "png" else None)
+                        with _lean_font_subsets() if ext == "pdf" else contextlib.nullcontext(), \
+                                replacing(paths[formats.index(ext)]) as tmp:
+                            fig.savefig(tmp, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None)
                         freeze()
             _write_stamp(stamp_path, key, paths)
     _index(out, {"name": name, "notebook": notebook, "title": title or name, "sources": sources,
@@ -366,7 +366,7 @@ def _write_stamp(stamp_path: Path, key: str, paths: list[Path]) -> None:
 
 def _write_bytes(path: Path, data: bytes) -> None:
     if _sha(path) != hashlib.sha256(data).hexdigest():
-        path.write_bytes(data)
+        replace_bytes(path, data)
 
 
 def _read_index(path: Path) -> list[dict]:
@@ -432,7 +432,7 @@ def write_figures_readme(out_dir: Path | None = None) -> Path:
         claims = ", ".join(f"`{c}`" for c in r["claims"].split()) or "(context)"
         lines.append(f"| {r['name']} ({files}) | `{r['notebook']}` | {r['title']} | {r['sources']} | {claims} |")
     path = out / "README.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    replace_text(path, "\n".join(lines) + "\n")
     return path
 
 

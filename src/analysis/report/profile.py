@@ -832,12 +832,14 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
             (tmp / f"{slug}.html").write_text(body, encoding="utf-8")
             written["html"] = out_dir / f"{slug}.html"
         out_dir.mkdir(parents=True, exist_ok=True)
+        from analysis.data.locking import replace_file, replace_tree
+
+        # atomic: each path is the old version or the new one, complete (copied beside it, then renamed)
         for path in written.values():
-            if path.exists():
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
             src = tmp / path.name
-            if src.exists():
-                shutil.move(str(src), str(path))
-            elif path.name.endswith("_figures"):
-                path.mkdir()
+            if path.name.endswith("_figures"):
+                src.mkdir(exist_ok=True)
+                replace_tree(src, path)
+            elif src.exists():
+                replace_file(src, path)
     return written

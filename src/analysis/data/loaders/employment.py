@@ -30,8 +30,8 @@ import pandas as pd
 from analysis.data.cache import parsed
 
 from analysis.data.validate import (CODE_COMMUNE, CODE_DEPARTEMENT, CODE_REGION, CODE_SIREN, CODE_ZONE_EMPLOI, SchemaError,
-                        check_codes, check_non_negative, check_rows, check_shares, check_sum_columns, check_total,
-                        check_unique, read_json_records, require_columns, to_number)
+                        check_codes, check_growth_like, check_non_negative, check_rows, check_shares, check_sum_columns,
+                        check_total, check_unique, check_year_columns, read_json_records, require_columns, to_number)
 from analysis.data.validate import source_name as _src
 
 # ---------------------------------------------------------------------------------------
@@ -107,11 +107,17 @@ def _add_ze2020_name(df: pd.DataFrame, names: pd.Series, source: str, column: st
 _ESTEL_ZE2010_YEARS = [str(y) for y in range(1998, 2018)]
 
 
-def _parse_estel_ze2010(path: Path, key: str, by_sector: bool) -> pd.DataFrame:
+def _parse_estel_ze2010(path: Path, key: str, by_sector: bool, national_path: Path | None = None) -> pd.DataFrame:
+    """Both ESTEL ZE2010 files. Year columns: checked in header order (descending 2017..1998, no
+    gap, :func:`check_year_columns`), and, with ``national_path`` (ESTEL France by A5), the
+    year-to-year changes of the all-sector total against the national series
+    (:func:`check_growth_like`: at most 0.21 point apart in the published file), so values
+    moved between year columns under labels left in order are refused too."""
     source = _src(key)
     # 5 title lines, then the header Zone_emploi,Region[,Activite],2017..1998
     raw = pd.read_csv(path, skiprows=5, dtype=str, keep_default_na=False, encoding="utf-8")
     id_cols = ["Zone_emploi", "Region"] + (["Activite"] if by_sector else [])
+    check_year_columns(raw.columns, source, r"(\d{4})", expected=range(1998, 2018))
     require_columns(raw, id_cols + _ESTEL_ZE2010_YEARS, source)
     check_codes(raw, "Zone_emploi", r"\d{4}_.+", source)
     check_codes(raw, "Region", r"\d{2}_.+|INT-INTERREGIONAL", source)
@@ -144,11 +150,18 @@ def _parse_estel_ze2010(path: Path, key: str, by_sector: bool) -> pd.DataFrame:
         raise SchemaError(f"{source}: {n_ze} zones d'emploi, expected about 321 (ZE2010 without Mayotte)")
     n_sectors = 6 if by_sector else 1
     check_rows(long, source, 315 * 20 * n_sectors, 325 * 20 * n_sectors)
+    if national_path is not None:
+        national = read_json_records(national_path, _src(ESTEL_FRANCE_A5))
+        national = national[national["na5"].astype(str) == "T"]
+        national = pd.Series(to_number(national["eff"], _src(ESTEL_FRANCE_A5), "eff").to_numpy(),
+                             index=national["year"].astype(int).to_numpy())
+        totals = long[long["sector"] == "TT"].groupby("year")["employment"].sum()
+        check_growth_like(totals, national, source, _src(ESTEL_FRANCE_A5))
     return long
 
 
-@parsed(ESTEL_ZE2010_SAL, 1)
-def load_estel_ze2010_salaried(path: Path) -> pd.DataFrame:
+@parsed(ESTEL_ZE2010_SAL, 1, ESTEL_FRANCE_A5)
+def load_estel_ze2010_salaried(path: Path, national_path: Path) -> pd.DataFrame:
     """INSEE ESTEL salaried employment by zone d'emploi 2010 and A5 sector, 1998-2017.
 
     Source: INSEE, *Estimations d'emploi* (ESTEL), "Emploi salarié par zone d'emploi en
@@ -170,7 +183,7 @@ def load_estel_ze2010_salaried(path: Path) -> pd.DataFrame:
     (codes 0050-0059) appear once, with region 'INT'; Saint-Étienne and Toulouse
     stopped being interregional in the 2016 regional map.
     """
-    return _parse_estel_ze2010(path, ESTEL_ZE2010_SAL, by_sector=True)
+    return _parse_estel_ze2010(path, ESTEL_ZE2010_SAL, by_sector=True, national_path=national_path)
 
 
 @parsed(ESTEL_ZE2010_NONSAL, 1)
@@ -390,6 +403,8 @@ def load_urssaf_commune_ape_rouen(path: Path) -> pd.DataFrame:
         value_cols[f"Nombre d'établissements {y}"] = ("establishments", y)
         value_cols[f"Effectifs salariés {y}"] = ("employment", y)
     require_columns(raw, [*_URSSAF_APE_IDS, *_URSSAF_APE_SECTORS, "Code APE", *value_cols], source)
+    for label in ("Nombre d'établissements", "Effectifs salariés"):  # in order, no gap, 2006-2022
+        check_year_columns(raw.columns, source, label + r" (\d{4})", expected=years)
     ids = raw[list(_URSSAF_APE_IDS)].rename(columns=_URSSAF_APE_IDS)
     for col in ["commune_name", "epci_name", "ze2020_name", "dep_name", "reg_name", "old_reg_name"]:
         ids[col] = ids[col].fillna("")
