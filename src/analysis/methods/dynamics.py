@@ -46,7 +46,7 @@ from scipy import special  # distribution functions (scipy.stats takes ~1.2 s to
 from analysis.methods import cells as _cells
 from analysis.geo import areas as geography
 from analysis.paths import DATA_DIR
-from analysis.data.validate import check_choice, check_years
+from analysis.data.validate import check_choice, check_year, check_years
 
 __all__ = [
     "CoverageError", "SOURCES", "SECTORS", "Source", "sector_codes", "employment_series", "employment_cells", "employment_growth",
@@ -454,7 +454,7 @@ def employment_growth(level, codes: str | Iterable[str] | None = None, start: in
         raise CoverageError(f"unknown sector grouping {sector!r}; use one of {SECTORS}")
     if start is None or end is None:
         raise ValueError("give the start and end years")
-    start, end = int(start), int(end)
+    start, end = check_year(start, "employment_growth(start=...)"), check_year(end, "employment_growth(end=...)")
     if end <= start:
         raise ValueError(f"end year {end} must be after start year {start}")
     if isinstance(level, geography.Area):
