@@ -11,7 +11,7 @@ export PYTHONHASHSEED := 0
 # them every test process rewrote the tests' assertions and compiled the package again (collection 7 s -> 3.5 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile lookup atlas compare clean-cache prune-cache bench
+.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile lookup atlas compare impact clean-cache prune-cache bench
 # Notebooks (make notebooks / reproduce / bench) and pytest workers (make test) run JOBS at a time.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -93,6 +93,13 @@ atlas: venv
 compare: venv
 	@$(BIN)/recalcul compare $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") $(if $(EPCI),--epci "$(EPCI)") \
 	  $(if $(ZE),--ze "$(ZE)") $(if $(DEP),--dep "$(DEP)") $(if $(REG),--reg "$(REG)") $(if $(COMMUNE),--commune "$(COMMUNE)")
+
+# Local sheltered jobs that may follow an announcement: make impact JOBS=300 SECTOR=CL TI=ti-5214 (or EPCI=, ZE=, DEP=;
+# JOBS here is the number of announced jobs and must be given on the command line)
+impact: venv
+	@$(BIN)/recalcul impact --jobs "$(if $(filter command line,$(origin JOBS)),$(JOBS))" --sector "$(SECTOR)" \
+	  $(if $(TI),--ti "$(TI)") $(if $(WAVE),--wave "$(WAVE)") $(if $(EPCI),--epci "$(EPCI)") $(if $(ZE),--ze "$(ZE)") \
+	  $(if $(DEP),--dep "$(DEP)") $(if $(REG),--reg "$(REG)") $(if $(COMMUNE),--commune "$(COMMUNE)")
 
 # Find a territory's codes by name: make lookup Q=Saint-Nazaire
 lookup: venv

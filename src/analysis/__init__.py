@@ -82,6 +82,7 @@ _API: dict[str, tuple[str, str]] = {
     "tr": ("analysis.report.figures", "tr"),
     "key_figures": ("analysis.methods.territory_figures", "key_figures"),
     "key_figures_many": ("analysis.methods.territory_figures", "key_figures_many"),
+    "announced_jobs": ("analysis.methods.announced", "announced_jobs"),
     "territory": ("analysis.report.profile", "territory"),
     "render_profile": ("analysis.report.profile", "render"),
     "load_anct_departements": ("analysis.data.loaders.geo", "load_anct_departements"),

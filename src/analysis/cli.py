@@ -148,6 +148,38 @@ def _compare(argv: list[str]) -> int:
     return 0
 
 
+def _impact(argv: list[str]) -> int:
+    """``impact --jobs 300 --sector CL --ti ti-5214 [--wave 2018] | --epci | --ze | --dep | --reg | --commune``."""
+    from analysis.geo import areas, request
+
+    parser = argparse.ArgumentParser(prog=f"{PROG} impact")
+    parser.add_argument("--jobs", required=True)
+    parser.add_argument("--sector", required=True, help="A38 code of an exposed sector, e.g. CL")
+    for opt in request.REQUEST_LEVELS:
+        parser.add_argument(f"--{opt}", default="")
+    parser.add_argument("--wave", default=None)
+    args = parser.parse_args(argv)
+    try:
+        jobs = float(args.jobs)
+    except ValueError:
+        raise CommandLineError(f"{PROG} impact: JOBS={args.jobs!r} is not a number of jobs (make impact JOBS=300 "
+                               "SECTOR=CL TI=ti-5214)") from None
+    rest = [a for a in argv if a not in ("--jobs", args.jobs, "--sector", args.sector)]
+    try:
+        level, codes, wave = request.parse_request(rest)
+        area = request.check_request(level, codes, wave)
+    except areas.UnknownAreaError as err:
+        raise CommandLineError(f"{PROG} impact: {err}") from None
+    from analysis.methods import announced
+
+    try:
+        r = announced.announced_jobs(jobs, area, args.sector)
+    except announced.AnnouncedJobsError as err:
+        raise CommandLineError(f"{PROG} impact: {err}") from None
+    print(r.summary())
+    return 0
+
+
 def _official(argv: list[str]) -> int:
     from analysis.data import official
 
@@ -216,6 +248,7 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
                 "--ze CODE | --dep CODE | --reg CODE | --commune CODE", _profile),
     "atlas": ("key figures of every territory of every level, with their base, into atlas/ (make atlas)", _atlas),
     "compare": ("2 to 6 territories side by side: compare --ti ti-3208,ti-3210 --wave 2018 [--epci ...]", _compare),
+    "impact": ("local sheltered jobs that may follow announced jobs: impact --jobs 300 --sector CL --ti ti-5214", _impact),
     "official": ("download the official national files (internet): official [--force] [--recheck]", _official),
     "bench-official": ("time and memory of the DuckDB aggregation on a synthetic national-size file", _bench_official),
     "site": ("build the book in site/ from the committed notebooks (make site)", _site),

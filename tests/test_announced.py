@@ -1,0 +1,46 @@
+"""The announced-jobs calculator: arithmetic on the headline estimate, and every refusal named."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import analysis as rc
+from analysis.methods import announced as A
+
+
+@pytest.fixture(scope="module")
+def estimate():
+    return A.headline_estimate()
+
+
+def test_headline_estimate_is_the_notebooks(estimate):
+    assert 100 * estimate.m == pytest.approx(100.8, abs=0.05)
+    ci = estimate.conf_int("akm0").loc["m"]
+    assert (100 * ci["lower"], 100 * ci["upper"]) == pytest.approx((61.3, 279.3), abs=0.05)
+
+
+def test_expected_jobs_are_the_multiplier_times_the_announcement(estimate):
+    r = A.announced_jobs(300, rc.resolve("ze2020", "5219"), "cl", estimate=estimate)
+    ci = estimate.conf_int("akm0").loc["m"]
+    assert r.expected == pytest.approx(300 * estimate.m) and r.low == pytest.approx(300 * ci["lower"])
+    assert r.sector == "CL" and r.zones == ("5219",)
+    exposed = float(estimate.panel.set_index("zone").loc["5219", "exposed_1"])
+    assert r.log_change == pytest.approx(math.log((exposed + 300) / exposed))
+    text = r.summary()
+    assert "average effect" in text and "AKM0" in text and "5219" in text
+    assert r.to_frame().loc[0, "expected_sheltered_jobs"] == round(300 * estimate.m)
+
+
+@pytest.mark.parametrize("jobs, level, code, sector, message", [
+    (300, "ti", "ti-0401", "CL", "outside the estimation sample"),          # overseas
+    (300, "epci", "241501139", "CL", "no zone d'emploi 2020"),              # rural EPCI, no zone
+    (300, "ze2020", "5219", "GZ", "not an exposed sector"),                 # trade is sheltered
+    (2.5, "ze2020", "5219", "CL", "positive whole number"),
+    (True, "ze2020", "5219", "CL", "positive whole number"),
+    (10**6, "ze2020", "5219", "CL", "beyond the largest change"),
+])
+def test_refusals_name_what_is_outside(estimate, jobs, level, code, sector, message):
+    with pytest.raises(A.AnnouncedJobsError, match=message):
+        A.announced_jobs(jobs, rc.resolve(level, code), sector, estimate=estimate)
