@@ -720,8 +720,7 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
 # =============================================================================================
 
 
-def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, timeout: int = 600,
-           zygote: str | None = None) -> dict:
+def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, timeout: int = 600) -> dict:
     """Render the neutral profile notebook (06) for any territory into ``out_dir``.
 
     ``level``/``codes``/``wave``: as :func:`analysis.geo.areas.resolve` (or an Area; a
@@ -730,8 +729,7 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
     temporary folder and only a complete result is moved to ``out_dir`` (default
     ``profiles/``): ``<slug>.ipynb``, ``<slug>.html`` (code hidden) and ``<slug>_figures/``
     (slug: :func:`profile_slug`). Claims are not recorded (results go to a temporary
-    folder). Returns the paths written. ``zygote``: the socket path of a running
-    :class:`analysis.run.kernel_fork.Zygote`, to fork the kernel from it (several renders in a row).
+    folder). Returns the paths written.
     """
     import shutil
     from pathlib import Path
@@ -748,13 +746,12 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
         tmp = Path(tmp)
         fig_tmp, nb_tmp = tmp / f"{slug}_figures", tmp / f"{slug}.ipynb"
         with environment(ANALYSIS_FIGURES_DIR=fig_tmp, ANALYSIS_RESULTS_DIR=tmp / "results"):
-            from analysis.run import kernel_fork
-
-            # forked or not, without jupyter_client's idle waits at the kernel's start and end
-            manager = kernel_fork.manager_class(zygote)
             pm.execute_notebook(str(NEUTRAL_NOTEBOOK), str(nb_tmp), parameters=params, cwd=str(NOTEBOOKS_DIR),
                                 kernel_name="python3", progress_bar=False, execution_timeout=timeout,
-                                log_output=False, kernel_manager_class=manager,
+                                log_output=False,
+                                # the kernel logs errors only (not its warning, at every start, that its
+                                # sockets on 127.0.0.1 are not encrypted)
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"],
                                 # written once at the end: by default papermill rewrites the whole notebook
                                 # before and after every cell (0.7 s of a 3.5 s render); a failed render's
                                 # partial notebook would stay in the temporary folder anyway

@@ -33,9 +33,9 @@ class TreeMemory:
     """Peak memory (MB) of this process and all its descendants, sampled in a thread.
 
     On Linux each process counts its proportional set size (PSS: private pages, plus shared pages
-    divided by the number of processes sharing them), so that the pages forked kernels share with
-    their zygote (:mod:`analysis.run.kernel_fork`) are counted once; :attr:`peak_rss_mb` is the sum of
-    resident sizes, which counts them once per kernel. Elsewhere both are the resident sizes.
+    divided by the number of processes sharing them), so that shared pages (libraries mapped by every
+    kernel) are counted once; :attr:`peak_rss_mb` is the sum of resident sizes, which counts them once
+    per process. Elsewhere both are the resident sizes.
     """
 
     def __init__(self, interval: float = 0.1):
