@@ -203,3 +203,43 @@ def test_concurrent_writers_lose_no_claim_and_no_figure(tmp_path):
     assert sorted(recorded["id"]) == sorted(ids)
     index = pd.read_csv(tmp_path / "figures" / "index.csv", dtype=str)
     assert sorted(index["name"]) == sorted("fig_" + c for c in ids[:4])
+
+
+def test_the_inputs_key_covers_package_data_settings_and_the_summaries_inputs(tmp_path, monkeypatch):
+    """A change to any package file, any data/*.csv or a setting changes every notebook's inputs key; the
+    claims recorded by other notebooks change the summary notebook's key only, and its own rows do not."""
+    from analysis.run import unchanged
+
+    package, data, results = tmp_path / "package", tmp_path / "data", tmp_path / "results"
+    for folder in (package / "sub", data, results):
+        folder.mkdir(parents=True)
+    (package / "sub" / "m.py").write_text("X = 1\n")
+    (data / "registry.csv").write_text("name,sha256\na,1\n")
+    monkeypatch.setattr(unchanged, "PACKAGE_DIR", package)
+    monkeypatch.setattr(unchanged, "DATA_DIR", data)
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(results))
+    monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
+    monkeypatch.delenv("ANALYSIS_FIG_LANG", raising=False)
+    theme, summary = tmp_path / "01_a.ipynb", tmp_path / "00_summary.ipynb"
+
+    def keys():
+        common = unchanged.common_inputs()
+        return unchanged.inputs_key(theme, common), unchanged.inputs_key(summary, common)
+
+    first = keys()
+    assert first == keys() and first[0] != first[1]
+    (package / "sub" / "m.py").write_text("X = 2\n")
+    second = keys()
+    assert second[0] != first[0] and second[1] != first[1]
+    (data / "registry.csv").write_text("name,sha256\na,2\n")
+    third = keys()
+    assert third[0] != second[0]
+    monkeypatch.setenv("ANALYSIS_FIG_LANG", "en")
+    fourth = keys()
+    assert fourth[0] != third[0]
+    header = "id,recomputed_value,tol,close_tol,comparable,status,notebook,note\n"
+    (results / "claims_results.csv").write_text(header + "c1,1,0,0,True,reproduced,00_summary,own\n")
+    assert keys() == fourth, "the summary's own records do not change its inputs"
+    (results / "claims_results.csv").write_text(header + "c2,1,0,0,True,reproduced,01_a,other\n")
+    fifth = keys()
+    assert fifth[0] == fourth[0] and fifth[1] != fourth[1]
