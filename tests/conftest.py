@@ -72,10 +72,9 @@ def _every_figure_format():
 #: pytest-xdist (``--dist loadscope --no-loadscope-reorder``: without that flag xdist orders modules by
 #: their number of tests) hands modules to its workers in collection order: starting the long ones first
 #: keeps one worker from finishing alone with a long module at the end.
-SLOW_FIRST = ["test_profile.py",  # three rendered profiles, waiting for the session's zygote (~8)
+SLOW_FIRST = ["test_profile.py",  # three rendered profiles (~12)
               "test_figures.py",  # exports of SVG, PDF and 300-dpi PNG (~11)
               "test_site.py",  # Sphinx build and Chromium (~12)
-              "test_kernel_fork.py",  # zygotes started and kernels forked (~10)
               "04_clermont_vichy_auvergne.ipynb", "test_run_notebooks.py", "02_territorial_dynamics.ipynb",
               "test_official_download.py", "01_local_multiplier.ipynb", "test_loaders_employment.py",
               "test_territories.py", "05_programme_instruments.ipynb", "test_official_aggregate.py",
@@ -91,108 +90,6 @@ def pytest_collection_modifyitems(session, config, items):
     for i, item in enumerate(items):
         first_seen.setdefault(item.path, i)
     items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), first_seen[item.path]))
-
-
-# --- nbval's kernels are forked from one zygote per test process (analysis.run.kernel_fork) -----------------
-
-_ZYGOTE = None
-#: Set by the pytest-xdist controller for its workers: "<socket path>|<status file>" of the zygote it started.
-SHARED_ZYGOTE_ENV = "ANALYSIS_TEST_ZYGOTE"
-
-
-class _SharedZygote:
-    """The zygote of the pytest-xdist controller, seen from a worker: its socket, once its status file
-    says it is ready (the controller ends it with the session)."""
-
-    def __init__(self, spec: str, timeout: float = 600):
-        import time
-        from pathlib import Path
-
-        self.socket_path, status = spec.split("|", 1)
-        deadline = time.monotonic() + timeout
-        while not Path(status).exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the kernel zygote of the test session was not ready after {timeout:g} s")
-            time.sleep(0.01)
-        text = Path(status).read_text()
-        if text != "ready":
-            raise RuntimeError(text)
-
-    def __exit__(self, *exc):
-        pass
-
-
-def notebook_zygote():
-    """The zygote with the notebooks' stack (:data:`analysis.run.kernel_fork.PRELOAD` and warm tables) that
-    nbval's kernels and the rendered profiles fork from. Under pytest-xdist, one for the whole session,
-    started by the controller while the workers collect (:func:`_start_shared_zygote`); otherwise this
-    process's, started at its first use. It ends with the session. A kernel gets the environment of the
-    process that asks for it."""
-    global _ZYGOTE
-    if _ZYGOTE is None:
-        from analysis.run import kernel_fork
-
-        shared = os.environ.get(SHARED_ZYGOTE_ENV)
-        _ZYGOTE = _SharedZygote(shared) if shared else kernel_fork.Zygote().__enter__()
-    return _ZYGOTE
-
-
-def _start_shared_zygote(config) -> None:
-    """In the pytest-xdist controller: start one zygote for every worker (one import of the stack and one
-    set of warm tables instead of one per worker), without waiting for it; a thread writes its status
-    file ("ready" or the error) for the workers, which inherit its address in the environment."""
-    global _ZYGOTE
-    import tempfile
-    import threading
-
-    from analysis.run import kernel_fork
-    from analysis.data.locking import replace_text
-
-    if (hasattr(config, "workerinput") or not config.getoption("numprocesses", None)
-            or not kernel_fork.enabled() or os.environ.get(SHARED_ZYGOTE_ENV)):
-        return
-    zygote = kernel_fork.Zygote()
-    status = os.path.join(tempfile.mkdtemp(prefix="analysis-test-zygote-"), "status")
-    zygote.start()
-
-    def announce():
-        try:
-            zygote.wait_ready()
-            text = "ready"
-        except RuntimeError as err:
-            text = str(err)
-        replace_text(status, text)
-
-    threading.Thread(target=announce, daemon=True).start()
-    os.environ[SHARED_ZYGOTE_ENV] = f"{zygote.socket_path}|{status}"
-    _ZYGOTE = zygote
-    config._analysis_zygote_status = os.path.dirname(status)
-
-
-def _forked_nbval_kernels() -> None:
-    """Give nbval's ``--nbval-current-env`` kernels the forking launcher: each notebook still gets a fresh
-    kernel, forked from a process that imported the scientific stack once (started at the first notebook,
-    ended with the session). ``ANALYSIS_FORK_KERNELS=0`` keeps nbval's own kernels and kernel manager."""
-    from analysis.run import kernel_fork
-
-    try:
-        from nbval import kernel as nbval_kernel
-    except ImportError:  # pragma: no cover - nbval is a test dependency
-        return
-    if not kernel_fork.enabled() or getattr(nbval_kernel.NbvalKernelspecManager, "_analysis_forked", False):
-        return
-    original = nbval_kernel.NbvalKernelspecManager.get_kernel_spec
-
-    def get_kernel_spec(self, kernel_name):
-        if kernel_name != nbval_kernel.CURRENT_ENV_KERNEL_NAME:
-            return original(self, kernel_name)
-        return kernel_fork.kernel_spec(notebook_zygote().socket_path)
-
-    nbval_kernel.NbvalKernelspecManager.get_kernel_spec = get_kernel_spec
-    nbval_kernel.NbvalKernelspecManager._analysis_forked = True
-    # nbval's start_new_kernel builds nbval.kernel.KernelManager: the same one, minus the idle waits at the
-    # kernel's start and end (kernel_fork.quick_manager)
-    nbval_kernel.KernelManager = kernel_fork.quick_manager(nbval_kernel.KernelManager)
 
 
 def _nbval_skips_svg_images() -> None:
@@ -216,19 +113,4 @@ def _nbval_skips_svg_images() -> None:
 
 
 def pytest_configure(config):
-    _forked_nbval_kernels()
     _nbval_skips_svg_images()
-    _start_shared_zygote(config)
-
-
-def pytest_unconfigure(config):
-    global _ZYGOTE
-    if _ZYGOTE is not None:
-        _ZYGOTE.__exit__(None, None, None)
-        _ZYGOTE = None
-    folder = getattr(config, "_analysis_zygote_status", None)
-    if folder:
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
-        os.environ.pop(SHARED_ZYGOTE_ENV, None)

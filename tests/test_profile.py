@@ -176,14 +176,9 @@ def rendered(tmp_path_factory):
     # kernel's figures and results folders through the process environment, so renders are not threaded)
     # the profiles' figures are exported as SVG only, as the notebooks under nbval (these tests read the
     # notebook and its HTML; tests/test_figures.py covers the PDF and PNG exports)
-    # the kernels are forked from this test process's zygote (analysis.run.kernel_fork), the one nbval's use
-    from analysis.run import kernel_fork
-    from conftest import notebook_zygote
-
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ANALYSIS_FIG_FORMATS", "svg")
-        socket_path = notebook_zygote().socket_path if kernel_fork.enabled() else None
-        paths = {slug: P.render(level, code, out, wave=wave, zygote=socket_path)
+        paths = {slug: P.render(level, code, out, wave=wave)
                  for slug, (level, code, wave) in REQUESTS.items()}
     return out, paths
 

@@ -1,16 +1,10 @@
-"""Notebook runner: byte-stable outputs and parameter injection (used by make reproduce and make profile)."""
+"""Notebook runner (make notebooks, make reproduce, make bench): fresh ordinary kernels, byte-stable atomic writes,
+errors and timeouts reported, summaries last, unchanged notebooks skipped."""
 
 import nbformat
 import pytest
 
-from analysis.run import kernel_fork, notebooks as run_notebooks
-
-
-@pytest.fixture(autouse=True)
-def _light_zygote(monkeypatch):
-    """These notebooks import nothing heavy: the runner's zygote preloads only what a kernel imports to start."""
-    monkeypatch.setattr(kernel_fork, "PRELOAD", ("ipykernel.kernelapp", "ipykernel.debugger", "IPython.core.history"))
-    monkeypatch.setattr(kernel_fork, "WARM", "")
+from analysis.run import notebooks as run_notebooks
 
 
 def test_coalesce_streams_merges_consecutive_same_stream_only():
@@ -22,18 +16,7 @@ def test_coalesce_streams_merges_consecutive_same_stream_only():
     assert [(o["name"], o["text"]) for o in merged] == [("stdout", "a\nb\n"), ("stderr", "w\n"), ("stdout", "c\n")]
 
 
-def test_inject_parameters_after_the_tagged_cell():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# t"),
-        nbformat.v4.new_code_cell("TI = 'ti-8406'", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("print(TI)")])
-    run_notebooks.inject_parameters(nb, {"TI": "ti-2704", "EPCI": ["200070407"]})
-    assert nb.cells[2].source == "# Injected parameters\nTI = 'ti-2704'\nEPCI = ['200070407']"
-    with pytest.raises(ValueError, match="parameters"):
-        run_notebooks.inject_parameters(nbformat.v4.new_notebook(), {"TI": "x"})
-
-
-def test_execute_is_byte_stable_and_forgets_stale_records(tmp_path, monkeypatch):
+def test_execute_is_byte_stable_and_forgets_stale_records(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
     (tmp_path / "results").mkdir()
@@ -46,9 +29,13 @@ def test_execute_is_byte_stable_and_forgets_stale_records(tmp_path, monkeypatch)
     path = tmp_path / "99_demo.ipynb"
     nbformat.write(nb, path)
     run_notebooks.execute(path)
-    first = path.read_bytes()
+    first, stat = path.read_bytes(), path.stat()
     run_notebooks.execute(path)
     assert path.read_bytes() == first
+    assert path.stat().st_mtime_ns == stat.st_mtime_ns and path.stat().st_ino == stat.st_ino, "rewritten unchanged"
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+    # a kernel's normal shutdown logs nothing (issue 28: "KeyboardInterrupt caught in kernel")
+    assert "KeyboardInterrupt" not in capfd.readouterr().err
     outs = nbformat.read(path, as_version=4).cells[0].outputs
     assert len(outs) == 1 and outs[0]["text"] == "0\n1\n2\n"
     assert "execution" not in nbformat.read(path, as_version=4).cells[0].metadata
@@ -89,14 +76,87 @@ def test_execute_all_runs_kernels_in_parallel_and_summaries_last(tmp_path, monke
     assert r.peak_rss_mb is None or 10 < r.peak_rss_mb < 2000
 
 
-def test_execute_all_reports_a_failing_notebook_after_the_others(tmp_path, monkeypatch):
+def test_execute_all_reports_failing_and_timed_out_notebooks_after_the_others(tmp_path, monkeypatch):
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
     monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
     _notebook(tmp_path / "01_bad.ipynb", "1 / 0")
     _notebook(tmp_path / "02_good.ipynb", "print('ok')")
-    with pytest.raises(RuntimeError, match="01_bad"):
-        run_notebooks.execute_all(run_notebooks.notebooks(folder=tmp_path), jobs=2, report=lambda m: None)
+    _notebook(tmp_path / "03_slow.ipynb", "import time\ntime.sleep(60)")
+    before = (tmp_path / "03_slow.ipynb").read_bytes()
+    messages = []
+    with pytest.raises(RuntimeError, match="2 notebook.*01_bad") as err:
+        run_notebooks.execute_all(run_notebooks.notebooks(folder=tmp_path), jobs=3, timeout=1, report=messages.append)
+    assert isinstance(err.value.__cause__, CellExecutionError) and "ZeroDivisionError" in str(err.value.__cause__)
+    assert any(m.startswith("FAILED 03_slow.ipynb: CellTimeoutError") for m in messages), messages
     assert nbformat.read(tmp_path / "02_good.ipynb", as_version=4).cells[0].outputs[0]["text"] == "ok\n"
+    assert (tmp_path / "03_slow.ipynb").read_bytes() == before, "a notebook that failed is not written"
+    assert CellTimeoutError
+
+
+def test_an_unchanged_notebook_is_not_executed_again(tmp_path, monkeypatch):
+    """Skipped only with the same code, inputs and results in place: markdown edits keep the skip; a
+    code edit, a changed setting, forgotten claims, a missing figure or --force execute it again."""
+    results, figs, cache = tmp_path / "results", tmp_path / "figures", tmp_path / "cache"
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(results))
+    monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(figs))
+    monkeypatch.delenv("ANALYSIS_FIG_LANG", raising=False)
+    count = tmp_path / "executions"
+    # the notebook writes what claims.record and figures.save_figure would (without importing them: quicker)
+    source = ("import pathlib\n"
+              f"p = pathlib.Path({str(count)!r}); p.write_text(str(int(p.read_text() if p.exists() else 0) + 1))\n"
+              f"results, figs = pathlib.Path({str(results)!r}), pathlib.Path({str(figs)!r})\n"
+              "results.mkdir(exist_ok=True); figs.mkdir(exist_ok=True)\n"
+              "(results / 'claims_results.csv').write_text("
+              "'id,recomputed_value,tol,close_tol,comparable,status,notebook,note\\nc1,1,0.1,0.2,True,reproduced,01_a,t\\n')\n"
+              "(figs / 'f.svg').write_text('<svg/>')\n"
+              "(figs / 'index.csv').write_text('name,notebook,title,sources,claims\\nf,01_a,t,s,\\n')\n"
+              "print('done')")
+    path = tmp_path / "01_a.ipynb"
+    _notebook(path, source)
+
+    def run(force=False):
+        runs = run_notebooks.execute_all([path], jobs=1, report=lambda m: None, force=force, cache=cache)
+        return "skipped" if runs[0].skipped else int(count.read_text())
+
+    assert run() == 1
+    written = path.read_bytes()
+    assert run() == "skipped" and path.read_bytes() == written
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("# A title"))
+    nbformat.write(nb, path)
+    assert run() == "skipped"
+    (results / "claims_results.csv").unlink()
+    assert run() == 2 and "c1," in (results / "claims_results.csv").read_text()
+    (figs / "f.svg").write_text("<svg>edited</svg>")
+    assert run() == 3 and (figs / "f.svg").read_text() == "<svg/>"
+    monkeypatch.setenv("ANALYSIS_FIG_LANG", "en")
+    assert run() == 4
+    assert run() == "skipped"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[-1].source += "\nprint('more')"
+    nbformat.write(nb, path)
+    assert run() == 5
+    assert run(force=True) == 6
+    assert run() == "skipped", "a forced run is recorded too"
+
+
+def test_the_command_line_skips_unchanged_notebooks_and_forces(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
+    monkeypatch.setenv("ANALYSIS_NOTEBOOK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(run_notebooks, "NOTEBOOKS_DIR", tmp_path)
+    _notebook(tmp_path / "01_a.ipynb", "print(1)")
+    monkeypatch.setattr(run_notebooks, "notebooks", lambda names=None: [tmp_path / "01_a.ipynb"])
+    assert run_notebooks.main(["-j", "1"]) == 0
+    assert "executed 1 notebooks (0 unchanged)" in capsys.readouterr().out
+    assert run_notebooks.main(["-j", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "01_a.ipynb unchanged, not executed" in out and "executed 0 notebooks (1 unchanged)" in out
+    assert run_notebooks.main(["-j", "1", "--force"]) == 0
+    assert "executed 1 notebooks (0 unchanged)" in capsys.readouterr().out
+    assert (tmp_path / "cache").is_dir()
 
 
 def test_concurrent_writers_lose_no_claim_and_no_figure(tmp_path):
@@ -144,3 +204,43 @@ def test_concurrent_writers_lose_no_claim_and_no_figure(tmp_path):
     assert sorted(recorded["id"]) == sorted(ids)
     index = pd.read_csv(tmp_path / "figures" / "index.csv", dtype=str)
     assert sorted(index["name"]) == sorted("fig_" + c for c in ids[:4])
+
+
+def test_the_inputs_key_covers_package_data_settings_and_the_summaries_inputs(tmp_path, monkeypatch):
+    """A change to any package file, any data/*.csv or a setting changes every notebook's inputs key; the
+    claims recorded by other notebooks change the summary notebook's key only, and its own rows do not."""
+    from analysis.run import unchanged
+
+    package, data, results = tmp_path / "package", tmp_path / "data", tmp_path / "results"
+    for folder in (package / "sub", data, results):
+        folder.mkdir(parents=True)
+    (package / "sub" / "m.py").write_text("X = 1\n")
+    (data / "registry.csv").write_text("name,sha256\na,1\n")
+    monkeypatch.setattr(unchanged, "PACKAGE_DIR", package)
+    monkeypatch.setattr(unchanged, "DATA_DIR", data)
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(results))
+    monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
+    monkeypatch.delenv("ANALYSIS_FIG_LANG", raising=False)
+    theme, summary = tmp_path / "01_a.ipynb", tmp_path / "00_summary.ipynb"
+
+    def keys():
+        common = unchanged.common_inputs()
+        return unchanged.inputs_key(theme, common), unchanged.inputs_key(summary, common)
+
+    first = keys()
+    assert first == keys() and first[0] != first[1]
+    (package / "sub" / "m.py").write_text("X = 2\n")
+    second = keys()
+    assert second[0] != first[0] and second[1] != first[1]
+    (data / "registry.csv").write_text("name,sha256\na,2\n")
+    third = keys()
+    assert third[0] != second[0]
+    monkeypatch.setenv("ANALYSIS_FIG_LANG", "en")
+    fourth = keys()
+    assert fourth[0] != third[0]
+    header = "id,recomputed_value,tol,close_tol,comparable,status,notebook,note\n"
+    (results / "claims_results.csv").write_text(header + "c1,1,0,0,True,reproduced,00_summary,own\n")
+    assert keys() == fourth, "the summary's own records do not change its inputs"
+    (results / "claims_results.csv").write_text(header + "c2,1,0,0,True,reproduced,01_a,other\n")
+    fifth = keys()
+    assert fifth[0] == fourth[0] and fifth[1] != fourth[1]

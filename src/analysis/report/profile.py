@@ -770,25 +770,25 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
 # =============================================================================================
 
 
-def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, timeout: int = 600,
-           zygote: str | None = None) -> dict:
+def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, timeout: int = 600) -> dict:
     """Render the neutral profile notebook (06) for any territory into ``out_dir``.
 
     ``level``/``codes``/``wave``: as :func:`analysis.geo.areas.resolve` (or an Area; a
     'ti-RRNN' string alone is taken as a TI of the 2023-2027 wave). The request is resolved
-    and checked BEFORE the notebook runs; the notebook is executed with papermill in a
-    temporary folder and only a complete result is moved to ``out_dir`` (default
+    and checked BEFORE the notebook runs; the notebook, its parameters injected by papermill, is
+    executed with nbclient in a temporary folder and only a complete result is moved to ``out_dir`` (default
     ``profiles/``): ``<slug>.ipynb``, ``<slug>.html`` (code hidden) and ``<slug>_figures/``
     (slug: :func:`profile_slug`). Claims are not recorded (results go to a temporary
     folder). Returns the paths written. The notebook also exports what it shows: ``<slug>_key_figures.csv``
     (:data:`KEY_FIGURES_COLUMNS`), ``<slug>_tables/`` (every table as CSV) and ``<slug>.xlsx`` (one sheet each).
-    ``zygote``: the socket path of a running
-    :class:`analysis.run.kernel_fork.Zygote`, to fork the kernel from it (several renders in a row).
     """
     import shutil
     from pathlib import Path
 
-    import papermill as pm
+    import nbformat
+    from nbclient import NotebookClient
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
 
     if isinstance(level, str) and codes is None and level.lower().startswith("ti-"):
         level, codes = "ti", level
@@ -802,17 +802,19 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
         tables_tmp = tmp / f"{slug}_tables"
         with environment(ANALYSIS_FIGURES_DIR=fig_tmp, ANALYSIS_RESULTS_DIR=tmp / "results",
                          ANALYSIS_TABLES_DIR=tables_tmp):
-            from analysis.run import kernel_fork
-
-            # forked or not, without jupyter_client's idle waits at the kernel's start and end
-            manager = kernel_fork.manager_class(zygote)
-            pm.execute_notebook(str(NEUTRAL_NOTEBOOK), str(nb_tmp), parameters=params, cwd=str(NOTEBOOKS_DIR),
-                                kernel_name="python3", progress_bar=False, execution_timeout=timeout,
-                                log_output=False, kernel_manager_class=manager,
-                                # written once at the end: by default papermill rewrites the whole notebook
-                                # before and after every cell (0.7 s of a 3.5 s render); a failed render's
-                                # partial notebook would stay in the temporary folder anyway
-                                request_save_on_cell_execute=False)
+            # papermill injects the parameters (its "injected-parameters" cell); nbclient executes the
+            # notebook on a fresh kernel and it is written once, at the end. Not papermill's own
+            # execute_notebook: after the last cell it asks the kernel for its info and shuts the kernel
+            # down as soon as the reply comes, and jupyter_client's shutdown interrupts the kernel first;
+            # the SIGINT then often lands while the kernel is still closing that request's handler, which
+            # prints "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." (3 renders in 12)
+            nb = parameterize_notebook(load_notebook_node(str(NEUTRAL_NOTEBOOK)), params)
+            NotebookClient(nb, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
+                           # the kernel logs errors only (not its warning, at every start, that its sockets
+                           # on 127.0.0.1 are not encrypted)
+                           extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                           resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}).execute()
+            nbformat.write(nb, nb_tmp)
         written = {"notebook": out_dir / nb_tmp.name, "figures": out_dir / fig_tmp.name}
         if (tables_tmp / "key_figures.csv").exists():  # what the profile shows, as CSV and Excel
             shutil.copyfile(tables_tmp / "key_figures.csv", tmp / f"{slug}_key_figures.csv")
@@ -820,10 +822,8 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
             written |= {"key_figures": out_dir / f"{slug}_key_figures.csv", "tables": out_dir / tables_tmp.name,
                         "excel": out_dir / f"{slug}.xlsx"}
         if html:
-            import nbformat
             from nbconvert import HTMLExporter
 
-            nb = nbformat.read(nb_tmp, as_version=4)
             nb.metadata["title"] = f"Profil : {area.name}"
             head = nb.cells[0].source.split("\n", 1)  # the page names the territory and its région
             nb.cells[0].source = f"# Profile: {area.describe()}, {area.region_name}\n" + (head[1] if len(head) > 1 else "")

@@ -1,8 +1,8 @@
 """Where the notebook build's time and memory go.
 
 ``python -m analysis.run.bench [-j N] [names...]`` (``make bench``) executes the discovered notebooks
-exactly as ``make notebooks`` does (same parallel runner, ``N`` kernels at a time), but into a
-temporary folder: the committed notebooks, ``results/`` and ``figures/`` are not touched. It prints,
+as ``make notebooks`` does (same parallel runner, ``N`` kernels at a time), all of them (none is skipped
+as unchanged), but into a temporary folder: the committed notebooks, ``results/`` and ``figures/`` are not touched. It prints,
 for each notebook, its wall time, its kernel's peak resident memory and how the time splits into
 kernel start-up, the first code cell (imports and data loading), cells that export figures
 (:func:`analysis.report.figures.save_figure`: SVG, PDF and 300-dpi PNG) and the other cells, with its
@@ -33,9 +33,9 @@ class TreeMemory:
     """Peak memory (MB) of this process and all its descendants, sampled in a thread.
 
     On Linux each process counts its proportional set size (PSS: private pages, plus shared pages
-    divided by the number of processes sharing them), so that the pages forked kernels share with
-    their zygote (:mod:`analysis.run.kernel_fork`) are counted once; :attr:`peak_rss_mb` is the sum of
-    resident sizes, which counts them once per kernel. Elsewhere both are the resident sizes.
+    divided by the number of processes sharing them), so that shared pages (libraries mapped by every
+    kernel) are counted once; :attr:`peak_rss_mb` is the sum of resident sizes, which counts them once
+    per process. Elsewhere both are the resident sizes.
     """
 
     def __init__(self, interval: float = 0.1):

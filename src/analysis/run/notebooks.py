@@ -1,23 +1,26 @@
 """Execute every notebook in place, top to bottom, each on a fresh kernel, in parallel, with progress.
 
-``python -m analysis.run.notebooks [-j N] [names...]`` (used by ``make notebooks`` and ``make reproduce``).
-Notebooks are discovered (every ``notebooks/NN_*.ipynb``), never listed here. They run ``N`` at a
-time (default: ``$ANALYSIS_JOBS``, else the number of cores), each in its own kernel; the summary
-notebooks ``00_*`` read what the others record, so they start once the others have finished.
-Concurrent kernels write the same ``claims_results.csv`` and ``figures/index.csv`` under a file
-lock (:mod:`analysis.data.locking`).
+``python -m analysis.run.notebooks [-j N] [--force] [names...]`` (used by ``make notebooks`` and ``make
+reproduce``). Notebooks are discovered (every ``notebooks/NN_*.ipynb``), never listed here. They run ``N``
+at a time (default: ``$ANALYSIS_JOBS``, else the number of cores), each on an ordinary IPython kernel
+started by nbclient; the summary notebooks ``00_*`` read what the others record, so they start once the
+others have finished. Concurrent kernels write the same ``claims_results.csv`` and ``figures/index.csv``
+under a file lock (:mod:`analysis.data.locking`).
 
-Outputs are written back into the notebooks (nbval compares against them); timing metadata is not
-recorded so that an unchanged notebook is rewritten identically.
+A notebook whose code, inputs and results did not change since it was last executed here is not
+executed again (:mod:`analysis.run.unchanged`, a jupyter-cache record per notebook); ``--force``
+executes every notebook.
+
+Outputs are written back into the notebooks (nbval compares against them) atomically (a temporary
+file, then a rename); timing metadata is not recorded, so that an unchanged notebook is rewritten
+with the same bytes (and then not rewritten at all).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -28,22 +31,27 @@ from typing import Callable
 import nbformat
 from nbclient import NotebookClient
 
-from analysis.report import claims, figures
-from analysis.run import kernel_fork
+from analysis.data.locking import replace_bytes
 from analysis.paths import NOTEBOOKS_DIR
+from analysis.report import claims, figures
+
+#: Kernel options: log errors only (ipykernel warns at every start that its TCP sockets are not
+#: encrypted; the kernel listens on 127.0.0.1 for this process alone).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 @dataclass
 class Run:
-    """One executed notebook: wall time (s), kernel start-up (s, from launch to the first cell),
-    the kernel's peak resident memory (MB, Linux ``VmHWM``; ``None`` elsewhere) and, per code
-    cell, ``(index, seconds, first source line)``."""
+    """One notebook: executed or ``skipped`` (unchanged); for an executed one, wall time (s), kernel
+    start-up (s, from launch to the first cell), the kernel's peak resident memory (MB, Linux
+    ``VmHWM``; ``None`` elsewhere) and, per code cell, ``(index, seconds, first source line)``."""
 
     notebook: str
     seconds: float = 0.0
     kernel_start_s: float = 0.0
     peak_rss_mb: float | None = None
     cells: list[tuple[int, float, str]] = field(default_factory=list)
+    skipped: bool = False
 
 
 def notebooks(names: list[str] | None = None, folder: Path = NOTEBOOKS_DIR) -> list[Path]:
@@ -76,10 +84,7 @@ def default_jobs() -> int:
 
 def _kernel_peak_mb(client: NotebookClient) -> float | None:
     """Peak resident memory of ``client``'s kernel so far (Linux ``/proc/<pid>/status`` VmHWM), MB."""
-    if client.km is None:
-        return None
-    pid = kernel_fork.kernel_pid(client.km.connection_file) or getattr(getattr(client.km, "provisioner", None),
-                                                                       "pid", None)
+    pid = getattr(getattr(client.km, "provisioner", None), "pid", None)
     if pid is None:
         return None
     try:
@@ -100,32 +105,33 @@ def _cell_seconds(cell) -> float | None:
     return (parse(end) - parse(start)).total_seconds()
 
 
-def execute(path: Path, timeout: int = 600, parameters: dict | None = None, output: Path | None = None,
-            run: Run | None = None, zygote: kernel_fork.Zygote | None = None) -> Path:
-    """Execute ``path`` in its folder and write it to ``output`` (default: in place).
+def write_notebook(nb, path: Path) -> bool:
+    """Write ``nb`` to ``path`` atomically, unless the file already holds these bytes; whether it wrote."""
+    text = nbformat.writes(nb)
+    data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    replace_bytes(path, data)
+    return True
 
-    Pass ``run`` (a :class:`Run`) to receive the timings and the kernel's peak memory, and
-    ``zygote`` (a running :class:`analysis.run.kernel_fork.Zygote`) to fork the kernel from it.
-    """
+
+def execute(path: Path, timeout: int = 600, output: Path | None = None, run: Run | None = None):
+    """Execute ``path`` on a fresh kernel in its folder and write it to ``output`` (default: in place).
+    Returns the executed notebook. Pass ``run`` (a :class:`Run`) to receive the timings and the
+    kernel's peak memory."""
     started = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
     # what this notebook recorded last time is dropped first: a deleted record() or
     # save_figure() call must not leave a stale scoreboard row or figure listing
     claims.forget(path.stem)
     figures.forget(path.stem)
-    if parameters:
-        inject_parameters(nb, parameters)
-    peak: list[float] = []
-    # the kernel is killed once the last cell has run (a graceful shutdown waits up to seconds for
-    # nothing: the notebook is already complete)
-    # a forked kernel, or an ordinary one; either way without jupyter_client's idle waits (kernel_fork.quick_manager)
-    manager = kernel_fork.manager_class(zygote.socket_path if zygote is not None else None)
-    client = NotebookClient(nb, kernel_manager_class=manager, timeout=timeout, kernel_name="python3",
-                            record_timing=run is not None,
-                            shutdown_kernel="immediate",
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+    # once the last cell has run the kernel is killed ("immediate"): a graceful shutdown waits for the
+    # kernel to tear down its interpreter (0.5 to 3 s for a notebook's tables), for nothing to keep
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=run is not None,
+                            shutdown_kernel="immediate", extra_arguments=KERNEL_ARGUMENTS,
                             resources={"metadata": {"path": str(path.parent)}})
     first_cell: list[float] = []
+    peak: list[float] = []
     if run is not None:
         client.on_cell_start = lambda **_: first_cell or first_cell.append(time.perf_counter())
         client.on_cell_executed = lambda **_: peak.append(_kernel_peak_mb(client) or 0.0)
@@ -141,58 +147,67 @@ def execute(path: Path, timeout: int = 600, parameters: dict | None = None, outp
         if cell.cell_type == "code":
             cell.outputs = coalesce_streams(cell.outputs)
     nb.metadata.pop("papermill", None)
-    out = output or path
-    out.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, out)
-    return out
+    write_notebook(nb, output or path)
+    return nb
 
 
 def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, output_dir: Path | None = None,
-                report: Callable[[str], None] = print, fork: bool | None = None) -> list[Run]:
+                report: Callable[[str], None] = print, force: bool = False,
+                cache: Path | None = None) -> list[Run]:
     """Execute ``paths``, ``jobs`` kernels at a time (default :func:`default_jobs`); ``00_*``
     notebooks after all the others. Writes in place, or into ``output_dir``. Returns one
     :class:`Run` per notebook in completion order; the first failure is raised once every
     started notebook has finished (the others are still written).
 
-    With ``fork`` (default :func:`analysis.run.kernel_fork.enabled`: Linux, unless
-    ``ANALYSIS_FORK_KERNELS=0``), each fresh kernel is forked from one process that has imported
-    the scientific stack once (:mod:`analysis.run.kernel_fork`)."""
-    fork = kernel_fork.enabled() if fork is None else fork
-    with kernel_fork.Zygote() if fork else contextlib.nullcontext() as zygote:
-        return _execute_all(paths, jobs, timeout, output_dir, report, zygote)
+    With ``cache`` (a jupyter-cache folder; the command line passes
+    :func:`analysis.run.unchanged.cache_folder`) and in place, each executed notebook is recorded
+    there, and unless ``force``, a notebook that :mod:`analysis.run.unchanged` finds unchanged is
+    not executed (its :class:`Run` says ``skipped``)."""
+    from analysis.run import unchanged
 
-
-def _execute_all(paths, jobs, timeout, output_dir, report, zygote) -> list[Run]:
     jobs = jobs or default_jobs()
+    records = None if (cache is None or output_dir is not None) else unchanged.Records(cache)
+    common = unchanged.common_inputs() if records is not None else None
     later = [p for p in paths if p.name.startswith("00_")]
     groups = [g for g in ([p for p in paths if p not in later], later) if g]
     runs: list[Run] = []
     errors: list[tuple[Path, BaseException]] = []
-    lock = threading.Lock()
     total = len(paths)
 
-    def one(path: Path) -> Run:
+    def one(path: Path) -> tuple[Run, object]:
         run = Run(path.stem)
         out = output_dir / path.name if output_dir is not None else None
-        execute(path, timeout=timeout, output=out, run=run, zygote=zygote)
-        return run
+        return run, execute(path, timeout=timeout, output=out, run=run)
 
     for group in groups:
-        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(group)))) as pool:
+        todo, inputs = [], {}
+        for path in group:
+            if records is not None:
+                inputs[path] = unchanged.inputs_key(path, common)
+                if not force and records.unchanged(path, inputs[path]):
+                    runs.append(Run(path.stem, skipped=True))
+                    report(f"[{len(runs)}/{total}] {path.name} unchanged, not executed")
+                    continue
+                records.forget(path)
+            todo.append(path)
+        if not todo:
+            continue
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
             futures = {}
-            for path in group:
+            for path in todo:
                 report(f"executing {path.name} ...")
                 futures[pool.submit(one, path)] = path
             for fut in as_completed(futures):
                 path = futures[fut]
                 try:
-                    run = fut.result()
+                    run, nb = fut.result()
                 except BaseException as err:  # noqa: BLE001 - reported, then raised below
                     errors.append((path, err))
                     report(f"FAILED {path.name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
                     continue
-                with lock:
-                    runs.append(run)
+                if records is not None:
+                    records.store(nb, path, inputs[path])
+                runs.append(run)
                 mem = f", kernel peak {run.peak_rss_mb:.0f} MB" if run.peak_rss_mb else ""
                 report(f"[{len(runs)}/{total}] {path.name} done in {run.seconds:.1f} s{mem}")
         if errors:
@@ -217,28 +232,23 @@ def coalesce_streams(outputs: list) -> list:
     return merged
 
 
-def inject_parameters(nb, parameters: dict) -> None:
-    """Insert a cell assigning ``parameters`` after the cell tagged ``parameters`` (papermill convention)."""
-    src = "# Injected parameters\n" + "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
-    cell = nbformat.v4.new_code_cell(src, metadata={"tags": ["injected-parameters"]})
-    for i, c in enumerate(nb.cells):
-        if "parameters" in c.get("metadata", {}).get("tags", []):
-            nb.cells.insert(i + 1, cell)
-            return
-    raise ValueError("notebook has no cell tagged 'parameters'")
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.run.notebooks", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: every notebook)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel kernels (default: $ANALYSIS_JOBS or cores)")
+    parser.add_argument("--force", action="store_true",
+                        help="execute every notebook, even those unchanged since their last run here")
     args = parser.parse_args(argv)
     paths = notebooks(args.names or None)
     jobs = args.jobs or default_jobs()
     start = time.perf_counter()
-    print(f"executing {len(paths)} notebooks, {min(jobs, len(paths))} at a time", flush=True)
-    execute_all(paths, jobs=jobs, report=lambda m: print(m, flush=True))
-    print(f"executed {len(paths)} notebooks in {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"{len(paths)} notebooks, up to {min(jobs, len(paths))} at a time", flush=True)
+    from analysis.run import unchanged
+
+    runs = execute_all(paths, jobs=jobs, report=lambda m: print(m, flush=True), force=args.force,
+                       cache=unchanged.cache_folder())
+    done = sum(not r.skipped for r in runs)
+    print(f"executed {done} notebooks ({len(runs) - done} unchanged) in {time.perf_counter() - start:.1f} s", flush=True)
     return 0
 
 
