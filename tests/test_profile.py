@@ -150,17 +150,14 @@ REQUESTS = {"ti-0401_2018-2022": ("ti", "ti-0401", "2018"), "epci-244400644": ("
 OVERSEAS = "ti-0401_2018-2022"
 
 
-def _key_figures(nb) -> dict:
-    """Parse the printed table of the cell tagged 'profile-summary' into {metric: value}."""
-    cell = next(c for c in nb.cells if "profile-summary" in c.get("metadata", {}).get("tags", []))
-    text = "".join(o["text"] for o in cell.outputs if o.get("output_type") == "stream")
-    out = {}
-    for line in text.splitlines()[1:]:
-        m = re.match(r"\s*(\S+)\s+(.+?)\s*$", line)
-        if m:
-            v = m.group(2).replace(",", "")
-            out[m.group(1)] = float(v) if re.fullmatch(r"-?\d+(\.\d+)?", v) else v
-    return out
+def _key_figures(paths) -> pd.DataFrame:
+    """The rendered profile's exported key figures (``<slug>_key_figures.csv``), indexed by figure id."""
+    return pd.read_csv(paths["key_figures"], dtype={"value": object}).set_index("figure")
+
+
+def _num(key, figure):
+    v = key.loc[figure, "value"]
+    return float(v) if isinstance(v, str) or v == v else float("nan")
 
 
 @pytest.fixture(scope="module")
@@ -198,10 +195,18 @@ def test_profiles_render_fully_with_names_and_no_code(rendered, slug):
     assert "Clermont" not in html or slug == "dep-63"  # no text about another territory
     assert "geography.resolve(" not in html  # code cells hidden
     assert f"<title>Profil : {area.name}</title>" in html
-    key = _key_figures(nb)
-    assert key["population"] == area.population
+    key = _key_figures(paths[slug])
+    assert _num(key, "population") == area.population
+    assert list(key.index) == ["population", "private_jobs", "private_jobs_growth_pct", "industry_share_pct",
+                               "industry_jobs", "industry_jobs_growth_pct", "unemployment_rate_pct", "ets_sites",
+                               "ets_verified_emissions_2022_kt"]
+    assert list(key.reset_index().columns) == P.KEY_FIGURES_COLUMNS
+    missing = key[key["value"].isna()]
+    assert (missing["note"].str.len() > 10).all()  # a missing figure keeps its row, with the reason
+    tables = sorted(p.name for p in paths[slug]["tables"].glob("*.csv"))
+    assert "key_figures.csv" in tables and "epci.csv" in tables and paths[slug]["excel"].is_file()
     if area.level == "ti":
-        assert key["wave"] == area.wave
+        assert area.wave in html
 
 
 def test_overseas_profile_says_why_there_is_no_map(rendered):
@@ -212,15 +217,37 @@ def test_overseas_profile_says_why_there_is_no_map(rendered):
     assert "also exists in the 2023-2027 wave, for another territory: Est Réunion Industries" in text
 
 
-def test_profile_numbers_match_the_general_functions(rendered):
-    from analysis.methods import dynamics
+def test_profile_numbers_against_the_raw_files(rendered, mirror):
+    """CARENE's figures recomputed with plain pandas on the mirrored files, not with the profile's functions."""
+    _, paths = rendered
+    key = _key_figures(paths["epci-244400644"])
+    # industry: the URSSAF ZE2020 x A38 parquet, zone 5219 (the CARENE's proxy), industry B-E, 2019 and 2024
+    assert key.loc["industry_jobs", "base"] == "zone proxy" and key.loc["industry_jobs", "area_measured"].startswith(
+        "ZE2020 5219")
+    assert 0 < float(key.loc["industry_jobs", "coverage_pct"]) <= 100
+    assert "proxy" in key.loc["industry_jobs", "note"]
+    raw = pd.read_parquet(mirror / "employment" / "urssaf_ze2020_a38_2019_2022_2023_2024.parquet")
+    ind = raw[(raw["code_ze"] == "5219") & (raw["a5"] == "BE")]
+    assert _num(key, "industry_jobs") == pytest.approx(ind["eff_24"].sum())
+    both = ind.dropna(subset=["eff_19", "eff_24"])
+    assert _num(key, "industry_jobs_growth_pct") == pytest.approx(
+        round(100 * (both["eff_24"].sum() / both["eff_19"].sum() - 1), 1))
+    # private jobs: the URSSAF private-employment parquet, the CARENE's communes, 2024
+    priv = pd.read_parquet(mirror / "employment" / "urssaf_private_employment_total_by_area_2014_2024.parquet")
+    epci_row = priv[(priv["echelon"].str.startswith("epci")) & (priv["code"] == "244400644") & (priv["year"] == 2024)]
+    coms = set(geography_communes_of("244400644"))
+    by_com = priv[(priv["echelon"] == "communes") & priv["code"].isin(coms) & (priv["year"] == 2024)]["eff_total"].sum()
+    assert _num(key, "private_jobs") == pytest.approx(by_com)
+    if len(epci_row):  # the file's own EPCI total agrees within its secret cells
+        assert _num(key, "private_jobs") == pytest.approx(float(epci_row["eff_total"].iloc[0]), rel=0.02)
+    assert key.loc["private_jobs", "base"] == "own geography"
+
+
+def geography_communes_of(siren: str) -> list[str]:
     from analysis.geo import areas as geography
 
-    _, paths = rendered
-    key = _key_figures(nbformat.read(paths["epci-244400644"]["notebook"], as_version=4))
-    ind = dynamics.employment_growth(geography.resolve("epci", "244400644"), None, 2019, 2024, "industry").iloc[0]
-    assert key["industry_jobs_urssaf_2024"] == pytest.approx(ind["emp_end"], abs=0.5)
-    assert key["ze2020_coverage_pct"] == pytest.approx(100.0)
+    c = geography.communes()
+    return list(c.loc[c["epci"] == siren, "com"])
 
 
 @pytest.mark.parametrize("argv, msg", [(["--ti", "ti-9999"], "unknown ti"), (["--epci", "2444"], "9 digits"),
@@ -236,49 +263,46 @@ def test_bad_requests_are_refused_in_one_line_before_any_work(tmp_path, capsys, 
     assert not (tmp_path / "profiles").exists()
 
 
-def test_area_emitters_by_outline_and_postcode_fallback():
+def test_area_emitters_counts_sites_of_member_communes_only():
     from types import SimpleNamespace
-
-    import geopandas as gpd
-    from shapely.geometry import box
 
     em = pd.DataFrame({"installation_id": ["1", "1", "2", "3"], "name": ["A", "A", "B", "C"], "kind": "x",
                        "zip_code": ["44600", "44600", "44000", "97420"], "lon": [0.5, 0.5, 5.0, 55.5],
                        "lat": [0.5, 0.5, 5.0, -21.0], "year": [2021, 2022, 2022, 2022],
                        "emissions_t": [10.0, 12.0, 7.0, 3.0]})
-    shapes = gpd.GeoDataFrame({"epci": ["e1"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326")
-    metro = SimpleNamespace(epcis=["e1"], communes=pd.DataFrame({"dep": ["44"]}))
-    r = P.area_emitters(metro, em, shapes)
-    assert r.ids == ["1"] and "outlines of 1 of the territory's 1 EPCI" in r.method and r.wider_area == ""
+    placed = pd.DataFrame({"installation_id": ["1", "2", "3"], "name": ["A", "B", "C"], "com": ["44184", "44109", None],
+                           "method": ["postcode+city", "postcode+city", "unplaced"], "reason": ["", "", "no town"],
+                           "postcode": ["44600", "44000", "97420"], "dep_prefix": ["44", "44", "974"]})
+    area = SimpleNamespace(communes=pd.DataFrame({"com": ["44184"], "dep": ["44"]}))
+    r = P.area_emitters(area, em, placed)
+    assert r.ids == ["1"] and "placed in their own commune" in r.method and r.wider_area == ""
     assert r.trend.set_index("year")["emissions_t"].to_dict() == {2021: 10.0, 2022: 12.0}
     assert r.sites["emissions_last_t"].tolist() == [12.0]
-    overseas = SimpleNamespace(epcis=["e9"], communes=pd.DataFrame({"dep": ["974"]}))
-    r = P.area_emitters(overseas, em, shapes)
-    assert r.ids == ["3"] and "postcode lies in département 974" in r.method and r.wider_area == "département 974"
+    reunion = SimpleNamespace(communes=pd.DataFrame({"com": ["97420"], "dep": ["974"]}))
+    r = P.area_emitters(reunion, em, placed)
+    assert r.ids == [] and len(r.unplaced) == 1  # an unplaced site is listed, never given to the département
 
 
 def test_profile_unemployment_and_emitters_lines(rendered):
     from analysis.methods import emitters, unemployment
     from analysis.geo import areas as geography
-    from analysis.data.loaders import ets, geo
     from analysis.data.loaders import unemployment as U
 
     _, paths = rendered
     rates = U.load_chomage_ze2020_2021_2025()
-    em = ets.load_eutl_emissions_fr_geo()
+    placed = emitters.placed_ets_sites()
     for slug in ("epci-244400644", OVERSEAS):
         level, code, wave = REQUESTS[slug]
         area = geography.resolve(level, code, wave=wave)
-        key = _key_figures(nbformat.read(paths[slug]["notebook"], as_version=4))
+        key = _key_figures(paths[slug])
         rate = unemployment.area_rate(rates, unemployment.zone_weights(area.communes)).iloc[-1]
-        assert key[f"unemployment_rate_pct_{rate['quarter']}"] == round(rate["rate_pct"], 1)
-        assert f"unemployment_rate_pct_{rate['quarter']}_metropolitan_france" in key
-        if slug.startswith("epci"):  # located in the EPCI outline
-            shapes = geo.load_epci_shapes().query("epci == @code")
-            assert key["ets_sites"] == len(emitters.sites_within(em, shapes)) > 0
+        assert _num(key, "unemployment_rate_pct") == pytest.approx(round(rate["rate_pct"], 1))
+        assert key.loc["unemployment_rate_pct", "period"] == rate["quarter"]
+        assert _num(key, "ets_sites") == len(emitters.sites_in_area(placed, area.communes))
+    assert _num(_key_figures(paths["epci-244400644"]), "ets_sites") > 0
     text = "".join(o.get("text", "") for c in nbformat.read(paths[OVERSEAS]["notebook"], as_version=4).cells
                    for o in c.get("outputs", []))
-    assert "no EPCI outline in the mirror for this territory: installations whose postcode lies in département 974" in text
+    assert "placed in their own commune" in text and "département 974" not in text
 
 
 def test_a_ti_is_mapped_with_the_ti_of_its_own_wave():

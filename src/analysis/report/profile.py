@@ -837,7 +837,7 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
         # atomic: each path is the old version or the new one, complete (copied beside it, then renamed)
         for path in written.values():
             src = tmp / path.name
-            if path.name.endswith("_figures"):
+            if path.name.endswith(("_figures", "_tables")):
                 src.mkdir(exist_ok=True)
                 replace_tree(src, path)
             elif src.exists():
