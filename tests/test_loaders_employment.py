@@ -72,7 +72,7 @@ def test_estel_ze2010_renamed_column_names_file_and_column(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(src.read_text(encoding="utf-8").replace("Region,Activite,", "Region,Activity,"), encoding="utf-8")
     with pytest.raises(SchemaError, match=r"insee_estel_ze2010_salaried_by_sector_1998_2017\.csv.*Activite"):
-        E.load_estel_ze2010_salaried.parser(bad)
+        E.load_estel_ze2010_salaried.parser(bad, fetch(E.ESTEL_FRANCE_A5))
 
 
 def test_estel_ze2010_bad_number_is_reported(tmp_path):

@@ -109,7 +109,7 @@ def test_an_unchanged_notebook_is_not_executed_again(tmp_path, monkeypatch):
               f"results, figs = pathlib.Path({str(results)!r}), pathlib.Path({str(figs)!r})\n"
               "results.mkdir(exist_ok=True); figs.mkdir(exist_ok=True)\n"
               "(results / 'claims_results.csv').write_text("
-              "'id,recomputed_value,tol,close_tol,comparable,status,notebook,note\\nc1,1,0.1,0.2,True,reproduced,01_a,t\\n')\n"
+              "'id,recomputed_value,tol,close_tol,period_used,geography_used,definition_used,status,notebook,note\\nc1,1,0.1,0.2,2019,France,jobs,reproduced,01_a,t\\n')\n"
               "(figs / 'f.svg').write_text('<svg/>')\n"
               "(figs / 'index.csv').write_text('name,notebook,title,sources,claims\\nf,01_a,t,s,\\n')\n"
               "print('done')")
