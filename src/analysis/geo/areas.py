@@ -26,7 +26,8 @@ from analysis.geo.tables import (  # noqa: F401 - re-exported: the geography API
     best_zoning, code_names, commune_codes_2024, communes, main_zones, metropole_communes,
     metropole_main_zones, metropoles, normalise_code, normalise_codes, normalise_level, normalise_wave,
     rouen_extract_communes, ti_communes, ti_epcis, ti_names, ti_summary, ze2010_to_ze2020,
-    ze2010_ze2020_overlap, ze_groups, ze_metropole_shares, ze_ti_shares, zone_shares, zoning_mode,
+    ze2010_ze2020_overlap, ze_groups, ze_metropole_shares, ze_ti_shares, zone_population, zone_share_rows, zone_shares,
+    zoning_mode,
 )
 
 
@@ -95,20 +96,10 @@ class Area:
         Returns ``zone``, ``name``, ``population`` (zone), ``population_in``, ``share`` (of the
         zone's population inside the area), ``area_share`` (of the area's population in the
         zone), sorted by code; empty if no zone reaches the threshold."""
-        if self.zone_population is None or zoning not in self.zone_population:
-            sh = zone_shares(self.communes[["com"]], zoning, threshold)
-        else:  # same result as zone_shares, from the area's own communes and the zone populations
-            keep = self.communes[zoning].notna().to_numpy()
-            zones = self.communes[zoning].to_numpy(dtype=object)[keep]
-            people = self.communes["population"].to_numpy(dtype="int64")[keep]
-            codes, inverse = np.unique(zones.astype(str), return_inverse=True)  # sorted zone codes
-            inside = np.bincount(inverse, weights=people, minlength=len(codes)).astype("int64")
-            pop = self.zone_population[zoning].reindex(codes).to_numpy(dtype=float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                share = np.where(pop > 0, inside / pop, np.nan)
-                area_share = inside / people.sum()
-            sh = pd.DataFrame({zoning: codes, "population": pop.astype("int64"), "population_in": inside,
-                               "share": share, "area_share": area_share, "flag": share >= threshold})
+        pop = (self.zone_population[zoning] if self.zone_population is not None and zoning in self.zone_population
+               else zone_population(zoning))
+        members = self.communes[["com", zoning, "population"]].rename(columns={zoning: "zone"})
+        sh = zone_share_rows(members, pop, threshold, zoning=zoning)
         sh = sh[sh["flag"] & (sh["population_in"] > 0)].rename(columns={zoning: "zone"})
         sh.insert(1, "name", sh["zone"].map(_zone_names()[zoning]).fillna(""))
         return sh[["zone", "name", "population", "population_in", "share", "area_share"]].reset_index(drop=True)
@@ -259,15 +250,9 @@ class Resolver:
         code = np.repeat([k for k, _ in pairs], [len(v) for _, v in pairs])
         row = np.concatenate([v for _, v in pairs]) if pairs else np.array([], dtype=np.intp)
         c = self._communes
-        long = pd.DataFrame({"code": code, "zone": c[zoning].to_numpy(dtype=object)[row],
-                             "population_in": c["population"].to_numpy(dtype="int64")[row]}).dropna(subset=["zone"])
-        out = long.groupby(["code", "zone"], as_index=False)["population_in"].sum()
-        out["population"] = out["zone"].map(self._zone_population[zoning]).astype("int64")
-        out["share"] = out["population_in"] / out["population"].where(out["population"] > 0)
-        out["area_share"] = out["population_in"] / out.groupby("code")["population_in"].transform("sum")
-        out["flag"] = out["share"] >= threshold
-        cols = ["code", "zone", "population", "population_in", "share", "area_share", "flag"]
-        return out[cols].sort_values(["code", "zone"], ignore_index=True)
+        members = pd.DataFrame({"code": code, "zone": c[zoning].to_numpy(dtype=object)[row],
+                                "population": c["population"].to_numpy(dtype="int64")[row]})
+        return zone_share_rows(members, self._zone_population[zoning], threshold, group="code", zoning="zone")
 
     def resolve_many(self, level, codes, *, wave=None) -> list[Area]:
         """One :class:`Area` per code of ``codes`` (an iterable of single codes), in order."""

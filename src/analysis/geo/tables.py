@@ -250,6 +250,43 @@ def ti_summary(wave: str = WAVE_2023, by: str | None = "reg") -> pd.DataFrame:
 ZONE_SHARE_ZONINGS = ("ze2020", "ze2010", "epci", "dep", "reg")
 
 
+def zone_share_rows(members: pd.DataFrame, zone_population: pd.Series, threshold: float = 0.5, *,
+                    group: str | None = None, zoning: str = "zone", all_zones: bool = False) -> pd.DataFrame:
+    """THE zone-share rule of the package, from (commune, zone, population) rows: every other zone-share
+    function (:func:`zone_shares`, :meth:`analysis.geo.areas.Area.zone_proxy`,
+    :meth:`analysis.geo.areas.Resolver.zone_shares_by_code`) calls it.
+
+    ``members``: one row per commune of the area(s), with ``zone`` (NaN: no zone, left out), ``population``
+    and, with ``group``, the area code; ``zone_population``: population of every zone. Returns per (group,)
+    zone: ``population`` (zone), ``population_in`` (zone population in the area), ``share`` (of the zone's
+    population in the area; NaN for an empty zone), ``area_share`` (of the area's population, over its
+    communes with a zone, living in the zone) and ``flag`` (``share >= threshold``). ``all_zones`` (without
+    ``group``): every zone of ``zone_population``, with 0 inside when none of its communes is in the area.
+    The zone column is named ``zoning``."""
+    keys = [group] if group else []
+    m = members.dropna(subset=["zone"])
+    inside = m.groupby(keys + ["zone"], sort=True)["population"].sum().rename("population_in").reset_index()
+    if all_zones and not group:
+        inside = zone_population.rename_axis("zone").reset_index()[["zone"]].merge(inside, on="zone", how="left")
+        inside["population_in"] = inside["population_in"].fillna(0)
+    inside["population_in"] = inside["population_in"].astype("int64")
+    inside["population"] = inside["zone"].map(zone_population).astype("int64")
+    total = m.groupby(keys)["population"].sum() if group else m["population"].sum()
+    inside["area_share"] = inside["population_in"] / (inside[group].map(total) if group else total)
+    inside["share"] = inside["population_in"] / inside["population"].where(inside["population"] > 0)
+    inside["flag"] = inside["share"] >= threshold
+    out = inside.rename(columns={"zone": zoning})
+    return out[keys + [zoning, "population", "population_in", "share", "area_share", "flag"]].sort_values(
+        keys + [zoning], ignore_index=True)
+
+
+def zone_population(zoning: str) -> pd.Series:
+    """Municipal population of every zone of ``zoning`` (2024 communes)."""
+    check_choice(zoning, ZONE_SHARE_ZONINGS, "zone_population(zoning=...)")
+    c = _communes().dropna(subset=[zoning])
+    return c.groupby(zoning)["population"].sum()
+
+
 def zone_shares(area_coms: pd.DataFrame, zoning: str = "ze2020", threshold: float = 0.5,
                 group: str | None = None) -> pd.DataFrame:
     """Share of each zone's population living in a set of communes, and a flag at ``threshold``.
@@ -262,25 +299,15 @@ def zone_shares(area_coms: pd.DataFrame, zoning: str = "ze2020", threshold: floa
     population (share of the area that lies in the zone). Zones with no commune in the area
     have share 0 (only without ``group``). An unknown ``zoning`` raises one
     :class:`analysis.data.validate.ChoiceError` naming it and :data:`ZONE_SHARE_ZONINGS`.
+    The rule itself is :func:`zone_share_rows`.
     """
     check_choice(zoning, ZONE_SHARE_ZONINGS, "zone_shares(zoning=...)")
-    c = _communes().dropna(subset=[zoning])
-    zone_pop = c.groupby(zoning)["population"].sum().rename("population")
+    c = _communes()
     keys = [group] if group else []
     a = area_coms[keys + ["com"]].drop_duplicates().merge(c[["com", zoning, "population"]], on="com")
-    inside = a.groupby(keys + [zoning])["population"].sum().rename("population_in").reset_index()
-    if group:
-        out = inside.merge(zone_pop.reset_index(), on=zoning, how="left")
-        area_pop = a.groupby(group)["population"].sum()
-        out["area_share"] = out["population_in"] / out[group].map(area_pop)
-    else:
-        out = zone_pop.reset_index().merge(inside, on=zoning, how="left").fillna({"population_in": 0})
-        out["area_share"] = out["population_in"] / a["population"].sum()
-    out["population_in"] = out["population_in"].astype("int64")
-    out["share"] = out["population_in"] / out["population"].where(out["population"] > 0)
-    out["flag"] = out["share"] >= threshold
-    cols = keys + [zoning, "population", "population_in", "share", "area_share", "flag"]
-    return out[cols].sort_values(keys + [zoning], ignore_index=True)
+    members = a.rename(columns={zoning: "zone"})
+    return zone_share_rows(members, zone_population(zoning), threshold, group=group, zoning=zoning,
+                           all_zones=not group)
 
 
 def main_zones(area_coms: pd.DataFrame, zoning: str = "ze2020", group: str = "code") -> pd.DataFrame:

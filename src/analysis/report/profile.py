@@ -348,14 +348,12 @@ def flagged_zones(coms: pd.DataFrame, zoning: str = "ze2020", threshold: float =
     ``coms``: rows with a ``com`` column. Returns ``zoning`` code, ``name`` (from ``names``,
     a Series indexed by zone code, if given), ``population`` (zone), ``share`` (fraction of
     the zone's population in the area), ``area_share`` (fraction of the area's population
-    in the zone). If no zone reaches the threshold, the zone holding most of the area's
-    population is returned (so that every territory has a proxy); check ``share``.
+    in the zone). The zone-proxy rule of :meth:`analysis.geo.areas.Area.zone_proxy`: if no zone reaches the
+    threshold the result is empty (no silent fallback to the largest zone: a territory no zone stands for has
+    no zone proxy, and its figures say so).
     """
     zs = geography.zone_shares(coms[["com"]], zoning, threshold)
-    zs = zs[zs["population_in"] > 0]
-    out = zs[zs["flag"]]
-    if out.empty:
-        out = zs.nlargest(1, "area_share")
+    out = zs[zs["flag"] & (zs["population_in"] > 0)]
     out = out[[zoning, "population", "share", "area_share"]].copy()
     out.insert(1, "name", out[zoning].map(names) if names is not None else "")
     return out.sort_values(zoning, ignore_index=True)
