@@ -151,7 +151,7 @@ def _wide(employment: pd.DataFrame, year: int, zone: str, sector: str, year_col:
 
 
 def long_differences(employment: pd.DataFrame, groups: pd.Series, start: int, end: int, *,
-                     regions: pd.Series | None = None, missing: str = "drop", tolerance: float = 0.0,
+                     regions: pd.Series | None = None, missing: str = "drop", tolerance: float = 0.01,
                      zone: str = "zone", sector: str = "sector", year: str = "year",
                      value: str = "employment") -> pd.DataFrame:
     """One row per zone: exposed and sheltered jobs in ``start`` and ``end`` and their changes.
@@ -166,7 +166,7 @@ def long_differences(employment: pd.DataFrame, groups: pd.Series, start: int, en
         the package's one definition: a classified cell present in exactly one of the two years
         (``one_year``: secret, or published in one year only) is a *gap*. With ``missing="drop"``
         (default) the zone is unusable when its gap cells held more than ``tolerance`` (a
-        fraction, default 0) of its exposed + sheltered jobs of the start year in the year they
+        fraction, default 0.01 as in :func:`zone_panel` and :func:`local_multiplier`) of its exposed + sheltered jobs of the start year in the year they
         were observed; a kept zone's jobs and changes are then computed on the cells present in
         both years only (one-year cells are left out of both years, never counted as 0). With
         ``missing="zero"`` (for comparison only) gap cells count as 0 jobs in the year they are
