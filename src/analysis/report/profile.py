@@ -746,7 +746,7 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
     if simplify_deg:
         ti_geometries = ti_geometries.assign(geometry=ti_geometries.geometry.simplify(simplify_deg))
         regions = regions.assign(geometry=regions.geometry.simplify(simplify_deg))
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.9))
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.9))
     for ax, wave in zip(axes, WAVES):
         g = ti_geometries[ti_geometries["wave"] == wave]
         marked = g["ti_id"].isin(highlight.get(wave, set()))
