@@ -116,6 +116,6 @@ def plot_growth_bars(table: pd.DataFrame, columns: Mapping[str, str], *, highlig
         ax.xaxis.set_major_locator(MultipleLocator(tick_step))
         ax.tick_params(axis="x", labelsize=7)
     _ = axes[0].set_yticks(range(len(order)))
-    _ = axes[0].set_yticklabels(order, fontsize=7)
+    _ = axes[0].set_yticklabels([figures.translate(str(n)) for n in order], fontsize=7)
     _ = fig.suptitle(suptitle, fontsize=10)
     return fig

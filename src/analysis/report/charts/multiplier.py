@@ -106,12 +106,12 @@ def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str
     order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith(("IC 95 % groupé", "95% CI clustered")))
     handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     axes_height = 0.42 * n + 0.8                    # inches, about (figure height - title, labels, legend)
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.4, -0.6 / axes_height), ncols=3, fontsize=7,
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.3, -0.6 / axes_height), ncols=2, fontsize=7,
               frameon=False)
     return fig
 
 
-def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None, label_width: int = 46) -> Figure:
+def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None, label_width: int = 40) -> Figure:
     """Forest plot of :func:`analysis.methods.multiplier.published_multipliers`: one row per multiplier (first at
     the top), dot = ``value``, bar = ``low`` to ``high`` where there is one, colour by ``source`` (published,
     cited, this project), each row labelled with its window, geography and method; sheltered jobs per 100
@@ -119,7 +119,7 @@ def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None,
     import textwrap
 
     n = len(table)
-    fig, ax = plt.subplots(figsize=(6.4, 0.55 * n + 1.8), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 0.75 * n + 1.8), layout="constrained")
     ypos = np.arange(n)[::-1].astype(float)
     colour = {"published": figures.PALETTE[0], "cited": figures.PALETTE[3], "this project": figures.PALETTE[2]}
     names = {"published": figures.tr("publié", "published"), "cited": figures.tr("cité (La Fabrique)", "cited (La Fabrique)"),
@@ -138,8 +138,9 @@ def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None,
                    label=names.get(r["source"], r["source"]) if r["source"] not in seen else None)
         seen.add(r["source"])
     ax.axvline(100, color="#888888", linewidth=0.6, linestyle=":")
-    labels = [f"{figures.translate(str(r['label']))}\n"
-              + textwrap.shorten(f"{r['window']} · {r['geography']} · {figures.translate(str(r['method']))}", label_width * 2)
+    labels = [textwrap.fill(figures.translate(str(r['label'])), label_width) + "\n"
+              + textwrap.fill(textwrap.shorten(f"{r['window']} · {figures.translate(str(r['geography']))} · "
+                                               f"{figures.translate(str(r['method']))}", label_width * 2), label_width)
               for r in table.to_dict("records")]
     ax.set_yticks(ypos)
     ax.set_yticklabels(labels, fontsize=7.5)

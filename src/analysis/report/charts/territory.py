@@ -55,7 +55,7 @@ def top_emitters(top: pd.DataFrame, shares: pd.DataFrame, regions, *, n_bars: in
     for k, g in top.groupby("kind"):
         g = g.sort_values("emissions_t", ascending=False)  # small circles drawn over large ones (Dunkerque, Fos)
         ax_map.scatter(g["lon"], g["lat"], s=_size(g["emissions_t"], ref=ref), color=colours[k],
-                       alpha=0.55, edgecolor="black", linewidth=0.4, label=k, zorder=3)
+                       alpha=0.55, edgecolor="black", linewidth=0.4, label=figures.translate(k), zorder=3)
     # size key: the area of a circle for round amounts of emissions
     from matplotlib.lines import Line2D
 
@@ -208,7 +208,7 @@ def pole_map(epci_shapes, comparison: pd.DataFrame, communes_earlier=None, sites
     ax.set_ylim(ymin - 0.05, ymax + 0.05)
     ax.set_aspect(1 / 0.7)
     ax.set_axis_off()
-    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=7, frameon=False)
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1, fontsize=7, frameon=False)
     if title:
         ax.set_title(textwrap.fill(title, 75), fontsize=9)
     return fig
