@@ -437,10 +437,12 @@ def plot_status_by_theme(board: pd.DataFrame, language: str | None = None):
         ax.text(n + 0.4, y, figures.fr_number(n, language=language), va="center", ha="left", fontsize=7, color="#333333")
     ax.set_xlim(0, total.max() * 1.08 + 1)
     ax.set_xlabel(figures.tr("Nombre d'affirmations chiffrées", "Number of quantitative claims", language))
-    ax.set_title(figures.tr(f"Les {int(total.sum())} affirmations chiffrées des rapports, recalculées sur données publiques",
-                            f"The reports' {int(total.sum())} quantitative claims, recomputed from public data", language),
-                 loc="left", pad=22)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(STATUSES), fontsize=7, frameon=False,
+    import textwrap
+
+    ax.set_title(textwrap.fill(figures.tr(f"Les {int(total.sum())} affirmations chiffrées des rapports, recalculées sur données publiques",
+                            f"The reports' {int(total.sum())} quantitative claims, recomputed from public data", language), 60),
+                 loc="left", pad=30)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=min(4, len(STATUSES)), fontsize=7, frameon=False,
               borderaxespad=0.2, handlelength=1.2, columnspacing=1.0)
     ax.grid(axis="y", visible=False)
     return fig

@@ -33,11 +33,22 @@ from analysis.paths import figures_dir
 STYLE = Path(__file__).with_name("analysis.mplstyle")
 #: Okabe-Ito palette, colour-blind safe (same order as the style's cycle).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-#: Page widths in inches: one column (8.9 cm) and two columns (18.3 cm).
-ONE_COLUMN = (3.5, 2.6)
-TWO_COLUMNS = (7.2, 4.2)
+#: Figure sizes in inches for print: one text column of a book or report page (6.5 in printed) and a
+#: half-width panel (3.2 in printed), less the export's margins and source line (``savefig.pad_inches``).
+#: Figures are drawn at these sizes so that their text (7 pt at least) is printed at the size it was drawn.
+FULL_WIDTH = (6.4, 3.8)
+HALF_WIDTH = (3.1, 2.4)
+ONE_COLUMN = HALF_WIDTH
+TWO_COLUMNS = FULL_WIDTH
+#: Printed width of one text column, in inches (the SVG of a figure is at most this wide once printed).
+PRINT_WIDTH = 6.5
+#: Smallest font size, in points at the printed width.
+MIN_FONT_PT = 7.0
 THIN_SPACE = "\u202f"
-INDEX_COLUMNS = ["name", "notebook", "title", "sources", "claims"]
+LANGUAGES = ("fr", "en")
+INDEX_COLUMNS = ["name", "language", "notebook", "title", "unit", "sources", "claims", "date", "licence"]
+#: Licence of the exported figures (the project's, see CITATION.cff); the data keep their publishers' licences.
+FIGURE_LICENCE = "MIT"
 #: The project's name, for print (credit lines, file metadata, the site); the import package is ``analysis``.
 PROJECT_NAME = "Recalcul"
 FORMATS = ("svg", "pdf", "png")
@@ -48,9 +59,24 @@ _METADATA = {
 }
 
 
+_LANGUAGE: list[str] = []
+
+
+@contextlib.contextmanager
+def in_language(value: str):
+    """Within the block, :func:`lang` (hence :func:`tr`, :func:`translate`, number formats) answers ``value``:
+    :func:`save_figure` draws a figure once per language this way."""
+    _LANGUAGE.append(lang(value))
+    try:
+        yield value
+    finally:
+        _LANGUAGE.pop()
+
+
 def lang(override: str | None = None) -> str:
-    """Figure language: ``override``, else ``$ANALYSIS_FIG_LANG``, else ``"fr"``."""
-    value = (override or os.environ.get("ANALYSIS_FIG_LANG", "fr")).lower()
+    """Figure language: ``override``, else the innermost :func:`language` block, else ``$ANALYSIS_FIG_LANG``,
+    else ``"fr"``."""
+    value = (override or (_LANGUAGE[-1] if _LANGUAGE else None) or os.environ.get("ANALYSIS_FIG_LANG", "fr")).lower()
     if value not in ("fr", "en"):
         raise ValueError(f"figure language must be 'fr' or 'en', got {value!r}")
     return value
@@ -80,13 +106,25 @@ def fr_percent(x: float, decimals: int = 0, sign: bool = False, language: str | 
     return fr_number(100 * x, decimals, sign, language) + sep + "%"
 
 
-def format_axis(ax, which: str = "y", decimals: int = 0, percent: bool = False, language: str | None = None) -> None:
-    """Use French number formatting on ``ax``'s x, y or both axes (``percent``: values are fractions)."""
-    fmt = (lambda v, _: fr_percent(v, decimals, language=language)) if percent else (
-        lambda v, _: fr_number(v, decimals, language=language))
-    for axis in ("x", "y"):
-        if which in (axis, "both"):
-            getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(fmt))
+def format_axis(ax, which: str = "y", decimals: int | None = None, percent: bool = False,
+                language: str | None = None) -> None:
+    """Use French number formatting on ``ax``'s x, y or both axes (``percent``: values are fractions).
+
+    The labels carry as many decimals as the tick step needs for every tick to read back as its value
+    (ticks at 0.05 steps print 0,05 0,10 0,15, never 0,0 0,1 0,2 0,2); ``decimals`` is a minimum."""
+    language = lang(language)
+    least = 0 if decimals is None else decimals
+    for name in ("x", "y"):
+        if which in (name, "both"):
+            axis = getattr(ax, f"{name}axis")
+
+            def fmt(v, _pos, axis=axis):
+                locs = list(axis.get_majorticklocs())
+                if percent:
+                    return fr_percent(v, max(least, _tick_decimals([100 * x for x in locs])), language=language)
+                return fr_number(v, max(least, _tick_decimals(locs)), language=language)
+
+            axis.set_major_formatter(FuncFormatter(fmt))
 
 
 def _tick_decimals(locs) -> int:
@@ -116,11 +154,13 @@ def french_ticks(fig) -> None:
             axis.set_major_formatter(FuncFormatter(tick))
 
 
-def source_line(sources: str, language: str | None = None) -> str:
-    """``'Source : Insee, ESTEL ; calculs du projet Recalcul'`` (or the English equivalent)."""
+def source_line(sources: str, language: str | None = None, credit: bool = True) -> str:
+    """``'Source : Insee, ESTEL ; calculs du projet Recalcul'`` (or the English equivalent);
+    without ``credit``, the source alone (a user's own figure need not carry the project's name)."""
     if lang(language) == "fr":
-        return f"Source{THIN_SPACE}: {sources}{THIN_SPACE}; calculs du projet {PROJECT_NAME}"
-    return f"Source: {sources}; {PROJECT_NAME} project calculations"
+        line = f"Source{THIN_SPACE}: {sources}"
+        return line + (f"{THIN_SPACE}; calculs du projet {PROJECT_NAME}" if credit else "")
+    return f"Source: {sources}" + (f"; {PROJECT_NAME} project calculations" if credit else "")
 
 
 def export_formats() -> tuple[str, ...]:
@@ -137,33 +177,90 @@ def export_formats() -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in chosen)
 
 
-def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[str, ...] | list[str] = (),
-                title: str = "", language: str | None = None, out_dir: Path | None = None) -> list[Path]:
+def _pick(text, language: str) -> str:
+    """``text`` for ``language``: a string as is, a ``(french, english)`` pair by language."""
+    if isinstance(text, (tuple, list)):
+        fr, en = text
+        return fr if language == "fr" else en
+    return text or ""
+
+
+def language_dir(out: Path, language: str) -> Path:
+    """Where the exports of ``language`` go: the figures folder itself for French, ``en/`` under it for English."""
+    return out if language == "fr" else out / language
+
+
+def save_figure(fig, name: str, *, sources, notebook: str, claims: tuple[str, ...] | list[str] = (),
+                title="", unit="", language: str | None = None, out_dir: Path | None = None,
+                credit: bool = True, draw_title: bool | None = None,
+                languages: tuple[str, ...] | None = None) -> list[Path]:
     """Write ``<name>.svg``, ``.pdf`` and ``.png`` (300 dpi) with deterministic metadata
     (only the formats of ``$ANALYSIS_FIG_FORMATS`` when it is set, see :func:`export_formats`).
 
-    ``sources`` (e.g. ``"Insee, ESTEL"``) is written under the figure; ``notebook`` and
-    ``claims`` (register ids) go to ``figures/index.csv`` for the generated ``figures/README.md``.
+    ``fig`` is a figure, exported in the figure language (:func:`lang`), or a drawing function
+    ``draw() -> Figure``, called once per language of ``languages`` (both by default) inside
+    :func:`in_language`, so that every :func:`tr` and :func:`translate` in it answers that language:
+    French exports go to the figures folder, English ones to its ``en/`` folder; the notebook shows the
+    figure of its own language. ``sources`` (e.g. ``"Insee, ESTEL"``) is written under the figure,
+    followed by the project's credit unless ``credit=False``; ``title`` is drawn as the figure's title when
+    the figure has none (``draw_title=True`` always, ``False`` never); ``sources``, ``title`` and ``unit``
+    may be ``(french, english)`` pairs. ``notebook``, ``claims`` (register ids), the title, unit,
+    language, date of the drawing's last change and licence go to ``figures/index.csv``, from which
+    ``figures/README.md`` is generated. Returns the paths written.
     """
+    from matplotlib.figure import Figure
+
     out = Path(out_dir) if out_dir is not None else figures_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    if lang(language) == "fr":
+    meta = dict(name=name, sources=sources, notebook=notebook, claims=claims, title=title, unit=unit, out=out,
+                credit=credit, draw_title=draw_title)
+    if isinstance(fig, Figure) or not callable(fig):
+        return _save_one(fig, language=lang(language), show=True, **meta)
+    wanted = tuple(languages or LANGUAGES)
+    shown = lang(language) if lang(language) in wanted else wanted[0]
+    paths: list[Path] = []
+    for code in wanted:
+        with in_language(code):
+            drawn = fig()
+            paths += _save_one(drawn, language=code, show=code == shown, **meta)
+        if code != shown:
+            plt.close(drawn)
+    return paths
+
+
+def _has_title(fig) -> bool:
+    return bool(getattr(fig, "_suptitle", None) and fig._suptitle.get_text()) or any(
+        ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right"))
+
+
+def _save_one(fig, *, name, sources, notebook, claims, title, unit, out, credit, draw_title, language,
+              show) -> list[Path]:
+    import textwrap
+
+    folder = language_dir(out, language)
+    folder.mkdir(parents=True, exist_ok=True)
+    if language == "fr":
         french_ticks(fig)
-    text = source_line(sources, language)
+    heading = _pick(title, language)
+    if heading and (draw_title or (draw_title is None and not _has_title(fig))):
+        fig.suptitle(textwrap.fill(heading, int(fig.get_figwidth() * 13)), x=0.01, ha="left", fontsize=10,
+                     fontweight="bold")
+    # wrapped to the figure's width (7 pt DejaVu Sans: about 17 characters per inch), never widening the export
+    text = textwrap.fill(source_line(_pick(sources, language), language, credit=credit),
+                         int(fig.get_figwidth() * 17), break_on_hyphens=False)
     if not any(t.get_gid() == "source-line" for t in fig.texts):
         fig.text(0.0, -0.01, text, ha="left", va="top", fontsize=7, color="#555555", gid="source-line",
                  transform=fig.transFigure)
     formats = export_formats()
-    paths = [out / f"{name}.{ext}" for ext in formats]
+    paths = [folder / f"{name}.{ext}" for ext in formats]
     with mpl.rc_context({"svg.hashsalt": "analysis"}):
         svg = io.BytesIO()
         fig.savefig(svg, format="svg", metadata=_METADATA["svg"])
         svg = svg.getvalue()
-        stamp_path = out / EXPORT_STAMPS / f"{name}.json"
+        stamp_path = folder / EXPORT_STAMPS / f"{name}.json"
         key = _export_key(svg, formats)
-        if _unchanged(stamp_path, key, paths):
-            pass  # same drawing, same export settings, files untouched: PDF and PNG would be byte-identical
-        else:
+        date = _unchanged(stamp_path, key, paths)
+        if date is None:
+            date = _today()
             if "svg" in formats:
                 _write_bytes(paths[formats.index("svg")], svg)
             # the 300-dpi PNG solves the layout; the PDF reuses it (see reused_layout)
@@ -174,15 +271,28 @@ def save_figure(fig, name: str, *, sources: str, notebook: str, claims: tuple[st
                                 replacing(paths[formats.index(ext)]) as tmp:
                             fig.savefig(tmp, format=ext, metadata=_METADATA[ext], dpi=300 if ext == "png" else None)
                         freeze()
-            _write_stamp(stamp_path, key, paths)
-    _index(out, {"name": name, "notebook": notebook, "title": title or name, "sources": sources,
-                 "claims": " ".join(claims)})
-    if _in_kernel():
+            _write_stamp(stamp_path, key, paths, date)
+        # else: same drawing, same export settings, files untouched: PDF and PNG would be byte-identical
+    _index(out, {"name": name, "language": language, "notebook": notebook, "title": heading or name,
+                 "unit": _pick(unit, language), "sources": _pick(sources, language), "claims": " ".join(claims),
+                 "date": date, "licence": FIGURE_LICENCE})
+    if show and _in_kernel():
         if "png" in formats:
             show_png(fig, paths[formats.index("png")])
         elif "svg" in formats:
             show_svg(fig, svg)
     return paths
+
+
+def _today() -> str:
+    """Today's date (UTC), recorded as a figure's date when its drawing changes; ``$SOURCE_DATE_EPOCH``
+    fixes it for reproducible builds."""
+    import datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = (datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc) if epoch
+              else datetime.datetime.now(datetime.timezone.utc))
+    return moment.date().isoformat()
 
 
 def _in_kernel() -> bool:
@@ -351,17 +461,20 @@ def _sha(path: Path) -> str | None:
         return None
 
 
-def _unchanged(stamp_path: Path, key: str, paths: list[Path]) -> bool:
+def _unchanged(stamp_path: Path, key: str, paths: list[Path]) -> str | None:
+    """The date of the figure's drawing when its stamp matches ``key`` and the files on disk, else None."""
     try:
         stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
-        return False
-    return stamp.get("key") == key and stamp.get("files") == {p.name: _sha(p) for p in paths} and all(
+        return None
+    same = stamp.get("key") == key and stamp.get("files") == {p.name: _sha(p) for p in paths} and all(
         stamp["files"].values())
+    return (stamp.get("date") or _today()) if same else None
 
 
-def _write_stamp(stamp_path: Path, key: str, paths: list[Path]) -> None:
-    replace_text(stamp_path, json.dumps({"key": key, "files": {p.name: _sha(p) for p in paths}}, indent=1))
+def _write_stamp(stamp_path: Path, key: str, paths: list[Path], date: str) -> None:
+    replace_text(stamp_path, json.dumps({"key": key, "date": date, "files": {p.name: _sha(p) for p in paths}},
+                                        indent=1))
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -378,7 +491,7 @@ def _read_index(path: Path) -> list[dict]:
 
 def _write_index(path: Path, rows: list[dict]) -> None:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=INDEX_COLUMNS, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=INDEX_COLUMNS, lineterminator="\n", restval="", extrasaction="ignore")
     w.writeheader()
     w.writerows(rows)
     replace_text(path, buf.getvalue())
@@ -387,9 +500,9 @@ def _write_index(path: Path, rows: list[dict]) -> None:
 def _index(out: Path, row: dict) -> None:
     path = out / "index.csv"
     with locked(path):  # notebooks executed in parallel export into the same folder
-        rows = [r for r in _read_index(path) if r["name"] != row["name"]]
+        rows = [r for r in _read_index(path) if (r["name"], r.get("language") or "fr") != (row["name"], row["language"])]
         rows.append(row)
-        rows.sort(key=lambda r: (r["notebook"], r["name"]))
+        rows.sort(key=lambda r: (r["notebook"], r["name"], LANGUAGES.index(r.get("language") or "fr")))
         _write_index(path, rows)
 
 
@@ -412,8 +525,9 @@ def prune(out_dir: Path | None = None) -> list[Path]:
     """Delete exported files (SVG, PDF, PNG) that ``figures/index.csv`` no longer lists."""
     out = Path(out_dir) if out_dir is not None else figures_dir()
     with open(out / "index.csv", newline="", encoding="utf-8") as f:
-        names = {r["name"] for r in csv.DictReader(f)}
-    stale = [p for ext in FORMATS for p in out.glob(f"*.{ext}") if p.stem not in names]
+        listed = {(r["name"], r.get("language") or "fr") for r in csv.DictReader(f)}
+    stale = [p for code in LANGUAGES for ext in FORMATS for p in language_dir(out, code).glob(f"*.{ext}")
+             if (p.stem, code) not in listed]
     for p in stale:
         p.unlink()
     return sorted(stale)
@@ -425,12 +539,18 @@ def write_figures_readme(out_dir: Path | None = None) -> Path:
     with open(out / "index.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     lines = ["# Figures", "", "Generated by `make figures` from `figures/index.csv`; do not edit by hand.",
-             "Each figure exists as SVG, PDF and PNG (300 dpi).", "",
-             "| figure | notebook | title | data sources | claims illustrated |", "|---|---|---|---|---|"]
+             "Each figure exists as SVG, PDF and PNG (300 dpi), in French (this folder) and in English (`en/`),",
+             f"drawn for a print width of {PRINT_WIDTH} in with text of {MIN_FONT_PT:g} pt at least. Figures: "
+             f"{FIGURE_LICENCE} licence (the project's); the data keep their publishers' licences.", "",
+             "| figure | language | notebook | title | unit | data sources | claims illustrated | date |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        files = " ".join(f"[{ext}]({r['name']}.{ext})" for ext in FORMATS)
+        code = r.get("language") or "fr"
+        prefix = "" if code == "fr" else f"{code}/"
+        files = " ".join(f"[{ext}]({prefix}{r['name']}.{ext})" for ext in FORMATS)
         claims = ", ".join(f"`{c}`" for c in r["claims"].split()) or "(context)"
-        lines.append(f"| {r['name']} ({files}) | `{r['notebook']}` | {r['title']} | {r['sources']} | {claims} |")
+        lines.append(f"| {r['name']} ({files}) | {code} | `{r['notebook']}` | {r['title']} | {r.get('unit', '')} "
+                     f"| {r['sources']} | {claims} | {r.get('date', '')} |")
     path = out / "README.md"
     replace_text(path, "\n".join(lines) + "\n")
     return path
@@ -477,7 +597,30 @@ TRANSLATIONS = {
     "Transport": "Transport", "exposé": "exposed", "abrité": "sheltered", "exclu": "excluded",
     "Référence": "Reference", "Sobriété": "Sobriety", "Réindustrialisation profonde": "Deep re-industrialisation",
     "référence": "reference", "sobriété": "sobriety", "réindustrialisation profonde": "deep re-industrialisation",
-    "Électricité": "Electricity", "Gaz": "Gas",
+    "Électricité": "Electricity", "Gaz": "Gas", "Zones du territoire": "The territory's zones",
+    "Ensemble des zones des métropoles": "All métropole zones", "Territoire d'industrie": "Territoire d'industrie (TI)",
+}
+
+#: French phrases of labels built from parts (the multiplier summary's rows: "URSSAF ZE 2019-2024, VI pondéré,
+#: effets fixes région"), replaced longest first by :func:`translate` when the whole label is not in
+#: :data:`TRANSLATIONS`.
+PHRASES = {
+    "MCO non pondéré": "unweighted OLS", "MCO pondéré": "weighted OLS", "VI Bartik non pondéré": "unweighted Bartik IV",
+    "VI Bartik pondéré": "weighted Bartik IV", "VI non pondéré": "unweighted IV", "VI pondéré": "weighted IV",
+    "industrie seule": "industry only", "exposé large": "broad exposed sector", "effets fixes région": "région fixed effects",
+    "chocs nationaux trimestriels": "quarterly national shocks", "(principal)": "(headline)", "Régions ": "Régions ",
+}
+
+#: English phrases of labels that data or published tables give in English (the forest plot's methods), and
+#: their French versions, replaced longest first by :func:`translate` in French.
+PHRASES_FR = {
+    "weighted OLS": "MCO pondéré", "weighted IV": "VI pondéré", "log long differences": "différences longues en log",
+    "not published": "non publié", "United States (cities)": "États-Unis (villes)",
+    "long differences over census decades": "différences longues entre recensements",
+    "Moretti long differences": "différences longues à la Moretti",
+    "import-competition shock (China)": "choc de concurrence des importations (Chine)",
+    "Moretti's design reworked": "méthode de Moretti reprise", "shift-share IV": "VI shift-share",
+    ", citing ": ", citant ",
 }
 
 #: Display names of the claims register's themes (``data/claims.csv`` ``theme``), French and English.
@@ -488,6 +631,24 @@ THEMES = {
     "territorial_dynamics": ("Dynamiques territoriales", "Territorial dynamics"),
     "territory_profile": ("Profil de territoire", "Territory profile"),
 }
+
+
+#: Names of the territorial levels, singular, French and English (figure labels follow the data's level).
+LEVELS = {
+    "ze": ("Zone d'emploi", "Employment zone"), "ze2010": ("Zone d'emploi", "Employment zone"),
+    "ze2020": ("Zone d'emploi", "Employment zone"), "dep": ("Département", "Département"),
+    "epci": ("EPCI", "EPCI (inter-municipal body)"), "ti": ("Territoire d'industrie", "Territoire d'industrie (TI)"),
+    "ti2018": ("Territoire d'industrie", "Territoire d'industrie (TI)"),
+    "ti2023": ("Territoire d'industrie", "Territoire d'industrie (TI)"), "reg": ("Région", "Region"),
+}
+
+
+def level_label(level: str, language: str | None = None, *, lower: bool = False) -> str:
+    """Display name of a territorial level (``"dep"`` -> ``"Département"``); ``lower`` for use inside a sentence."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown territorial level {level!r}: use one of {', '.join(LEVELS)}")
+    text = tr(*LEVELS[level], language)
+    return text[0].lower() + text[1:] if lower and not text[:4].isupper() else text
 
 
 def _sector_translations() -> dict[str, str]:
@@ -506,10 +667,17 @@ def translate(label: str, language: str | None = None) -> str:
     name), else unchanged. Drawing code should pass every data-borne label (zone groups, sector
     names, path names) through it: ``ax.barh(labels.map(figures.translate), ...)``."""
     if lang(language) == "fr":
+        for en in sorted(PHRASES_FR, key=len, reverse=True):
+            label = label.replace(en, PHRASES_FR[en])
         return label
     if label in TRANSLATIONS:
         return TRANSLATIONS[label]
-    return _sector_translations().get(label, label)
+    sectors = _sector_translations()
+    if label in sectors:
+        return sectors[label]
+    for fr in sorted(PHRASES, key=len, reverse=True):
+        label = label.replace(fr, PHRASES[fr])
+    return label
 
 
 def theme_label(theme: str, language: str | None = None) -> str:
@@ -519,6 +687,22 @@ def theme_label(theme: str, language: str | None = None) -> str:
         fr, en = THEMES[theme]
         return tr(fr, en, language)
     return theme.replace("_", " ").capitalize()
+
+
+def quotient_key(ax, language: str | None = None) -> None:
+    """Legend of the industry-mix bars: orange where the location quotient (QL / LQ) is above 1, blue elsewhere,
+    with the quotient spelled out (the sector's share of the territory's jobs over its share in metropolitan
+    France)."""
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=PALETTE[3], label=tr("QL > 1 : plus spécialisé que la France métropolitaine",
+                                                "LQ > 1: more specialised than metropolitan France", language)),
+               Patch(color=PALETTE[0], label=tr("QL ≤ 1", "LQ ≤ 1", language))]
+    ax.legend(handles=handles, loc="lower right", fontsize=7,
+              title=tr("QL : quotient de localisation = part du secteur dans l'emploi du territoire\n"
+                       "÷ sa part dans l'emploi de la France métropolitaine",
+                       "LQ: location quotient = the sector's share of the territory's jobs\n"
+                       "÷ its share of metropolitan France's jobs", language), title_fontsize=7)
 
 
 # ---------------------------------------------------------------------------------------------

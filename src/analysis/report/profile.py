@@ -495,11 +495,12 @@ def plot_industry_share_path(path_10: pd.DataFrame, path_20: pd.DataFrame, group
             key = (g, zoning) if g == area_group else (g, "")
             handles.setdefault(key, line)
             labels.setdefault(key, figures.tr(f"{g}, {zoning} ({figures.fr_percent(cov)} de la population)",
-                                              f"{g}, {zoning} ({cov:.0%} of the population)") if g == area_group else g)
+                                              f"{figures.translate(g)}, {zoning} ({cov:.0%} of the population)")
+                              if g == area_group else figures.translate(g))
     figures.format_axis(axes[0], "y", percent=True)
     axes[0].set_title(figures.tr("Emploi salarié, tous employeurs (ESTEL, ZE 2010)",
                                  "Salaried jobs, all employers (ESTEL, ZE 2010)"), fontsize=9)
-    axes[1].set_title(figures.tr("Emploi salarié privé (Urssaf, ZE 2020)", "Private salaried jobs (Urssaf, ZE 2020)"),
+    axes[1].set_title(figures.tr("Emploi salarié privé\n(Urssaf, ZE 2020)", "Private salaried jobs\n(Urssaf, ZE 2020)"),
                       fontsize=9)
     axes[0].set_ylabel(figures.tr("Part de l'industrie (B-E)", "Industry's share (B-E)"))
     axes[0].set_xticks([1998, 2002, 2006, 2010, 2014, 2017])
@@ -509,14 +510,14 @@ def plot_industry_share_path(path_10: pd.DataFrame, path_20: pd.DataFrame, group
     hi = max(path_10["share"].max(), path_20["share"].max())
     axes[0].set_ylim(lo - 0.5 * (hi - lo), hi + 0.05 * (hi - lo))  # room for the legend under the lines
     axes[0].yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))  # whole percentages
-    axes[0].legend([handles[k] for k in order], [labels[k] for k in order], loc="lower left", ncol=2, fontsize=7)
+    axes[0].legend([handles[k] for k in order], [labels[k] for k in order], loc="lower left", ncol=1, fontsize=7)
     fig.supxlabel(textwrap.fill(figures.tr(
         "Note : les zones d'emploi 2010 et 2020 retenues (au moins la moitié de leur population dans le territoire) "
         "ne couvrent pas la même partie du territoire.",
         "Note: the 2010 and 2020 zones d'emploi kept (at least half of their population in the territory) do not "
-        "cover the same part of the territory."), 130), fontsize=7, style="italic", x=0.02, ha="left")
+        "cover the same part of the territory."), 100), fontsize=7, style="italic", x=0.02, ha="left")
     if title:
-        fig.suptitle(title, fontsize=10, fontweight="bold", x=0.02, ha="left")
+        fig.suptitle(textwrap.fill(title, 80), fontsize=10, fontweight="bold", x=0.02, ha="left")
     return fig
 
 
@@ -744,7 +745,7 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
     if simplify_deg:
         ti_geometries = ti_geometries.assign(geometry=ti_geometries.geometry.simplify(simplify_deg))
         regions = regions.assign(geometry=regions.geometry.simplify(simplify_deg))
-    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.9))
+    fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.9))
     for ax, wave in zip(axes, WAVES):
         g = ti_geometries[ti_geometries["wave"] == wave]
         marked = g["ti_id"].isin(highlight.get(wave, set()))
@@ -759,7 +760,7 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
         ax.set_title(figures.tr(f"{wave} : {g['ti_id'].nunique()} territoires",
                                 f"{wave}: {g['ti_id'].nunique()} territories"), fontsize=9)
     if title:
-        fig.suptitle(title, fontsize=10, fontweight="bold", x=0.02, ha="left")
+        fig.suptitle(textwrap.fill(title, 80), fontsize=10, fontweight="bold", x=0.02, ha="left")
     return fig
 
 

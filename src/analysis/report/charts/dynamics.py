@@ -53,7 +53,7 @@ def plot_transition_matrices(estimates: Mapping[str, MarkovEstimate], titles: Ma
 
 
 def plot_growth_map(zones, outlines, *, column: str = "growth", cap: float = 0.2, legend_label: str, title: str,
-                    figsize: tuple[float, float] = (7.2, 6.4), simplify: float = 500.0, note: str = ""):
+                    figsize: tuple[float, float] = (6.4, 5.8), simplify: float = 500.0, note: str = ""):
     """Choropleth of a growth rate by zone (diverging, capped at +/- ``cap``) with outlines on top.
 
     ``zones``: GeoDataFrame with ``column`` (fraction; NaN drawn light grey); ``note``: a caption
@@ -82,7 +82,7 @@ def plot_growth_map(zones, outlines, *, column: str = "growth", cap: float = 0.2
     if note:
         import textwrap
 
-        fig.text(0.02, 0.045, textwrap.fill(note, 120), fontsize=6.5, style="italic", ha="left", va="bottom")
+        fig.text(0.02, 0.045, textwrap.fill(note, 110), fontsize=7, style="italic", ha="left", va="bottom")
     return fig
 
 
@@ -116,6 +116,6 @@ def plot_growth_bars(table: pd.DataFrame, columns: Mapping[str, str], *, highlig
         ax.xaxis.set_major_locator(MultipleLocator(tick_step))
         ax.tick_params(axis="x", labelsize=7)
     _ = axes[0].set_yticks(range(len(order)))
-    _ = axes[0].set_yticklabels(order, fontsize=7)
+    _ = axes[0].set_yticklabels([figures.translate(str(n)) for n in order], fontsize=7)
     _ = fig.suptitle(suptitle, fontsize=10)
     return fig

@@ -70,15 +70,20 @@ def plot_industry_electricity(series: pd.Series, multipliers: pd.DataFrame, base
     fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
     ax.plot(series.index, series.values, color=figures.PALETTE[0],
             label=figures.tr("Industrie, observé (Eurostat)", "Industry, observed (Eurostat)"))
-    labels = {"référence": "Référence RTE",
-              "référence + électrolyse industrielle": "Référence RTE + électrolyse industrielle",
-              "sobriété (borne haute)": "Sobriété (borne haute du projet, pas RTE)",
-              "réindustrialisation profonde (borne haute)": "Réindustrialisation (borne haute du projet, pas RTE)"}
+    labels = {"référence": figures.tr("Référence RTE", "RTE reference"),
+              "référence + électrolyse industrielle": figures.tr("Référence RTE + électrolyse industrielle",
+                                                                 "RTE reference + industrial electrolysis"),
+              "sobriété (borne haute)": figures.tr("Sobriété (borne haute du projet, pas RTE)",
+                                                   "Sobriety (the project's upper bound, not RTE's)"),
+              "réindustrialisation profonde (borne haute)": figures.tr(
+                  "Réindustrialisation (borne haute du projet, pas RTE)",
+                  "Re-industrialisation (the project's upper bound, not RTE's)")}
     for i, r in enumerate(multipliers.itertuples()):
         bound = getattr(r, "basis", "") == BASIS_BOUND or "borne" in r.path
         ax.scatter([2048.5 + i], [r.electricity_2050_twh], color=figures.PALETTE[i + 1], zorder=3,
                    marker="^" if bound else "o",
-                   label=f"2050 : {labels.get(r.path, r.path)} (× {figures.fr_number(r.multiplier, 2)})")
+                   label=figures.tr("2050 : ", "2050: ") + f"{labels.get(r.path, figures.translate(r.path))} "
+                         f"(× {figures.fr_number(r.multiplier, 2)})")
     ax.axhline(2 * baseline_twh, color="#555555", ls="--", lw=1)
     ax.text(series.index.min() + 1, 2 * baseline_twh + 4, figures.tr("2 × consommation 2019", "2 × 2019 consumption"),
             fontsize=7, color="#555555")
@@ -106,7 +111,7 @@ def plot_biomethane_sites(service: pd.DataFrame, cited_sites: float, min_sites_f
     ax1.text(d["year"].min() - 0.4, cited_sites + 1.5, figures.tr("nombre cité", "cited count"), fontsize=7,
              color="#555555")
     ax1.set_ylim(0, cited_sites * 1.2)
-    ax1.set_title(figures.tr("Sites d'injection en service au 31 décembre", "Injection sites in service, 31 December"))
+    ax1.set_title(figures.tr("Sites d'injection en service\nau 31 décembre", "Injection sites in service,\n31 December"))
     ax1.legend(fontsize=7, loc="center left")
     figures.format_axis(ax1, "y")
     s = d[d["sites"] >= min_sites_for_share]
@@ -117,8 +122,8 @@ def plot_biomethane_sites(service: pd.DataFrame, cited_sites: float, min_sites_f
     ax2.axhline(1 / 3, color="#555555", ls="--", lw=1)
     ax2.text(s["year"].min(), 1 / 3 + 0.02, figures.tr("un tiers", "one third"), fontsize=7, color="#555555")
     ax2.set_ylim(0, 0.5)
-    ax2.set_title(figures.tr(f"Part de l'Auvergne (années à {min_sites_for_share} sites ou plus)",
-                             f"Auvergne's share (years with {min_sites_for_share}+ sites)"))
+    ax2.set_title(figures.tr(f"Part de l'Auvergne\n(années à {min_sites_for_share} sites ou plus)",
+                             f"Auvergne's share\n(years with {min_sites_for_share}+ sites)"))
     figures.format_axis(ax2, "y", percent=True)
     ax2.legend(fontsize=7, loc="upper left")
     return fig

@@ -16,15 +16,18 @@ from matplotlib.figure import Figure
 from analysis.report import figures
 
 
-def plot_scatter(panel: pd.DataFrame, est: Mapping, *, start: int, end: int) -> Figure:
-    """Scatter of ``dln_exposed`` against ``dln_sheltered`` for the usable zones of ``panel``
+def plot_scatter(panel: pd.DataFrame, est: Mapping, *, start: int, end: int, level: str = "ze") -> Figure:
+    """Scatter of ``dln_exposed`` against ``dln_sheltered`` for the usable territories of ``panel``
     (bubble area proportional to exposed + sheltered jobs in ``start``), with the fitted line
-    ``alpha + beta * x`` of ``est`` (:func:`estimate`, weighted OLS). Returns the figure."""
-    fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
+    ``alpha + beta * x`` of ``est`` (:func:`estimate`, weighted OLS). ``level`` names the territories in
+    the labels (``"ze"``, ``"dep"``, ``"epci"``, ``"ti"``, see :data:`analysis.report.figures.LEVELS`);
+    tick labels carry the decimals their step needs. Returns the figure."""
+    fig, ax = plt.subplots(figsize=figures.FULL_WIDTH)
     p = panel[panel["drop_reason"] == ""]
+    unit = figures.level_label(level)
     ax.scatter(p["dln_exposed"], p["dln_sheltered"], s=6 + 600 * p["total_0"] / p["total_0"].max(),
                alpha=0.45, color=figures.PALETTE[0], edgecolor="white", linewidth=0.4,
-               label=figures.tr(f"Zone d'emploi (taille : emploi {start})", f"Employment zone (size: {start} jobs)"))
+               label=figures.tr(f"{unit} (taille : emploi {start})", f"{unit} (size: {start} jobs)"))
     xs = np.linspace(p["dln_exposed"].min(), p["dln_exposed"].max(), 50)
     ax.plot(xs, est["alpha"] + est["beta"] * xs, color=figures.PALETTE[3],
             label=figures.tr(f"Droite MCO pondérée (élasticité {figures.fr_number(est['beta'], 2)})",
@@ -35,9 +38,10 @@ def plot_scatter(panel: pd.DataFrame, est: Mapping, *, start: int, end: int) -> 
                              f"Change in exposed employment {start}-{end} (log difference)"))
     ax.set_ylabel(figures.tr("Variation de l'emploi abrité (écart de log)",
                              "Change in sheltered employment (log difference)"))
-    ax.set_title(figures.tr(f"Emploi exposé et emploi abrité par zone d'emploi, {start}-{end}",
-                            f"Exposed and sheltered employment by employment zone, {start}-{end}"))
-    figures.format_axis(ax, "both", 1)
+    within = figures.level_label(level, lower=True)
+    ax.set_title(figures.tr(f"Emploi exposé et emploi abrité par {within}, {start}-{end}",
+                            f"Exposed and sheltered employment by {within}, {start}-{end}"))
+    figures.format_axis(ax, "both")
     ax.legend(loc="upper left")
     return fig
 
@@ -57,7 +61,7 @@ def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str
     import textwrap
 
     n = len(summary)
-    fig, ax = plt.subplots(figsize=(9.0, 0.42 * n + 2.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 0.42 * n + 2.4), layout="constrained")
     ypos = np.arange(n)[::-1].astype(float)
     lo_lim, hi_lim = xlim if xlim is not None else (None, None)
     ax.errorbar(summary["value"], ypos, xerr=[summary["value"] - summary["ci_low"], summary["ci_high"] - summary["value"]],
@@ -90,7 +94,7 @@ def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str
         colour, style = styles[i % len(styles)]
         ax.axvline(value, color=colour, linestyle=style, linewidth=1.0, label=label, alpha=0.9)
     ax.set_yticks(ypos)
-    ax.set_yticklabels([textwrap.fill(str(t), label_width) for t in summary["label"]], fontsize=8)
+    ax.set_yticklabels([textwrap.fill(figures.translate(str(t)), label_width) for t in summary["label"]], fontsize=8)
     ax.set_xlabel(figures.tr("Emplois abrités pour 100 emplois exposés", "Sheltered jobs per 100 exposed jobs"))
     if xlim is not None:
         ax.set_xlim(*xlim)
@@ -102,12 +106,12 @@ def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str
     order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith(("IC 95 % groupé", "95% CI clustered")))
     handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     axes_height = 0.42 * n + 0.8                    # inches, about (figure height - title, labels, legend)
-    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.4, -0.6 / axes_height), ncols=3, fontsize=7,
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.3, -0.6 / axes_height), ncols=2, fontsize=7,
               frameon=False)
     return fig
 
 
-def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None, label_width: int = 46) -> Figure:
+def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None, label_width: int = 40) -> Figure:
     """Forest plot of :func:`analysis.methods.multiplier.published_multipliers`: one row per multiplier (first at
     the top), dot = ``value``, bar = ``low`` to ``high`` where there is one, colour by ``source`` (published,
     cited, this project), each row labelled with its window, geography and method; sheltered jobs per 100
@@ -115,7 +119,7 @@ def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None,
     import textwrap
 
     n = len(table)
-    fig, ax = plt.subplots(figsize=(9.0, 0.55 * n + 1.8), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.4, 0.75 * n + 1.8), layout="constrained")
     ypos = np.arange(n)[::-1].astype(float)
     colour = {"published": figures.PALETTE[0], "cited": figures.PALETTE[3], "this project": figures.PALETTE[2]}
     names = {"published": figures.tr("publié", "published"), "cited": figures.tr("cité (La Fabrique)", "cited (La Fabrique)"),
@@ -134,7 +138,9 @@ def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None,
                    label=names.get(r["source"], r["source"]) if r["source"] not in seen else None)
         seen.add(r["source"])
     ax.axvline(100, color="#888888", linewidth=0.6, linestyle=":")
-    labels = [f"{r['label']}\n" + textwrap.shorten(f"{r['window']} · {r['geography']} · {r['method']}", label_width * 2)
+    labels = [textwrap.fill(figures.translate(str(r['label'])), label_width) + "\n"
+              + textwrap.fill(textwrap.shorten(f"{r['window']} · {figures.translate(str(r['geography']))} · "
+                                               f"{figures.translate(str(r['method']))}", label_width * 2), label_width)
               for r in table.to_dict("records")]
     ax.set_yticks(ypos)
     ax.set_yticklabels(labels, fontsize=7.5)

@@ -25,18 +25,44 @@ def _size(t: pd.Series, scale: float = 220.0, ref: float | None = None) -> np.nd
     return scale * np.sqrt(t.to_numpy(dtype=float) / ref)
 
 
+_SMALL_WORDS = {"de", "du", "des", "la", "le", "les", "et", "sur", "en", "au", "aux", "à", "d", "l", "sous"}
+
+
+def display_name(name: str) -> str:
+    """A register name in title case for print: ``"TE - SAINT AVOLD KERNAMAN"`` -> ``"TE - Saint Avold Kernaman"``
+    (short all-capital words such as TE, SA, EDF stay capitals; French particles stay lower case)."""
+    words = []
+    for i, word in enumerate(str(name).split(" ")):
+        if word.isupper() and len(word) <= 3 and word.lower() not in _SMALL_WORDS and word.isalpha():
+            words.append(word)
+        elif i and word.lower() in _SMALL_WORDS:
+            words.append(word.lower())
+        else:
+            words.append("-".join(part[:1].upper() + part[1:].lower() for part in word.split("-")))
+    return " ".join(words)
+
+
 def top_emitters(top: pd.DataFrame, shares: pd.DataFrame, regions, *, n_bars: int = 20, title: str = ""):
     """Three panels: the map of the top sites (circle area ~ emissions), the ``n_bars`` largest as bars,
     and the share of the top list in all French stationary ETS emissions by year (``shares``:
     :func:`analysis.methods.emitters.top_share_by_year`)."""
-    fig = plt.figure(figsize=(7.2, 8.0), layout="constrained")
+    fig = plt.figure(figsize=(6.4, 8.0), layout="constrained")
     gs = fig.add_gridspec(2, 2, height_ratios=[1.5, 1], width_ratios=[1.15, 1])
     ax_map = fig.add_subplot(gs[0, 0])
     figures.plot_geo(regions.boundary, ax_map, color="#888888", linewidth=0.4)
     colours = {k: figures.PALETTE[i % len(figures.PALETTE)] for i, k in enumerate(sorted(top["kind"].unique()))}
+    ref = float(top["emissions_t"].max())
     for k, g in top.groupby("kind"):
-        ax_map.scatter(g["lon"], g["lat"], s=_size(g["emissions_t"], ref=top["emissions_t"].max()), color=colours[k],
-                       alpha=0.65, edgecolor="black", linewidth=0.3, label=k, zorder=3)
+        g = g.sort_values("emissions_t", ascending=False)  # small circles drawn over large ones (Dunkerque, Fos)
+        ax_map.scatter(g["lon"], g["lat"], s=_size(g["emissions_t"], ref=ref), color=colours[k],
+                       alpha=0.55, edgecolor="black", linewidth=0.4, label=figures.translate(k), zorder=3)
+    # size key: the area of a circle for round amounts of emissions
+    from matplotlib.lines import Line2D
+
+    keys = [v for v in (1, 5, 10) if v * 1e6 <= ref * 1.05] or [round(ref / 1e6, 1)]
+    size_handles = [Line2D([], [], linestyle="none", marker="o", markerfacecolor="none", markeredgecolor="black",
+                           markersize=float(np.sqrt(_size(pd.Series([v * 1e6]), ref=ref)[0])),
+                           label=figures.tr(f"{figures.fr_number(v)} Mt CO₂e", f"{v:g} Mt CO₂e")) for v in keys]
     xmin, ymin, xmax, ymax = METRO_BOUNDS
     ax_map.set_xlim(xmin, xmax)
     ax_map.set_ylim(ymin, ymax)
@@ -44,16 +70,19 @@ def top_emitters(top: pd.DataFrame, shares: pd.DataFrame, regions, *, n_bars: in
     # the data limits give way to the aspect at each draw: let them (matplotlib otherwise warns, once per draw)
     ax_map.set_autoscale_on(True)
     ax_map.set_axis_off()
-    ax_map.legend(loc="lower left", fontsize=6, ncol=1, markerscale=0.4, frameon=True, framealpha=0.8)
+    kinds = ax_map.legend(loc="lower left", fontsize=7, ncol=1, markerscale=0.4, frameon=True, framealpha=0.8)
+    ax_map.add_artist(kinds)
+    ax_map.legend(handles=size_handles, loc="upper left", fontsize=7, frameon=True, framealpha=0.8,
+                  labelspacing=1.2, borderpad=0.8)
     xmin, ymin, xmax, ymax = METRO_BOUNDS
     n_in = int((top["lon"].between(xmin, xmax) & top["lat"].between(ymin, ymax)).sum())
     ax_map.set_title(figures.tr(f"{n_in} des {len(top)} sites en métropole (surface ∝ émissions)",
                                 f"{n_in} of the {len(top)} sites in metropolitan France (area ∝ emissions)"), fontsize=8)
     ax_bar = fig.add_subplot(gs[0, 1])
     b = top.head(n_bars).iloc[::-1]
-    labels = [textwrap.shorten(str(n).title(), 32, placeholder="…") for n in b["name"]]
+    labels = [textwrap.shorten(display_name(n), 32, placeholder="…") for n in b["name"]]
     ax_bar.barh(labels, b["emissions_t"] / 1e6, color=[colours[k] for k in b["kind"]])
-    ax_bar.tick_params(axis="y", labelsize=6)
+    ax_bar.tick_params(axis="y", labelsize=7)
     ax_bar.set_xlabel(figures.tr("Mt CO₂e vérifiées", "Verified Mt CO₂e"), fontsize=8)
     ax_bar.set_title(figures.tr(f"Les {n_bars} premiers", f"The first {n_bars}"), fontsize=8)
     ax_sh = fig.add_subplot(gs[1, :])
@@ -71,6 +100,7 @@ def top_emitters(top: pd.DataFrame, shares: pd.DataFrame, regions, *, n_bars: in
     ax2 = ax_sh.twinx()
     ax2.bar(shares["year"], shares["total_t"] / 1e6, color="#cccccc", alpha=0.5, zorder=0, width=0.6)
     ax2.set_ylabel(figures.tr("Total, Mt CO₂e (barres)", "Total, Mt CO₂e (bars)"), fontsize=8)
+    ax2.grid(False)  # one grid per panel: the share's
     ax_sh.set_zorder(ax2.get_zorder() + 1)
     ax_sh.patch.set_visible(False)
     ax_sh.set_title(figures.tr("Part des plus gros sites dans les émissions vérifiées françaises (hors aviation)",
@@ -126,7 +156,10 @@ def unemployment_editions(old: pd.DataFrame, new: pd.DataFrame, national: pd.Dat
                 label=figures.tr("France (édition 2026)", "France (2026 edition)"))
     for label, (x, y) in (marks or {}).items():
         ax.scatter([x], [y], color="black", zorder=5, s=18)
-        ax.annotate(label, (x, y), xytext=(4, 6), textcoords="offset points", fontsize=7)
+        # above the lines, on a white ground, tied to its point: never written over a line
+        ax.annotate(label, (x, y), xytext=(6, 16), textcoords="offset points", fontsize=7,
+                    bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.9),
+                    arrowprops=dict(arrowstyle="-", color="black", linewidth=0.5), zorder=6)
     figures.format_axis(ax, "y", decimals=1)
     ax.set_ylabel(figures.tr("taux de chômage, %, CVS", "unemployment rate, %, s.a."))
     ax.legend(fontsize=7)
@@ -164,7 +197,7 @@ def pole_map(epci_shapes, comparison: pd.DataFrame, communes_earlier=None, sites
     for r in shp.itertuples():
         p = r.geometry.representative_point()
         ax.annotate(textwrap.fill(str(r.epci_name).replace("CC ", "").replace("CA ", ""), 18), (p.x, p.y), ha="center",
-                    va="center", fontsize=5.5, color="#111111")
+                    va="center", fontsize=7, color="#111111")
     if sites is not None and len(sites):
         ax.scatter(sites["lon"], sites["lat"], s=_size(sites["emissions_t"], 160), facecolor="none", edgecolor="#D55E00",
                    linewidth=1.0, zorder=5)
@@ -175,7 +208,7 @@ def pole_map(epci_shapes, comparison: pd.DataFrame, communes_earlier=None, sites
     ax.set_ylim(ymin - 0.05, ymax + 0.05)
     ax.set_aspect(1 / 0.7)
     ax.set_axis_off()
-    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=7, frameon=False)
+    ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1, fontsize=7, frameon=False)
     if title:
         ax.set_title(textwrap.fill(title, 75), fontsize=9)
     return fig
@@ -196,7 +229,7 @@ def area_emissions_trend(trend: pd.DataFrame, by_site: pd.DataFrame, *, n_named:
     cols = [c for c in named if c in w] + ([other] if other in w else [])
     fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
     ax.stackplot(w.index, (w[cols] / 1e3).T.to_numpy(),
-                 labels=[c if c == other else textwrap.shorten(str(c).title(), 40) for c in cols],
+                 labels=[c if c == other else textwrap.shorten(display_name(c), 40) for c in cols],
                  colors=figures.PALETTE[: len(cols)], alpha=0.85)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylim(0, 1.4 * float((w[cols].sum(axis=1) / 1e3).max()))
@@ -204,9 +237,10 @@ def area_emissions_trend(trend: pd.DataFrame, by_site: pd.DataFrame, *, n_named:
     ax2.plot(trend["year"], trend["n_sites"], color="black", lw=1, ls=":", marker=".")
     ax2.set_ylabel(figures.tr("nombre de sites déclarants (pointillés)", "reporting sites (dotted)"), fontsize=8)
     ax2.set_ylim(0, max(trend["n_sites"].max() * 1.3, 1))
+    ax2.grid(False)
     figures.format_axis(ax, "y")
     ax.set_ylabel(figures.tr("kt CO₂e vérifiées", "verified kt CO₂e"))
-    ax.legend(fontsize=6.5, loc="upper right", ncol=2)
+    ax.legend(fontsize=7, loc="upper right", ncol=2)
     if title:
         ax.set_title(textwrap.fill(title, 80), fontsize=9)
     return fig
