@@ -235,21 +235,19 @@ def compare(areas: Sequence, out_dir: Path | str | None = None, *, inputs=None, 
         except (KeyError, ValueError) as err:
             near[nm] = pd.DataFrame({"note": [str(err)]})
         near[nm].to_csv(out / f"like_{'+'.join(a.codes)}.csv", index=False, lineterminator="\n")
-    written = {}
-    for language in ("fr", "en"):
-        fig = _compare_figure(long, names, language)
-        folder = out if language == "fr" else out / "en"
-        written[language] = figures.save_figure(
-            fig, "compare", sources="Insee, Urssaf, Etalab, ANCT", notebook="recalcul compare",
-            title="Key figures compared", language=language, out_dir=folder)
+    written = figures.save_figure(lambda: _compare_figure(long, names), "compare",
+                                  sources="Insee, Urssaf, Etalab, ANCT, Commission européenne (EUTL)",
+                                  notebook="recalcul compare", title=("Chiffres clés comparés", "Key figures compared"),
+                                  out_dir=out, draw_title=False)
     return {"dir": out, "table": tab, "records": long, "like": near, "figures": written}
 
 
-def _compare_figure(long: pd.DataFrame, names: list[str], language: str):
+def _compare_figure(long: pd.DataFrame, names: list[str]):
     import matplotlib.pyplot as plt
 
     from analysis.report import figures
 
+    language = figures.lang()  # the language save_figure draws in
     figures.use_style()
     fig, axes = plt.subplots(2, 2, figsize=(6.5, 4.6), layout="constrained")
     for ax, (fid, (fr, en)) in zip(axes.flat, COMPARED.items()):
