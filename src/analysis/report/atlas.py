@@ -244,31 +244,38 @@ def compare(areas: Sequence, out_dir: Path | str | None = None, *, inputs=None, 
 
 def _compare_figure(long: pd.DataFrame, names: list[str]):
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     from analysis.report import figures
 
     language = figures.lang()  # the language save_figure draws in
     figures.use_style()
-    fig, axes = plt.subplots(2, 2, figsize=(6.5, 4.6), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(figures.FULL_WIDTH[0], 4.2), layout="constrained")
+    colours = [figures.PALETTE[i % len(figures.PALETTE)] for i in range(len(names))]
+    y = np.arange(len(names))[::-1]
     for ax, (fid, (fr, en)) in zip(axes.flat, COMPARED.items()):
         d = long[long["figure"] == fid].set_index("area")
-        y = np.arange(len(names))[::-1]
-        for yy, i in zip(y, range(len(names))):
-            v, base = d.loc[i, "value"], d.loc[i, "base"]
+        values = [None if d.loc[i, "value"] is None else float(d.loc[i, "value"]) for i in range(len(names))]
+        span = max([abs(v) for v in values if v is not None] or [1.0])
+        for yy, i, v in zip(y, range(len(names)), values):
             if v is None:
-                ax.text(0, yy, figures.tr("  non disponible", "  not available", language), va="center", fontsize=7,
-                        color="#555555")
+                ax.text(0.02 * span, yy, figures.tr("non disponible", "not available", language), va="center",
+                        fontsize=7, color="#555555")
                 continue
-            proxy = base == "zone proxy"
-            ax.barh(yy, float(v), color="white" if proxy else figures.PALETTE[i % 8], edgecolor=figures.PALETTE[i % 8],
+            proxy = d.loc[i, "base"] == "zone proxy"
+            ax.barh(yy, v, color="white" if proxy else colours[i], edgecolor=colours[i],
                     hatch="////" if proxy else None, height=0.6)
+            ax.text(v + (0.02 if v >= 0 else -0.02) * span, yy, figures.fr_number(v, 1, language=language),
+                    va="center", ha="left" if v >= 0 else "right", fontsize=7)
         ax.axvline(0, color="#333333", linewidth=0.6)
-        ax.set_yticks(y)
-        ax.set_yticklabels([textwrap.shorten(n, 44, placeholder="…") if len(n) <= 44 else
-                            "\n".join(textwrap.wrap(n, 24)[:2]) for n in names], fontsize=7)
+        ax.set_yticks([])
+        ax.set_ylim(-0.6, len(names) - 0.4)  # every territory keeps its row, a missing one its words
+        ax.set_xlim(min(0, min([v for v in values if v is not None] or [0]) * 1.3), span * 1.3)
         ax.set_title(figures.tr(fr, en, language), fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=7)
-    fig.suptitle(figures.tr("Chiffres clés comparés (hachuré : zones d'emploi approchant le territoire)",
-                            "Key figures compared (hatched: zones d'emploi standing for the territory)", language),
-                 fontsize=9, x=0.02, ha="left")
+    handles = [Patch(facecolor=c, edgecolor=c) for c in colours] + [
+        Patch(facecolor="white", edgecolor="#555555", hatch="////")]
+    labels = list(names) + [figures.tr("hachuré : zones d'emploi approchant le territoire (proxy)",
+                                       "hatched: zones d'emploi standing for the territory (proxy)", language)]
+    fig.legend(handles, labels, loc="outside upper left", ncols=2, fontsize=7, frameon=False)
     return fig
