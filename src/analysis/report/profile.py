@@ -703,8 +703,9 @@ def area_map(area: Territory, epci_shapes, ze_shapes, membership: pd.DataFrame, 
             figures.plot_geo(part, ax, facecolor="white", edgecolor=colours[c], hatch="////", linewidth=0.6)
     ze = ze_shapes.cx[xmin - pad_x:xmax + pad_x, ymin - pad_y:ymax + pad_y]
     figures.plot_geo(ze.boundary, ax, color="#222222", linewidth=0.9, linestyle=(0, (3, 2)))
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], alpha=0.8) for c in cats]
-    labels = list(cats)
+    filled = [c for c in cats if ((shapes[wave_column] == c) & ~shapes["epci"].isin(partial)).any()]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c], alpha=0.8) for c in filled]
+    labels = list(filled)
     if partial & set(shapes["epci"]):
         handles.append(plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="#555555", hatch="////"))
         labels.append(figures.tr("EPCI en partie seulement dans le territoire (contours communaux absents du miroir)",
