@@ -396,3 +396,26 @@ def test_rank_correlation_matches_scipy_spearman_with_ties_and_gaps():
     assert rank_correlation(a, b) == pytest.approx(stats.spearmanr(a[ok], b[ok]).statistic, abs=1e-12)
     assert rank_correlation(a, b.iloc[::-1]) == pytest.approx(rank_correlation(a, b))  # aligned on labels
     assert np.isnan(rank_correlation(a.iloc[:1], b.iloc[:1]))
+
+
+@pytest.mark.parametrize("level, code, wave", [("ti", "ti-5214", None), ("ti", "ti-3210", "2018"),
+                                               ("epci", "244400644", None), ("commune", "59668", None),
+                                               ("dep", "63", None), ("reg", "84", None), ("ze2020", "0101", None),
+                                               ("metropole", "244400404", None)])
+def test_units_come_from_the_resolved_area_as_from_the_tables(level, code, wave):
+    """employment_growth reads a one-code area's units from the Area itself (no second resolution); they are the
+    units the geography tables give for the same request, zoning by zoning (a refusal included)."""
+    from analysis.geo import areas as geography
+    from analysis.geo import tables
+
+    area = geography.resolve(level, code, wave=wave)
+    for zoning in ("commune", "epci", "dep", "reg", "ze2020", "ze2010"):
+        try:
+            expected = tables.area_units(level, [code], zoning, wave=area.wave or tables.WAVE_2023)
+        except ValueError as err:
+            with pytest.raises(ValueError, match=str(err).split(":")[0][:20]):
+                d._area_units(area, zoning, 0.5, False)
+            continue
+        got = d._area_units(area, zoning, 0.5, False)
+        assert got["unit"].astype(str).tolist() == expected["unit"].astype(str).tolist(), zoning
+        assert got["coverage"].to_numpy() == pytest.approx(expected["coverage"].to_numpy()), zoning

@@ -398,6 +398,31 @@ def _candidates(level: str, sector: str, start: int, end: int, source: str | Non
     return [(s, mode) for _, _, s, mode in sorted(ok, key=lambda t: t[:2])], reasons
 
 
+def _area_units(area, zoning: str, ze_threshold: float, combine: bool) -> pd.DataFrame:
+    """Units of ``zoning`` making up a resolved area: ``code``, ``unit``, ``coverage`` (as
+    :func:`analysis.geo.tables.area_units`). A one-code area is read from its own communes and zone proxy
+    (:meth:`analysis.geo.areas.Area.zone_proxy`), never resolved again; several codes (one row per code)
+    and TIs on EPCI units (whose whole-EPCI check needs the wave's member table) go through
+    :func:`analysis.geo.tables.area_units`."""
+    level, code = area.level, (area.codes[0] if len(area.codes) == 1 else None)
+    if code is None or (level == "ti" and zoning == "epci"):
+        return geography.area_units(level, list(area.codes), zoning, wave=area.wave or geography.WAVE_2023,
+                                    ze_threshold=ze_threshold, combine=combine)
+    if level == zoning or (level == "metropole" and zoning == "epci"):
+        return pd.DataFrame({"code": [code], "unit": [code], "coverage": 1.0})
+    if zoning in ("commune", "epci", "dep", "reg") and geography.zoning_mode(level, [zoning], False) == "aggregate":
+        col = "com" if zoning == "commune" else zoning
+        units = sorted(set(area.communes[col].dropna()))
+        return pd.DataFrame({"code": code, "unit": units, "coverage": 1.0})
+    if zoning in ("ze2020", "ze2010"):
+        z = area.zone_proxy(zoning, ze_threshold)
+        if z.empty:
+            raise ValueError(f"no {zoning} has >= {ze_threshold:g} of its population in {level} {[code]}: "
+                             f"lower ze_threshold or use a commune/EPCI source")
+        return pd.DataFrame({"code": code, "unit": list(z["zone"]), "coverage": float(z["area_share"].sum())})
+    raise ValueError(f"{zoning} units cannot express {level}")
+
+
 def employment_growth(level, codes: str | Iterable[str] | None = None, start: int | None = None,
                       end: int | None = None, sector: str = "total", *, wave: str | None = None,
                       source: str | None = None, combine: bool = False, ze_threshold: float = 0.5,
@@ -482,8 +507,7 @@ def employment_growth(level, codes: str | Iterable[str] | None = None, start: in
         if mode == "ze_proxy":
             zoning = next(z for z in ("ze2020", "ze2010") if z in src.zonings)
         try:
-            members = geography.area_units(level, code_list, zoning, wave=wave_used, ze_threshold=ze_threshold,
-                                           combine=combine)
+            members = _area_units(area, zoning, ze_threshold, combine)
         except ValueError as err:  # e.g. no zone reaches the population-share threshold
             reasons.append(f"{src.label}: {err}")
             continue
