@@ -105,6 +105,8 @@ def test_compare_writes_a_table_and_both_languages(tmp_path, inputs, monkeypatch
     assert len(r["like"]["Dunkerque (2018-2022)"]) == 5
     assert (tmp_path / "cmp" / "compare.svg").is_file() and (tmp_path / "cmp" / "en" / "compare.svg").is_file()
     en = (tmp_path / "cmp" / "en" / "compare.svg").read_text()
-    assert "Key figures compared" in en and "Chiffres clés" not in en
+    assert "Unemployment rate" in en and "hatched" in en and "hachuré" not in en and "chômage" not in en
+    fr = (tmp_path / "cmp" / "compare.svg").read_text()
+    assert "chômage" in fr and "Unemployment" not in fr
     with pytest.raises(ValueError, match="2 to 6"):
         atlas.compare(areas[:1], tmp_path / "x", inputs=inputs)
