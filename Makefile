@@ -115,6 +115,7 @@ site: venv
 # DuckDB aggregation of a synthetic national-size commune x APE file (timing only).
 bench: venv
 	$(BIN)/recalcul bench -j $(JOBS) $(NB)
+	$(BIN)/recalcul bench --atlas
 	$(BIN)/recalcul bench-official
 
 # One territory: TI=ti-0401 | TI=ti-5209 WAVE=2018 | EPCI=244400644 | ZE=5219 | DEP=63 | REG=84 | COMMUNE=63113

@@ -110,3 +110,32 @@ def test_compare_writes_a_table_and_both_languages(tmp_path, inputs, monkeypatch
     assert "chômage" in fr and "Unemployment" not in fr
     with pytest.raises(ValueError, match="2 to 6"):
         atlas.compare(areas[:1], tmp_path / "x", inputs=inputs)
+
+
+def test_ranking_lists_caveats_and_never_ranks_a_missing_figure(built):
+    out, _ = built
+    r = atlas.ranking("ti2018", "industry_jobs_growth_pct", 5, atlas_dir=out)
+    ranked = r[r["rank"].notna()]
+    assert list(ranked["rank"]) == [1, 2, 3, 4, 5]
+    assert ranked["value"].is_monotonic_decreasing
+    proxies = ranked[ranked["base"] == "zone proxy"]
+    assert (proxies["flag"].str.startswith("proxy")).all()
+    rest = r[r["rank"].isna()]
+    assert rest["value"].isna().all() and (rest["note"].str.len() > 10).all()
+    carros = r.set_index("code").loc["ti-9303"]
+    assert pd.isna(carros["rank"]) and pd.isna(carros["value"])
+    with pytest.raises(ValueError, match="figures"):
+        atlas.ranking("ti2018", "growth", atlas_dir=out)
+    with pytest.raises(ValueError, match="positive"):
+        atlas.ranking("ti2018", "population", 0, atlas_dir=out)
+
+
+def test_a_national_map_needs_outlines(built, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")
+    out, _ = built
+    with pytest.raises(ValueError, match="no outlines"):
+        atlas.figure_map("ti2018", "population", tmp_path, atlas_dir=out)
+    folder = atlas.figure_map("reg", "unemployment_rate_pct", tmp_path / "m", atlas_dir=out)
+    assert (folder / "map_reg_unemployment_rate_pct.svg").is_file()
+    assert (folder / "en" / "map_reg_unemployment_rate_pct.svg").is_file()
+    assert list(pd.read_csv(folder / "ranking.csv")["rank"].dropna())[:3] == [1, 2, 3]

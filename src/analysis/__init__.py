@@ -17,7 +17,8 @@ itself loads nothing heavy). Layers and what each may import: ``ARCHITECTURE.md`
   ``"urssaf_ze2020_a38"``, ``"ete_dep_a17"``), :func:`zone_regions`, :func:`prepare_ete`;
 - claims and figures: :func:`load_claims`, :func:`scoreboard`, :func:`record`, :func:`save_figure`,
   :func:`use_style`, :func:`tr`; profiles: :func:`territory`, :func:`key_figures` (each figure with what it
-  measured), :func:`key_figures_many`, :func:`render_profile`;
+  measured), :func:`key_figures_many`, :func:`render_profile`; the atlas: :func:`compare`, :func:`ranking`,
+  :func:`atlas_territory`; :func:`announced_jobs`;
 - every loader of a public file (``load_*``, one per registered file, tidy validated DataFrames).
 """
 
@@ -83,6 +84,9 @@ _API: dict[str, tuple[str, str]] = {
     "key_figures": ("analysis.methods.territory_figures", "key_figures"),
     "key_figures_many": ("analysis.methods.territory_figures", "key_figures_many"),
     "announced_jobs": ("analysis.methods.announced", "announced_jobs"),
+    "compare": ("analysis.report.atlas", "compare"),
+    "ranking": ("analysis.report.atlas", "ranking"),
+    "atlas_territory": ("analysis.report.atlas", "territory"),
     "territory": ("analysis.report.profile", "territory"),
     "render_profile": ("analysis.report.profile", "render"),
     "load_anct_departements": ("analysis.data.loaders.geo", "load_anct_departements"),

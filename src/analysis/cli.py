@@ -113,6 +113,37 @@ def _atlas(argv: list[str]) -> int:
     return 0
 
 
+def _rank(argv: list[str]) -> int:
+    """``rank --level ti2023 --figure industry_jobs_growth_pct [--n 10] [--ascending] [--map]``."""
+    from analysis.methods import territory_figures as tf
+    from analysis.report import atlas
+
+    parser = argparse.ArgumentParser(prog=f"{PROG} rank")
+    parser.add_argument("--level", required=True, choices=list(atlas.LEVELS))
+    parser.add_argument("--figure", required=True, choices=list(tf.FIGURES))
+    parser.add_argument("--n", type=int, default=10)
+    parser.add_argument("--ascending", action="store_true")
+    parser.add_argument("--map", action="store_true", help="also a national map (EPCI, ZE2020, départements, régions)")
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        raise CommandLineError(f"{PROG} rank: --n must be a positive number of rows, got {args.n}")
+    try:
+        r = atlas.ranking(args.level, args.figure, args.n, ascending=args.ascending)
+    except FileNotFoundError as err:
+        raise CommandLineError(f"{PROG} rank: {err}") from None
+    shown = r[r["rank"].notna()]
+    with __import__("pandas").option_context("display.width", 200, "display.max_colwidth", 60):
+        print(shown[["rank", "code", "name", "value", "period", "base", "coverage_pct", "secret_share_pct", "flag"]]
+              .to_string(index=False))
+    print(f"{int(r['rank'].isna().sum())} territories without this figure (reasons in the atlas notes)")
+    if args.map:
+        try:
+            print(f"map: {atlas.figure_map(args.level, args.figure)}")
+        except ValueError as err:
+            raise CommandLineError(f"{PROG} rank: {err}") from None
+    return 0
+
+
 def _compare(argv: list[str]) -> int:
     """``compare --ti ti-3208,ti-3210 [--wave 2018] [--epci ...] [--ze ...] [--dep ...] [--reg ...]``: each code a
     territory (levels may be mixed; --wave applies to the TIs)."""
@@ -248,6 +279,8 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
                 "--ze CODE | --dep CODE | --reg CODE | --commune CODE", _profile),
     "atlas": ("key figures of every territory of every level, with their base, into atlas/ (make atlas)", _atlas),
     "compare": ("2 to 6 territories side by side: compare --ti ti-3208,ti-3210 --wave 2018 [--epci ...]", _compare),
+    "rank": ("territories ranked by a key figure with their caveats: rank --level ti2023 --figure "
+             "industry_jobs_growth_pct [--map]", _rank),
     "impact": ("local sheltered jobs that may follow announced jobs: impact --jobs 300 --sector CL --ti ti-5214", _impact),
     "official": ("download the official national files (internet): official [--force] [--recheck]", _official),
     "bench-official": ("time and memory of the DuckDB aggregation on a synthetic national-size file", _bench_official),

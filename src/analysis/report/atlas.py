@@ -36,7 +36,7 @@ from analysis.methods import neighbours, territory_figures as tf
 from analysis.paths import DATA_DIR, REPO_ROOT
 
 __all__ = ["LEVELS", "ATLAS_DIR", "RUNS_DIR", "areas_of", "build", "territory", "table", "registry_version",
-           "level_of", "compare"]
+           "level_of", "compare", "ranking", "figure_map", "MAP_SHAPES"]
 
 #: atlas level -> (resolver level, TI wave)
 LEVELS = {"ti2018": ("ti", geography.WAVE_2018), "ti2023": ("ti", geography.WAVE_2023), "epci": ("epci", None),
@@ -279,3 +279,112 @@ def _compare_figure(long: pd.DataFrame, names: list[str]):
                                        "hatched: zones d'emploi standing for the territory (proxy)", language)]
     fig.legend(handles, labels, loc="outside upper left", ncols=2, fontsize=7, frameon=False)
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Rankings with their caveats, and national maps
+# ---------------------------------------------------------------------------------------------
+
+#: Display names of the key figures (French, English).
+FIGURE_LABELS = {
+    "population": ("Population municipale", "Municipal population"),
+    "private_jobs": ("Emploi salarié privé, 2024", "Private salaried jobs, 2024"),
+    "private_jobs_growth_pct": ("Emploi salarié privé, évolution 2019-2024 (%)", "Private salaried jobs, change 2019-2024 (%)"),
+    "industry_share_pct": ("Part de l'industrie dans l'emploi (%)", "Industry's share of jobs (%)"),
+    "industry_jobs": ("Emploi industriel privé, 2024", "Private industrial jobs, 2024"),
+    "industry_jobs_growth_pct": ("Emploi industriel privé, évolution 2019-2024 (%)",
+                                 "Private industrial jobs, change 2019-2024 (%)"),
+    "unemployment_rate_pct": ("Taux de chômage (%)", "Unemployment rate (%)"),
+    "ets_sites": ("Installations SEQE-UE", "EU ETS installations"),
+    "ets_verified_emissions_2022_kt": ("Émissions vérifiées SEQE-UE 2022 (kt CO2e)", "EU ETS verified emissions 2022 (kt CO2e)"),
+}
+
+#: atlas level -> (loader of its metropolitan outlines, code column); TIs have no outline file per territory.
+MAP_SHAPES = {"epci": ("load_epci_shapes", "epci"), "ze2020": ("load_ze2020_shapes", "ze2020"),
+              "dep": ("load_departement_shapes", "dep"), "reg": ("load_region_shapes", "reg")}
+
+
+def ranking(level: str, figure: str, n: int | None = 10, *, ascending: bool = False,
+            atlas_dir: Path | str | None = None) -> pd.DataFrame:
+    """The territories of ``level`` ranked by ``figure`` (largest first unless ``ascending``), each with the
+    caveats that go with its value: ``base`` (a proxy says so), ``coverage_pct``, ``secret_share_pct``, ``flag``
+    ('proxy: zones d'emploi standing for the territory', 'unreliable: ...', 'lower bound: ...') and ``note``.
+    Territories whose figure is missing are listed after the ranked ones, with the reason (never ranked as 0).
+    ``n``: rows of ranked territories kept (None: all)."""
+    if figure not in tf.FIGURES:
+        raise ValueError(f"unknown figure {figure!r}; figures: {', '.join(tf.FIGURES)}")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise ValueError(f"n must be a positive whole number of rows or None, got {n!r}")
+    t = table(level, atlas_dir)
+    cols = ["code", "name", "wave", figure, f"{figure}_base", f"{figure}_period", f"{figure}_coverage_pct",
+            f"{figure}_secret_share_pct", f"{figure}_note"]
+    d = t[cols].rename(columns={figure: "value", f"{figure}_base": "base", f"{figure}_period": "period",
+                                f"{figure}_coverage_pct": "coverage_pct",
+                                f"{figure}_secret_share_pct": "secret_share_pct", f"{figure}_note": "note"})
+    ranked = d[d["value"].notna()].sort_values(["value", "code"], ascending=[ascending, True], kind="stable")
+    ranked = ranked.head(n) if n is not None else ranked
+    ranked.insert(0, "rank", range(1, len(ranked) + 1))
+    missing = d[d["value"].isna()].assign(rank=pd.NA)
+
+    def flag(r) -> str:
+        out = []
+        if r["base"] == "zone proxy":
+            out.append("proxy: zones d'emploi standing for the territory")
+        note = str(r["note"] or "")
+        if "unreliable" in note:
+            out.append("unreliable: cells published in one year only hold more than 5 % of jobs")
+        if "lower bound" in note:
+            out.append("lower bound: secret cells not counted")
+        return "; ".join(out)
+
+    out = pd.concat([ranked, missing[ranked.columns]], ignore_index=True)
+    out["flag"] = [flag(r) for r in out.to_dict("records")]
+    return out[["rank", "code", "name", "wave", "value", "period", "base", "coverage_pct", "secret_share_pct", "flag",
+                "note"]]
+
+
+def figure_map(level: str, figure: str, out_dir: Path | str | None = None, *, atlas_dir: Path | str | None = None):
+    """National map of ``figure`` for a level whose outlines the mirror holds (:data:`MAP_SHAPES`: EPCI, zones
+    d'emploi 2020, départements, régions; metropolitan France), in French and English, with the ranking as CSV,
+    under ``runs/map-<level>-<figure>/``. Proxy values are hatched, missing ones grey and named in the legend.
+    Returns the folder."""
+    from analysis.data.loaders import geo as geo_loaders
+    from analysis.report import figures
+
+    if level not in MAP_SHAPES:
+        raise ValueError(f"no outlines in the mirror for the level {level!r}: maps exist for {', '.join(MAP_SHAPES)}")
+    loader, col = MAP_SHAPES[level]
+    shapes = getattr(geo_loaders, loader)()[[col, "geometry"]].rename(columns={col: "code"})
+    rank = ranking(level, figure, None, atlas_dir=atlas_dir)
+    out = Path(out_dir) if out_dir is not None else RUNS_DIR / f"map-{level}-{figure}"
+    out.mkdir(parents=True, exist_ok=True)
+    rank.to_csv(out / "ranking.csv", index=False, lineterminator="\n")
+    g = shapes.merge(rank[["code", "value", "base"]], on="code", how="left")
+    g["value"] = pd.to_numeric(g["value"], errors="coerce")
+    unit = tf.FIGURES[figure]
+
+    def draw():
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(figures.FULL_WIDTH[0], 5.6), layout="constrained")
+        known = g[g["value"].notna()]
+        if g["value"].isna().any():
+            figures.plot_geo(g[g["value"].isna()], ax, color="#dddddd", edgecolor="white", linewidth=0.2)
+        figures.plot_geo(known, ax, column="value", cmap="viridis", edgecolor="white", linewidth=0.2, legend=True,
+                         legend_kwds={"label": unit, "shrink": 0.6})
+        proxy = known[known["base"] == "zone proxy"]
+        if len(proxy):
+            figures.plot_geo(proxy, ax, facecolor="none", edgecolor="#333333", hatch="///", linewidth=0.2)
+        ax.set_axis_off()
+        ax.set_aspect(1 / 0.7)
+        fr, en = FIGURE_LABELS[figure]
+        lv_fr, lv_en = figures.LEVELS.get(level, (level, level))
+        ax.set_title(textwrap.fill(figures.tr(f"{fr}, par {lv_fr.lower()} (gris : non disponible ; hachuré : zones "
+                                              "d'emploi approchant le territoire)",
+                                              f"{en}, by {lv_en} (grey: not available; hatched: zones d'emploi standing "
+                                              "for the territory)"), 75), fontsize=9, loc="left")
+        return fig
+
+    figures.save_figure(draw, f"map_{level}_{figure}", sources="Insee, Urssaf, IGN Admin Express, Etalab",
+                        notebook="recalcul rank --map", out_dir=out, draw_title=False)
+    return out

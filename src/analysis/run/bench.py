@@ -135,11 +135,53 @@ def bench(names: list[str] | None = None, jobs: int | None = None, slowest: int 
     return {"total_s": total, "peak_mb": mem.peak_mb, "runs": runs}
 
 
+def bench_atlas(steps=(("reg",), ("reg", "dep", "ti2018", "ti2023"), None)) -> list[dict]:
+    """Time and peak memory of the atlas (:func:`analysis.report.atlas.build`) for growing sets of levels
+    (régions only, then the TIs and départements, then every level), each in a fresh process so that the memory
+    is the build's own, written into a temporary folder; then the time to read one territory's JSON (median of
+    200 reads) and one profile render is not included (see ``recalcul profile``). Prints a table, returns rows."""
+    import json
+    import subprocess
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for levels in steps:
+            code = ("import json, sys; from analysis.report import atlas; "
+                    f"r = atlas.build(sys.argv[1], {list(levels) if levels else None!r}); print(json.dumps(r))")
+            out = Path(tmp) / "atlas"
+            with TreeMemory() as mem:
+                t0 = time.perf_counter()
+                done = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, check=True)
+                wall = time.perf_counter() - t0
+            r = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append({"levels": ", ".join(r["levels"]), "territories": r["territories"], "wall_s": round(wall, 1),
+                         "build_s": r["seconds"], "figures_s": r["seconds_figures"], "peak_mb": round(mem.peak_mb)})
+        from analysis.report import atlas
+
+        times = []
+        for _ in range(200):
+            t0 = time.perf_counter()
+            atlas.territory("ti2023", "ti-5214", out)
+            times.append(time.perf_counter() - t0)
+    print(f"{'atlas levels':<48}{'territories':>12}{'wall s':>8}{'build s':>9}{'figures s':>10}{'peak MB':>9}")
+    for r in rows:
+        print(f"{r['levels']:<48}{r['territories']:>12}{r['wall_s']:>8.1f}{r['build_s']:>9.1f}{r['figures_s']:>10.1f}"
+              f"{r['peak_mb']:>9}")
+    times.sort()
+    print(f"one territory's figures from the atlas JSON: {1000 * times[len(times) // 2]:.2f} ms (median of 200 reads)")
+    return rows
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.run.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: every notebook)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel kernels (default: $ANALYSIS_JOBS or cores)")
+    parser.add_argument("--atlas", action="store_true", help="time the atlas instead of the notebooks")
     args = parser.parse_args(argv)
+    if args.atlas:
+        bench_atlas()
+        return 0
     bench(args.names or None, args.jobs)
     return 0
 
