@@ -11,13 +11,14 @@ export PYTHONHASHSEED := 0
 # them every test process rewrote the tests' assertions and compiled the package again (collection 7 s -> 3.5 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help venv browser data notebooks scoreboard figures reproduce test unit nbval lab site profile lookup atlas compare impact clean-cache prune-cache bench
+.PHONY: help venv browser data notebooks run scoreboard figures reproduce test unit nbval lab site profile lookup atlas compare impact clean-cache prune-cache bench
 # Notebooks (make notebooks / reproduce / bench) and pytest workers (make test) run JOBS at a time.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 help:
 	@echo "make reproduce  - install, build the data cache, execute every notebook, export figures, write the scoreboard"
 	@echo "make test       - unit tests and nbval regression tests of every notebook"
+	@echo "make run NB=01 WINDOW=2010-2019 LEVEL=dep - a what-if run into runs/ (committed outputs untouched)"
 	@echo "make data | notebooks | scoreboard | figures | site | lab | bench | profile TI=ti-8416 | lookup Q=Issoire"
 	@echo "  (every target calls the recalcul command line: .venv/bin/recalcul --help)"
 	@echo "make browser (Chromium for the site test) | clean-cache | prune-cache | official | bench-official"
@@ -54,6 +55,15 @@ data: venv
 
 notebooks: data
 	$(BIN)/recalcul run -j $(JOBS) $(NB)
+
+# What-if run of one notebook with other parameters, into runs/<notebook>-<parameters>/ (git-ignored; the
+# working tree, results/ and figures/ are left as they were): make run NB=01 WINDOW=2010-2019 LEVEL=dep.
+# Every variable given on the command line (except NB and the Makefile's own: JOBS, PYTHON, VENV...) is passed as a notebook
+# parameter; a name the notebook's parameters cell does not have, or a bad value, is refused in one line.
+RUN_EXCLUDED := NB JOBS PYTHON PYTEST_ARGS VENV BIN STAMP SHELL
+run: venv
+	@test -n "$(NB)" || { echo "error: make run needs NB=, e.g. make run NB=01 WINDOW=2010-2019 LEVEL=dep" >&2; exit 2; }
+	@$(BIN)/recalcul whatif "$(NB)" $(strip $(foreach v,$(sort $(filter-out $(RUN_EXCLUDED),$(.VARIABLES))),$(if $(filter command line,$(origin $(v))),--set "$(v)=$($(v))")))
 
 scoreboard: venv
 	$(BIN)/recalcul scoreboard

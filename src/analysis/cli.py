@@ -65,9 +65,22 @@ def _clean_cache(argv: list[str]) -> int:
 
 
 def _run(argv: list[str]) -> int:
+    if any(a == "--set" or a.startswith("--set=") for a in argv):  # a what-if run into runs/
+        return _whatif(argv)
     from analysis.run import notebooks
 
     return notebooks.main(argv)
+
+
+def _whatif(argv: list[str]) -> int:
+    """``whatif NB --set NAME=VALUE ...``: the request is checked (one line and exit 2 if refused) before
+    the notebook stack is imported."""
+    from analysis.run import whatif
+
+    try:
+        return whatif.main(argv)
+    except whatif.WhatIfError as err:
+        raise CommandLineError(f"{PROG} whatif: {err}") from None
 
 
 def _lookup(argv: list[str]) -> int:
@@ -273,7 +286,10 @@ def _no_arguments(name: str, argv: Sequence[str]) -> None:
 #: name -> (one-line help, function taking the remaining arguments)
 COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "data": ("fetch, hash-check and parse every registered public file into the cache (make data)", _data),
-    "run": ("execute the notebooks in place, N kernels at a time: run [-j N] [NB ...] (make notebooks)", _run),
+    "run": ("execute the notebooks in place, N kernels at a time: run [-j N] [NB ...] (make notebooks); "
+            "with --set NAME=VALUE, a what-if run of one notebook (see whatif)", _run),
+    "whatif": ("one notebook with other parameters into runs/<slug>/, committed outputs untouched: "
+               "whatif 01 --set WINDOW=2010-2019 --set LEVEL=dep (make run NB=01 WINDOW=2010-2019 LEVEL=dep)", _whatif),
     "lookup": ("find a territory's codes by name: lookup Saint-Nazaire", _lookup),
     "profile": ("render one territory's profile: profile --ti ti-0401 | --ti ti-5209 --wave 2018 | --epci SIREN | "
                 "--ze CODE | --dep CODE | --reg CODE | --commune CODE", _profile),

@@ -35,6 +35,15 @@ PANELS = {
                            "market sectors (AZ and OQ left out)"),
 }
 ZONINGS = ("ze2020", "ze2010", "dep")
+#: the years each panel holds (a window's start and end must both be among them; checked against the loaded
+#: data by tests/test_whatif.py), read by the what-if runs to refuse a window before any work
+YEARS = {
+    "estel_ze2010": tuple(range(1998, 2018)),
+    "urssaf_ze2020_a38": (2019, 2022, 2023, 2024),
+    "ete_dep_a17": tuple(range(2001, 2020)),
+}
+#: notebook 01's headline levels (its parameter ``LEVEL``) -> panel name
+LEVEL_PANELS = {"ze2010": "estel_ze2010", "dep": "ete_dep_a17", "ze2020": "urssaf_ze2020_a38"}
 
 
 def zone_regions(zoning: str = "ze2020") -> pd.Series:

@@ -63,10 +63,12 @@ def plot_rte_paths(balances: pd.DataFrame, paths_table: pd.DataFrame, mixes: Seq
     return fig
 
 
-def plot_industry_electricity(series: pd.Series, multipliers: pd.DataFrame, baseline_twh: float) -> Figure:
+def plot_industry_electricity(series: pd.Series, multipliers: pd.DataFrame, baseline_twh: float, *,
+                              base_year: int = 2019) -> Figure:
     """Industry's observed electricity consumption (Eurostat, TWh/yr by year) and the 2050 level of
     each path of :func:`industry_multipliers` (circles: RTE-based; triangles: project upper
-    bounds, labelled as such), with the 2 x ``baseline_twh`` line. Returns the figure."""
+    bounds, labelled as such), with the 2 x ``baseline_twh`` line (the consumption of ``base_year``).
+    Returns the figure."""
     fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
     ax.plot(series.index, series.values, color=figures.PALETTE[0],
             label=figures.tr("Industrie, observé (Eurostat)", "Industry, observed (Eurostat)"))
@@ -85,7 +87,8 @@ def plot_industry_electricity(series: pd.Series, multipliers: pd.DataFrame, base
                    label=figures.tr("2050 : ", "2050: ") + f"{labels.get(r.path, figures.translate(r.path))} "
                          f"(× {figures.fr_number(r.multiplier, 2)})")
     ax.axhline(2 * baseline_twh, color="#555555", ls="--", lw=1)
-    ax.text(series.index.min() + 1, 2 * baseline_twh + 4, figures.tr("2 × consommation 2019", "2 × 2019 consumption"),
+    ax.text(series.index.min() + 1, 2 * baseline_twh + 4, figures.tr(f"2 × consommation {base_year}",
+                                                                       f"2 × {base_year} consumption"),
             fontsize=7, color="#555555")
     ax.set_ylabel(figures.tr("TWh/an", "TWh/yr"))
     ax.set_ylim(0, None)

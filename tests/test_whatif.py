@@ -1,0 +1,104 @@
+"""What-if runs (issue 26, item 5): parameters cells, one-line refusals, a real run that leaves the tree as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import cli
+from analysis.paths import REPO_ROOT
+from analysis.run import whatif
+
+NOTEBOOKS = ["01_local_multiplier", "02_territorial_dynamics", "03_energy_transition"]
+
+
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_every_parameter_has_a_check_and_the_defaults_pass_it(stem):
+    path = REPO_ROOT / "notebooks" / f"{stem}.ipynb"
+    names = whatif.defaults(path)
+    assert names, f"{stem} has an empty parameters cell"
+    assert set(names) == set(whatif.CHECKS[stem]), f"{stem}: parameters {sorted(names)} vs checks {sorted(whatif.CHECKS[stem])}"
+    assert whatif.check(path, {}) == names
+
+
+def test_notebook_01_parameters_are_the_headline():
+    assert whatif.defaults(REPO_ROOT / "notebooks" / "01_local_multiplier.ipynb") == {
+        "WINDOW": "2007-2017", "LEVEL": "ze2010", "DEFINITION": "footnote17"}
+
+
+@pytest.mark.parametrize("args, pattern", [
+    (["whatif", "01", "--set", "WINDOW=2019"], r"WINDOW='2019' is not a window: give it as YYYY-YYYY"),
+    (["whatif", "01", "--set", "WINDOW=2017-2007"], r"the end year must be after the start year"),
+    (["whatif", "01", "--set", "WINDOW=2010-2020", "--set", "LEVEL=dep"],
+     r"WINDOW=2010-2020 lies outside the data: LEVEL=dep .* hold the years 2001-2019 \(no 2020\)"),
+    (["whatif", "01", "--set", "WINDOW=2019-2021", "--set", "LEVEL=ze2020"],
+     r"hold the years 2019, 2022, 2023, 2024 \(no 2021\)"),
+    (["whatif", "01", "--set", "WINDOW=1990-2000"], r"LEVEL=ze2010 .* hold the years 1998-2017 \(no 1990\)"),
+    (["whatif", "01", "--set", "LEVEL=epci"], r"LEVEL='epci' is not known; LEVEL must be one of ze2010, dep, ze2020"),
+    (["whatif", "01", "--set", "DEFINITION=nope"], r"DEFINITION must be one of footnote17"),
+    (["whatif", "01", "--set", "FOO=1"], r"01_local_multiplier has no parameter FOO; its parameters: WINDOW"),
+    (["whatif", "01", "--set", "WINDOW"], r"'WINDOW' is not NAME=VALUE"),
+    (["run", "01", "--set", "LEVEL=region"], r"recalcul whatif: LEVEL='region' is not known"),
+    (["whatif", "03", "--set", "BASE_YEAR=twenty"], r"BASE_YEAR='twenty' is not a whole number"),
+    (["whatif", "03", "--set", "BASE_YEAR=2030"], r"BASE_YEAR=2030 lies outside the data"),
+    (["whatif", "02", "--set", "URSSAF_WINDOW=2019-2020"], r"URSSAF_WINDOW=2019-2020 lies outside the data"),
+    (["whatif", "99"], r"NB='99' matches no notebook; notebooks with parameters: 01_local_multiplier"),
+    (["whatif", "05"], r"05_programme_instruments has no parameters cell"),
+])
+def test_bad_parameters_are_refused_in_one_line_before_any_work(args, pattern, capsys, monkeypatch):
+    monkeypatch.setattr(whatif, "render", lambda *a, **k: pytest.fail("a refused request started a run"))
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("error: recalcul whatif: ")
+    assert pytest.importorskip("re").search(pattern, err), err
+
+
+def test_the_years_of_the_checks_are_those_of_the_data():
+    from analysis.methods import panels
+
+    for name, years in panels.YEARS.items():
+        assert tuple(panels.panel(name).years) == years, name
+
+
+def test_the_makefile_passes_command_line_variables_as_parameters():
+    out = subprocess.run(["make", "-n", "run", "NB=01", "WINDOW=2010-2019", "LEVEL=dep", "VENV=/nonexistent-venv",
+                          "STAMP="], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    line = out.stdout.strip().splitlines()[-1]
+    assert line.endswith('recalcul whatif "01" --set "LEVEL=dep" --set "WINDOW=2010-2019"'), line
+
+
+def _tree_state() -> tuple[str, dict[str, str]]:
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=REPO_ROOT,
+                            capture_output=True, text=True).stdout
+    digests = {str(p.relative_to(REPO_ROOT)): hashlib.sha256(p.read_bytes()).hexdigest()
+               for folder in ("results", "figures") for p in sorted((REPO_ROOT / folder).rglob("*")) if p.is_file()}
+    return status, digests
+
+
+def test_a_what_if_run_writes_only_its_own_folder(tmp_path):
+    """Notebook 01 with WINDOW=2008-2016 (about 15-25 s): executed notebook, HTML, results and figures in its
+    folder; the scatter says 2008-2016; the working tree, results/ and figures/ are as they were."""
+    before = _tree_state()
+    written = whatif.render("01", {"WINDOW": "2008-2016"}, out_root=tmp_path / "runs", report=lambda m: None)
+    assert _tree_state() == before
+    folder = tmp_path / "runs" / "01_local_multiplier-window-2008-2016"
+    assert written["dir"] == folder
+    assert written["notebook"].is_file() and written["html"].is_file()
+    index = pd.read_csv(folder / "figures" / "index.csv")
+    scatter = index[index["name"] == "01_scatter_exposed_sheltered"]
+    assert not scatter.empty and scatter["title"].str.contains("2008-2016").all(), scatter["title"].tolist()
+    assert not scatter["title"].str.contains("2007-2017").any()
+    svg = (folder / "figures" / "01_scatter_exposed_sheltered.svg").read_text()
+    assert "2008-2016" in svg and "2007-2017" not in svg
+    assert "2008-2016" in (folder / "figures" / "en" / "01_scatter_exposed_sheltered.svg").read_text()
+    recorded = pd.read_csv(folder / "results" / "claims_results.csv")
+    row = recorded.set_index("id").loc["multiplier_134_sheltered_per_100_exposed"]
+    assert row["period_used"] == "2008-2016" and "what-if run (WINDOW=2008-2016" in row["note"]
+    html = written["html"].read_text()
+    assert "2008-2016" in html
