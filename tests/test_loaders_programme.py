@@ -147,3 +147,26 @@ def test_patents_renamed_column(tmp_path):
     bad.write_text("".join(lines[:30]), encoding="utf-8")
     with pytest.raises(SchemaError, match=r"patents_by_applicant_2010_2020\.csv.*n_patents"):
         pr.load_patents_by_departement.parser(bad, fetch("insee_table_appartenance_geo_communes_2024"))
+
+
+def test_fabriques_prospectives_against_the_raw_geojson(mirror, tmp_path):
+    import json
+
+    from analysis.data.loaders import programme as Pg
+    from analysis.data.validate import SchemaError
+
+    raw = json.loads((mirror / "programme" / "anct_fabriques_prospectives_2023.geojson").read_text(encoding="utf-8"))
+    expected = {f["properties"]["id_fabp"]: len(f["properties"]["siren_groupement"].split(","))
+                for f in raw["features"]}
+    f = Pg.load_fabriques_prospectives()
+    assert f["fabrique"].nunique() == len(expected) == 22
+    assert f.drop_duplicates("fabrique").set_index("fabrique")["n_members"].to_dict() == expected
+    assert f["member_siren"].str.fullmatch(r"\d{9}").all()
+    # a name with a comma ("CA de Béthune-Bruay, Artois-Lys Romane") does not add a member
+    assert expected["fabp-01"] == 4 and "Béthune-Bruay, Artois-Lys Romane" in f.loc[f["fabrique"] == "fabp-01",
+                                                                                    "members_label"].iloc[0]
+    raw["features"][0]["properties"]["siren_groupement"] += ",12345"
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(SchemaError, match="anct_fabriques_prospectives_2023.geojson.*fabp-01.*12345"):
+        Pg.load_fabriques_prospectives.parser(bad)

@@ -10,6 +10,7 @@ Conventions of every loader here (as in :mod:`analysis.data.loaders.energy`):
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import warnings
 
 import numpy as np
@@ -453,3 +454,58 @@ def load_patents_by_departement(path, path_communes) -> pd.DataFrame:
     if df["n_patents"].isna().any() or (df["n_patents"] < 1).any():
         raise SchemaError(f"{source}: column 'n_patents' has missing or non-positive counts")
     return df
+
+
+_FABRIQUES = "anct_fabriques_prospectives_2023"
+
+
+@parsed(_FABRIQUES, 1)
+def load_fabriques_prospectives(path) -> pd.DataFrame:
+    """ANCT's Fabriques prospectives of the Territoires d'industrie programme, about October 2023.
+
+    Source: ANCT cartography service (``polygone-4326_fabriques.geojson`` of its *superposeur* app;
+    licence presumed Licence Ouverte 2.0, not stated). 22 features, one per Fabrique, whose properties
+    list the member groupements as comma-separated names (``lib_groupement``) and SIRENs
+    (``siren_groupement``); members are EPCIs, métropoles, EPTs or communes (a commune appears under its
+    own SIREN). The polygons are not kept.
+
+    One row per (Fabrique, member): ``fabrique`` ('fabp-01'...), ``member`` (position in the SIREN list, from
+    1), ``member_siren`` (9 digits), ``n_members`` (members of that Fabrique: its SIRENs, the reliable count)
+    and ``members_label`` (the names as the file gives them, comma-separated: a name may itself hold a comma,
+    e.g. "CA de Béthune-Bruay, Artois-Lys Romane", so names are not split). A SIREN that is not 9 digits or
+    listed twice, a missing property or a repeated Fabrique id raises :class:`SchemaError` naming the file
+    and the feature.
+    """
+    import json
+
+    src = _src(_FABRIQUES)
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        features = doc["features"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise SchemaError(f"{src}: not a GeoJSON feature collection ({err.__class__.__name__}: {err}); check the file "
+                          "against MANIFEST.csv") from err
+    rows, seen = [], set()
+    for k, f in enumerate(features):
+        p = f.get("properties") or {}
+        for key in ("id_fabp", "lib_groupement", "siren_groupement"):
+            if not p.get(key):
+                raise SchemaError(f"{src}: feature {k} has no {key!r} property (properties: {sorted(p)})")
+        fid = str(p["id_fabp"]).strip()
+        if fid in seen:
+            raise SchemaError(f"{src}: Fabrique {fid!r} appears twice")
+        seen.add(fid)
+        label = str(p["lib_groupement"]).strip()
+        sirens = [x.strip() for x in str(p["siren_groupement"]).split(",") if x.strip()]
+        bad = [x for x in sirens if not re.fullmatch(r"\d{9}", x)]
+        if bad:
+            raise SchemaError(f"{src}: Fabrique {fid}: SIREN(s) {bad[:3]} are not 9 digits")
+        if len(set(sirens)) != len(sirens):
+            raise SchemaError(f"{src}: Fabrique {fid}: a member SIREN is listed twice ({sirens})")
+        for i, x in enumerate(sirens, start=1):
+            rows.append({"fabrique": fid, "member": i, "member_siren": x, "n_members": len(sirens),
+                         "members_label": label})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        raise SchemaError(f"{src}: no Fabrique prospective in the file")
+    return out.sort_values(["fabrique", "member"], ignore_index=True)
