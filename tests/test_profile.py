@@ -331,3 +331,13 @@ def test_a_ti_is_mapped_with_the_ti_of_its_own_wave():
     assert "Saint-Nazaire Loire Estuaire" in labels[geography.WAVE_2023]
     with pytest.raises(ValueError, match="unknown wave '2018'"):
         P.area_map(terr, shapes, geo.load_ze2020_shapes(), members, wave="2018")
+
+
+def test_coinciding_lines_stay_visible():
+    """A département that is its own région (Guyane): the région's line, identical, is drawn dashed and wider
+    under the territory's, not hidden by it."""
+    p = pd.DataFrame({"group": ["T", "T", "R", "R", "F", "F"], "year": [2000, 2001] * 3,
+                      "share": [0.1, 0.12, 0.1, 0.12, 0.15, 0.14]})
+    fig = P.plot_industry_share_path(p, p, ["T", "R", "F"], "T", (1.0, 1.0))
+    styles = [(line.get_linestyle(), line.get_linewidth()) for line in fig.axes[0].get_lines()]
+    assert styles[0][0] == "-" and styles[1][0] == "--" and styles[1][1] > styles[0][1] and styles[2][0] == "-"

@@ -481,7 +481,8 @@ def plot_industry_share_path(path_10: pd.DataFrame, path_20: pd.DataFrame, group
     grey); ``area_group``: the group standing for the territory; ``coverage``: the fraction
     of the territory's population living in its ZE2010 and in its ZE2020 zones. The two
     zone sets differ, so the legend gives the territory one entry per
-    zoning with its coverage, and a note under the panels says the sets differ. Returns the figure.
+    zoning with its coverage, and a note under the panels says the sets differ. A group whose line coincides
+    with one drawn before it is drawn dashed and wider, so that both stay visible. Returns the figure.
     """
     groups = list(groups)
     colours = dict(zip(groups, [figures.PALETTE[3], figures.PALETTE[0]] + ["#555555"] * len(groups)))
@@ -489,9 +490,17 @@ def plot_industry_share_path(path_10: pd.DataFrame, path_20: pd.DataFrame, group
     handles, labels = {}, {}
     for ax, path, zoning, cov, marker in ((axes[0], path_10, "ZE 2010", coverage[0], None),
                                           (axes[1], path_20, "ZE 2020", coverage[1], "o")):
+        drawn = {}
         for g in groups:
             d = path[path["group"] == g]
-            (line,) = ax.plot(d["year"], d["share"], color=colours[g], marker=marker)
+            values = d["share"].to_numpy(dtype=float)
+            # a line that coincides with one already drawn (a département that is its région, e.g. Guyane)
+            # is drawn dashed and wider underneath, so that both stay visible
+            twin = next((h for h, v in drawn.items() if len(v) == len(values) and np.allclose(v, values, equal_nan=True)),
+                        None)
+            style = dict(linestyle=(0, (4, 2)), linewidth=2.6, zorder=1) if twin else {}
+            (line,) = ax.plot(d["year"], d["share"], color=colours[g], marker=marker, **style)
+            drawn[g] = values
             key = (g, zoning) if g == area_group else (g, "")
             handles.setdefault(key, line)
             labels.setdefault(key, figures.tr(f"{g}, {zoning} ({figures.fr_percent(cov)} de la population)",
