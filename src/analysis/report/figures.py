@@ -232,6 +232,61 @@ def _has_title(fig) -> bool:
         ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right"))
 
 
+def _svg_bytes(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata=_METADATA["svg"])
+    return buf.getvalue()
+
+
+def _svg_width_in(svg: bytes) -> float:
+    """Width of an exported SVG in inches (its ``width="...pt"`` attribute)."""
+    import re
+
+    m = re.search(rb'<svg[^>]*\swidth="([\d.]+)pt"', svg[:2000])
+    return float(m.group(1)) / 72 if m else 0.0
+
+
+def fit_to_width(fig, width_in: float = PRINT_WIDTH, rounds: int = 3) -> None:
+    """Keep an export within ``width_in`` inches without shrinking its text: titles (axes titles and the
+    suptitle) that stick out of the figure are wrapped onto more lines, and value labels written past an
+    axes' right end widen its x range so that they fall inside. Fonts keep their sizes (>= 7 pt in print)."""
+    import textwrap
+
+    fig.canvas.draw()  # the layout engine places the artists: extents before it are not the exported ones
+    renderer = fig.canvas.get_renderer()
+    if fig.get_tightbbox(renderer).width > width_in * 1.001 and fig.get_layout_engine() is None:
+        fig.set_layout_engine("constrained")  # room for long tick labels inside the figure, not past its edge
+        fig.canvas.draw()
+    for _ in range(rounds):
+        renderer = fig.canvas.get_renderer()
+        box = fig.get_tightbbox(renderer)
+        if box.width <= width_in * 1.001:
+            return
+        right = fig.bbox.x1  # display units
+        changed = False
+        titles = [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+        if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
+            titles.append(fig._suptitle)
+        for t in titles:
+            ext = t.get_window_extent(renderer)
+            if ext.x1 > right + 1 or ext.x0 < fig.bbox.x0 - 1:
+                longest = max(len(line) for line in t.get_text().split("\n"))
+                room = max(0.3, (right - max(ext.x0, fig.bbox.x0)) / max(ext.width, 1.0))
+                t.set_text(textwrap.fill(t.get_text().replace("\n", " "), max(15, int(longest * room * 0.95))))
+                changed = True
+        for ax in fig.axes:
+            axes_right = ax.get_window_extent(renderer).x1
+            over = [t.get_window_extent(renderer).x1 - axes_right for t in ax.texts if t.get_text()]
+            over = max([o for o in over if o > 0], default=0.0)
+            if over > 0 and ax.get_xscale() == "linear" and not ax.xaxis_inverted():
+                lo, hi = ax.get_xlim()
+                ax.set_xlim(lo, hi + (hi - lo) * over / max(ax.get_window_extent(renderer).width, 1.0) * 1.1)
+                changed = True
+        if not changed:
+            return
+        fig.canvas.draw()
+
+
 def _save_one(fig, *, name, sources, notebook, claims, title, unit, out, credit, draw_title, language,
               show) -> list[Path]:
     import textwrap
@@ -253,9 +308,10 @@ def _save_one(fig, *, name, sources, notebook, claims, title, unit, out, credit,
     formats = export_formats()
     paths = [folder / f"{name}.{ext}" for ext in formats]
     with mpl.rc_context({"svg.hashsalt": "analysis"}):
-        svg = io.BytesIO()
-        fig.savefig(svg, format="svg", metadata=_METADATA["svg"])
-        svg = svg.getvalue()
+        svg = _svg_bytes(fig)
+        if _svg_width_in(svg) > PRINT_WIDTH * 1.001:  # wider than a column: wrap its titles, then export again
+            fit_to_width(fig)
+            svg = _svg_bytes(fig)
         stamp_path = folder / EXPORT_STAMPS / f"{name}.json"
         key = _export_key(svg, formats)
         date = _unchanged(stamp_path, key, paths)

@@ -182,7 +182,7 @@ def pole_map(epci_shapes, comparison: pd.DataFrame, communes_earlier=None, sites
               "left": figures.tr("sortie entre 2021 et 2026", "left between 2021 and 2026")}
     colours = {"both": figures.PALETTE[0], "completed": figures.PALETTE[5], "joined": figures.PALETTE[1], "left": "#bbbbbb"}
     shp = epci_shapes.merge(status[["epci", "epci_name", "cat"]], on="epci", how="inner")
-    fig, ax = plt.subplots(figsize=(6.4, 7.0))
+    fig, ax = plt.subplots(figsize=(6.4, 7.0), layout="constrained")
     handles, names = [], []
     for cat in ["both", "completed", "joined", "left"]:
         part = shp[shp["cat"] == cat]
@@ -209,8 +209,8 @@ def pole_map(epci_shapes, comparison: pd.DataFrame, communes_earlier=None, sites
     ax.set_aspect(1 / 0.7)
     ax.set_axis_off()
     ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1, fontsize=7, frameon=False)
-    if title:
-        ax.set_title(textwrap.fill(title, 75), fontsize=9)
+    if title:  # across the figure, not over the (narrow) map
+        fig.suptitle(textwrap.fill(title, 80), fontsize=9, fontweight="bold", x=0.02, ha="left")
     return fig
 
 
