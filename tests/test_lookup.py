@@ -8,7 +8,6 @@ Maubeuge Val de Sambre, 200043396, a member of ti-3210 in 2018-2022 and of ti-32
 import json
 import re
 
-import pandas as pd
 import pytest
 
 from analysis.data import registry
