@@ -119,13 +119,27 @@ class Area:
 
 
 def _suggest(level: str, code: str) -> str:
+    """The hint of :func:`analysis.geo.lookup.suggest` ('' when none; never raises)."""
+    return _lookup.suggest(level, code)
+
+
+def _normalise_codes(level: str, codes) -> list[str]:
+    """:func:`normalise_codes`, its refusal of a code's format followed by what the code is instead."""
     try:
-        hits = _lookup.lookup(code, limit=5)
-    except Exception:  # noqa: BLE001 - a suggestion must never hide the real error
-        return ""
-    if hits.empty:
-        return ""
-    return "; did you mean " + ", ".join(f"{r.level} {r.code} ({r.name})" for r in hits.itertuples()) + "?"
+        return normalise_codes(level, codes)
+    except UnknownAreaError as err:
+        items = [codes] if isinstance(codes, (str, numbers.Integral)) else None
+        if items is None:
+            try:
+                items = list(codes)
+            except TypeError:
+                items = []
+        for c in items:
+            try:
+                normalise_code(level, c)
+            except UnknownAreaError:
+                raise UnknownAreaError(f"{err}{_suggest(level, c)}") from None
+        raise
 
 
 def _row_groups(values: pd.Series) -> dict[str, np.ndarray]:
@@ -201,7 +215,7 @@ class Resolver:
             raise UnknownAreaError(f"a wave applies only to a Territoire d'industrie (level 'ti'), not to {level} "
                                    f"{codes!r}: drop wave={wave!r}")
         wave = normalise_wave(wave) if wave is not None else (WAVE_2023 if level == "ti" else None)
-        wanted = normalise_codes(level, codes)
+        wanted = _normalise_codes(level, codes)
         known = self.known(level, wave)
         unknown = [c for c in wanted if c not in known.index]
         if unknown:

@@ -46,7 +46,7 @@ def check_request(level: str, codes, wave=None) -> geography.Area:
         raise geography.UnknownAreaError(f"WAVE applies only to a Territoire d'industrie (TI=...); examples: {EXAMPLES}")
     if wave is not None:
         geography.normalise_wave(wave)
-    geography.normalise_codes(lv, codes)  # format errors need no table
+    geography._normalise_codes(lv, codes)  # format errors need no table (the hint of a wrong kind of code reads some)
     return geography.resolve(lv, codes, wave=wave)
 
 
