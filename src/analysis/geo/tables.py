@@ -634,7 +634,7 @@ def normalise_code(level: str, code) -> str:
     if level in ("epci", "metropole") and c.isdigit() and len(c) != width:  # a SIREN is never zero-padded
         raise UnknownAreaError(f"{code!r} is not an EPCI code: a SIREN has 9 digits ({CODE_FORMATS[level]})")
     if not c.isdigit() or len(c) > width:
-        raise UnknownAreaError(f"{code!r} is not a {level} code ({CODE_FORMATS[level]})")
+        raise UnknownAreaError(f"{code!r} is not {'an' if level[0] in 'aeiou' else 'a'} {level.upper() if level == 'epci' else level} code ({CODE_FORMATS[level]})")
     return c.zfill(width)
 
 
