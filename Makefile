@@ -88,7 +88,8 @@ reproduce: venv
 # compares printed numbers; tests/test_figures.py covers the PDF and PNG exports).
 test: venv browser
 	@tmp=$$(mktemp -d); \
-	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures ANALYSIS_FIG_FORMATS=svg ANALYSIS_OFFICIAL=offline \
+	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures ANALYSIS_FIG_FORMATS=svg ANALYSIS_FIG_LANGUAGES=fr \
+	ANALYSIS_OFFICIAL=offline \
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \
 	  $$( [ "$(JOBS)" -gt 1 ] && echo "-n $(JOBS) --dist loadscope --no-loadscope-reorder" ) $(PYTEST_ARGS); \

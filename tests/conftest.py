@@ -64,6 +64,7 @@ def _every_figure_format():
     module-scoped fixtures such as rendered profiles run without it too; restored afterwards)."""
     mp = pytest.MonkeyPatch()
     mp.delenv("ANALYSIS_FIG_FORMATS", raising=False)
+    mp.delenv("ANALYSIS_FIG_LANGUAGES", raising=False)  # likewise: nbval draws French only, unit tests both
     yield
     mp.undo()
 
@@ -76,6 +77,7 @@ SLOW_FIRST = ["test_profile.py",  # three rendered profiles (~12)
               "test_figures.py",  # exports of SVG, PDF and 300-dpi PNG (~11)
               "test_site.py",  # Sphinx build and Chromium (~12)
               "test_whatif.py",  # one what-if run of notebook 01 (~14)
+              "test_atlas.py",  # an atlas of three levels (~8)
               "04_clermont_vichy_auvergne.ipynb", "test_run_notebooks.py", "02_territorial_dynamics.ipynb",
               "test_official_download.py", "01_local_multiplier.ipynb", "test_loaders_employment.py",
               "test_territories.py", "05_programme_instruments.ipynb", "test_official_aggregate.py",

@@ -175,6 +175,7 @@ def rendered(tmp_path_factory):
     # notebook and its HTML; tests/test_figures.py covers the PDF and PNG exports)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ANALYSIS_FIG_FORMATS", "svg")
+        mp.setenv("ANALYSIS_FIG_LANGUAGES", "fr")  # these tests read the French profile; English exports: test_publication
         paths = {slug: P.render(level, code, out, wave=wave)
                  for slug, (level, code, wave) in REQUESTS.items()}
     return out, paths

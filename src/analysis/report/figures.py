@@ -215,7 +215,7 @@ def save_figure(fig, name: str, *, sources, notebook: str, claims: tuple[str, ..
                 credit=credit, draw_title=draw_title)
     if isinstance(fig, Figure) or not callable(fig):
         return _save_one(fig, language=lang(language), show=True, **meta)
-    wanted = tuple(languages or LANGUAGES)
+    wanted = tuple(languages or export_languages())
     shown = lang(language) if lang(language) in wanted else wanted[0]
     paths: list[Path] = []
     for code in wanted:
@@ -225,6 +225,19 @@ def save_figure(fig, name: str, *, sources, notebook: str, claims: tuple[str, ..
         if code != shown:
             plt.close(drawn)
     return paths
+
+
+def export_languages() -> tuple[str, ...]:
+    """The languages a drawing function is exported in: both (:data:`LANGUAGES`), or the comma-separated subset
+    named by ``$ANALYSIS_FIG_LANGUAGES`` (``make test`` sets ``fr``: nbval compares printed numbers, and the
+    English exports are checked on the committed ``figures/en/``)."""
+    value = os.environ.get("ANALYSIS_FIG_LANGUAGES", "").strip()
+    if not value:
+        return LANGUAGES
+    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    if not chosen or any(v not in LANGUAGES for v in chosen):
+        raise ValueError(f"ANALYSIS_FIG_LANGUAGES={value!r}: use a comma-separated subset of {', '.join(LANGUAGES)}")
+    return tuple(v for v in LANGUAGES if v in chosen)
 
 
 def _has_title(fig) -> bool:
