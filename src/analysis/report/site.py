@@ -258,10 +258,15 @@ def build_site(out_dir: Path = SITE_DIR, notebooks_dir: Path = NOTEBOOKS_DIR, fi
         src = Path(tmp) / "src"
         found = prepare_sources(src, notebooks_dir, figures_dir)
         print(f"building the book: {len(found['pages'])} notebooks, {len(found['figures'])} figures", flush=True)
-        args = ["-b", "html", "-E", "-c", str(BOOK_DIR), "-d", str(Path(tmp) / "doctrees"), str(src), str(out_dir)]
+        # Sphinx writes into the temporary folder: MyST-NB puts its extracted outputs in
+        # ``<outdir>/../jupyter_execute``, so an out_dir inside the repository would leave files there
+        html_dir = Path(tmp) / "html"
+        args = ["-b", "html", "-E", "-c", str(BOOK_DIR), "-d", str(Path(tmp) / "doctrees"), str(src), str(html_dir)]
         status = build_main((["-q"] if quiet else []) + args)
         if status:
             raise RuntimeError(f"sphinx-build failed with status {status} (sources in {src}); re-run with quiet=False")
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(html_dir), str(out_dir))
     for partial in (out_dir / "_static").glob("*.html"):  # theme template partials, not pages
         partial.unlink()
     if figures_dir.is_dir():
