@@ -43,9 +43,22 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def served_site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    site.build_site(out_dir=out)
+def atlas_dir(tmp_path_factory):
+    """The atlas the book reads: ``atlas/`` when the user built it (read only), else the TIs of the
+    2023-2027 wave and the régions built into a temporary folder (the full atlas takes ~25 s)."""
+    if (ROOT / "atlas" / "metadata.json").is_file():
+        return ROOT / "atlas"
+    from analysis.report import atlas
+
+    out = tmp_path_factory.mktemp("atlas") / "atlas"
+    atlas.build(out_dir=out, levels=["ti2023", "reg"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def served_site(tmp_path_factory, atlas_dir):
+    out = tmp_path_factory.mktemp("site") / "site"
+    site.build_site(out_dir=out, atlas_dir=atlas_dir)
     handler = functools.partial(_QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
