@@ -168,7 +168,7 @@ def _value(v: str, unit: str = "") -> str:
     return html.escape(_short(v)) if v != "" else "—"
 
 
-def claims_table(rows: pd.DataFrame, where: dict[str, str], table_id: str, quote_chars: int = 110) -> str:
+def claims_table(rows: pd.DataFrame, where: dict[str, str], table_id: str, quote_chars: int = 80) -> str:
     """Recomputed claims as an HTML table: claim (quote truncated, linked to its section; unit), cited,
     recomputed, status, one sentence on why."""
     body = []
@@ -178,8 +178,10 @@ def claims_table(rows: pd.DataFrame, where: dict[str, str], table_id: str, quote
         place = f'<a href="{target}" title="{html.escape(r.id)}">{html.escape(place or r.id)}</a>' if target else html.escape(place or r.id)
         quote = _expandable(f"« {r.quote} »", quote_chars, "quote")
         body.append(f'<tr id="{table_id}-{r.id}"><td class="claim"><b>{place}</b><br>{quote}<small class="unit">{html.escape(r.unit)}</small></td>'
-                    f'<td class="num cited">{_value(r.cited_value)}</td><td class="num recomputed">{_value(r.recomputed_value)}</td>'
-                    f'<td class="status">{_status_span(r.status)}</td><td class="why">{html.escape(why(r))}</td></tr>')
+                    f'<td class="num cited" data-label="cited">{_value(r.cited_value)}</td>'
+                    f'<td class="num recomputed" data-label="recomputed">{_value(r.recomputed_value)}</td>'
+                    f'<td class="status" data-label="status">{_status_span(r.status)}</td>'
+                    f'<td class="why" data-label="why">{html.escape(why(r))}</td></tr>')
     head = "".join(f"<th>{h}</th>" for h in ["claim", "cited", "recomputed", "status", "why"])
     return (f'<div class="recalcul-table-wrap"><table class="recalcul-claims" id="{table_id}"><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table></div>')
@@ -277,7 +279,8 @@ def _expandable(text: str, n: int, cls: str, label: str | None = None) -> str:
     short = label if label is not None else _truncate(text, n)
     if label is None and short == text:
         return html.escape(text)
-    return f'<details class="{cls}"><summary>{html.escape(short)}</summary>{html.escape(text)}</details>'
+    short = f'<span class="short">{html.escape(short)}</span>' if label is None else html.escape(short)
+    return f'<details class="{cls}"><summary>{short}</summary>{html.escape(text)}</details>'
 
 
 #: Columns of the claims explorer, in order: the first five fit a 1,280 px screen.
@@ -310,7 +313,7 @@ def explorer_page(board: pd.DataFrame, where: dict[str, str], figure_of: dict[st
                     {"className": "num dt-right", "targets": [col["cited"], col["recomputed"]]},
                     {"className": "claimid", "targets": [col["claim"]]},
                     {"width": "12rem", "targets": [col["claim"]]}, {"width": "17rem", "targets": [col["quote"]]},
-                    {"width": "5.5rem", "targets": [col["cited"]]}, {"width": "7rem", "targets": [col["recomputed"]]},
+                    {"width": "5.5rem", "targets": [col["cited"]]}, {"width": "7.5rem", "targets": [col["recomputed"]]},
                     {"width": "6.5rem", "targets": [col["status"]]}, {"width": "10rem", "targets": [col["unit"]]},
                     {"width": "16rem", "targets": [col["note"]]}])
     init = generate_init_offline_itables_html(itables.options.dt_bundle)
@@ -483,10 +486,13 @@ def ti_page(rec: dict, profiles: set[str]) -> str:
     for f in rec["figures"]:
         value = _cell(f.get("value"), missing="missing")
         cls = ' class="missing"' if value == "missing" else ""
-        body.append(f'<tr><td>{html.escape(_figure_label(f["figure"], f.get("unit") or ""))}</td><td class="num"{cls}>{value}</td>'
-                    f'<td>{html.escape(str(f.get("period") or ""))}</td><td>{html.escape(str(f.get("base") or ""))}</td>'
-                    f'<td>{html.escape(str(f.get("area_measured") or ""))}</td><td class="num">{_cell(f.get("coverage_pct"))}</td>'
-                    f'<td class="num">{_cell(f.get("secret_share_pct"))}</td>'
+        body.append(f'<tr><td class="claim">{html.escape(_figure_label(f["figure"], f.get("unit") or ""))}</td>'
+                    f'<td class="num" data-label="value"{cls}>{value}</td>'
+                    f'<td data-label="period">{html.escape(str(f.get("period") or ""))}</td>'
+                    f'<td data-label="base">{html.escape(str(f.get("base") or ""))}</td>'
+                    f'<td data-label="area measured">{html.escape(str(f.get("area_measured") or ""))}</td>'
+                    f'<td class="num" data-label="coverage %">{_cell(f.get("coverage_pct"))}</td>'
+                    f'<td class="num" data-label="secret share %">{_cell(f.get("secret_share_pct"))}</td>'
                     f'<td class="note">{_expandable(f.get("note") or "", 90, "note")}<br><small class="source">source: '
                     f'{_ids(str(f.get("source") or ""))}</small></td></tr>')
     head = "".join(f"<th>{h}</th>" for h in ["figure", "value", "period", "base", "area measured", "coverage %",
