@@ -70,9 +70,21 @@ def atlas_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def served_site(tmp_path_factory, atlas_dir):
+def profiles_dir(tmp_path_factory, atlas_dir):
+    """A rendered profile of the first 2023-2027 TI (a stand-in page: rendering one takes seconds)."""
+    import json
+
+    folder = tmp_path_factory.mktemp("profiles")
+    rec = json.loads(next(iter(sorted((atlas_dir / "ti2023").glob("*.json")))).read_text(encoding="utf-8"))
+    (folder / f"{rec['code']}_{rec['wave']}.html").write_text(
+        f"<!doctype html><title>{rec['name']}</title><h1>{rec['name']}</h1>", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def served_site(tmp_path_factory, atlas_dir, profiles_dir):
     out = tmp_path_factory.mktemp("site") / "site"
-    site.build_site(out_dir=out, atlas_dir=atlas_dir)
+    site.build_site(out_dir=out, atlas_dir=atlas_dir, profiles_dir=profiles_dir)
     handler = functools.partial(_QuietHandler, directory=str(out))
     server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -335,7 +347,7 @@ def test_gallery_shows_every_figure_in_both_languages(served_site, browser):
     assert shown and all(not s.startswith("figures/en/") for s in shown)
 
 
-def test_atlas_page_one_table_per_level_linked_to_files_and_ti_pages(served_site, browser, atlas_dir):
+def test_atlas_page_one_table_per_level_linked_to_files_and_ti_pages(served_site, browser, atlas_dir, profiles_dir):
     import json
 
     from selenium.webdriver.common.by import By
@@ -357,13 +369,20 @@ def test_atlas_page_one_table_per_level_linked_to_files_and_ti_pages(served_site
             assert code in body
     # search narrows the TI table to one territory, whose row links to its page
     ti = site.TI_PAGES_LEVEL
-    rec = json.loads(next((atlas_dir / ti).glob("*.json")).read_text(encoding="utf-8"))
+    rec = json.loads(next(iter(sorted((atlas_dir / ti).glob("*.json")))).read_text(encoding="utf-8"))
     box = browser.find_element(By.CSS_SELECTOR, f"#level-{ti} .dt-search input")
     box.send_keys(rec["code"])
     wait.until(lambda b: "of 1 entries" in b.find_element(By.CSS_SELECTOR, f"#level-{ti} .dt-info").text.replace("\u202f", "")
                or "1 to 1 of" in b.find_element(By.CSS_SELECTOR, f"#level-{ti} .dt-info").text)
     page = browser.find_element(By.CSS_SELECTOR, f"#atlas-{ti} tbody a[href$='{rec['code']}.html']")
     assert page.text == rec["name"]
+    # the territory with a rendered profile links to it (copied into the site), from its row and its page
+    profile = next(profiles_dir.glob("*.html"))
+    assert profile.stem == f"{rec['code']}_{rec['wave']}"
+    link = browser.find_element(By.CSS_SELECTOR, f"#atlas-{ti} tbody a[href$='profiles/{profile.name}']")
+    with urllib.request.urlopen(link.get_attribute("href")) as resp:
+        assert rec["name"] in resp.read().decode("utf-8")
+    assert f"../../profiles/{profile.name}" in (out / "atlas" / ti / f"{rec['code']}.html").read_text(encoding="utf-8")
     # missing figures read "missing", never 0 or NaN
     assert "NaN" not in browser.find_element(By.ID, f"atlas-{ti}").text
     # one page per TI of the wave; a sample shows every figure of the territory's JSON
@@ -399,3 +418,15 @@ def test_the_build_leaves_the_working_tree_as_it_was(served_site):
     assert not (ROOT / "jupyter_execute").exists()
     out, _ = served_site
     assert not (out.parent / "jupyter_execute").exists()
+
+
+def test_profile_links_use_the_profiles_file_names():
+    """The atlas page finds a rendered profile by the stem ``make profile`` gives it."""
+    from analysis.geo import areas
+    from analysis.geo.request import profile_slug
+    from analysis.report import atlas
+
+    for level, code, wave in [("ti", "ti-0401", "2023-2027"), ("ti", "ti-5209", "2018-2022"), ("epci", "244400644", None),
+                              ("dep", "63", None)]:
+        area = areas.resolve(level, [code], wave=wave)
+        assert site._profile_slug(atlas.level_of(area), "+".join(area.codes), area.wave or "") == profile_slug(area)
