@@ -1,21 +1,31 @@
-"""The Recalcul book: the executed notebooks, a claims explorer and a figure gallery, as a static site.
+"""The Recalcul book: the executed notebooks, the findings, a claims explorer, a figure gallery and an atlas, as a static site.
 
 ``python -m analysis.report.site`` (``make site``) writes ``site/index.html``. Tool: Sphinx with MyST-NB
 and sphinx-book-theme (configuration in ``book/conf.py``): pure-Python packages pinned in
 ``constraints.txt`` that build offline, render the committed notebook outputs as they are
 (``nb_execution_mode = "off"``: nothing is re-executed), and give navigation and client-side search.
 
-The pages are generated into a temporary source folder from what is discovered, never listed:
+The pages are generated into a temporary source folder from what is discovered, never listed, and
+Sphinx writes into that temporary folder too (MyST-NB puts its ``jupyter_execute`` outputs beside the
+output folder): only ``site/`` (and ``atlas/`` when it must be built) is written, both git-ignored.
 
-- every numbered notebook ``notebooks/NN_*.ipynb``, copied with its code cells collapsed
-  (``hide-input``), an ``<a id="claim-<id>">`` anchor on the section (last markdown cell) before
-  the first code cell that names a claim id, an ``<a id="figure-<name>">`` anchor on the section
-  that exports a figure, and alt text (the figure's title) on the images of cells that save a figure;
-- ``index``: scoreboard counts by status, the claims-by-theme chart and table;
-- ``claims``: every claim in an interactive table (itables, offline DataTables bundle; filter by
-  theme, status, seed in the column headers; sort), each linked to its notebook section and figure;
-- ``gallery``: every figure of ``figures/index.csv`` with caption, sources, claims served and
-  SVG / PDF / PNG downloads.
+- every numbered notebook ``notebooks/NN_*.ipynb``, copied (the notebooks are not edited) with its code cells
+  collapsed (``hide-input``), an answer box right after its title (its scoreboard rows: cited, recomputed,
+  status, why), an ``<a id="claim-<id>">`` anchor on the section (last markdown cell) before the first code
+  cell that names a claim id, an ``<a id="figure-<name>">`` anchor on the section that exports a figure, and
+  alt text (the figure's title) on the images of cells that save a figure;
+- ``index``: the findings of the headline families (:data:`FAMILIES`: multiplier, métropoles, energy), each
+  recomputed claim with cited and recomputed values, status and one sentence on why (:func:`why`), then the
+  counts by status (proxies, not reproducible and pending apart), the claims-by-theme chart and table;
+- ``claims``: every claim in an interactive table (itables, offline DataTables bundle): claim, quote
+  (truncated, expandable), cited, recomputed and status first, then unit, theme, seed, figures and the note
+  on demand; filters in the column headers, sort;
+- ``gallery``: every figure of ``figures/index.csv`` in English (``figures/en/``) and French, with a language
+  switch, caption, sources, claims served and SVG / PDF / PNG downloads;
+- ``atlas``: one itables table per atlas level (:mod:`analysis.report.atlas`, built when ``atlas/`` is
+  missing), each row linked to the territory's JSON and CSV (copied into ``site/atlas/``) and to its rendered
+  profile when ``profiles/`` holds one; one page per TI of the 2023-2027 wave, written from its JSON into a
+  page Sphinx rendered once as a template (no kernel, no Sphinx run per territory).
 """
 
 from __future__ import annotations
