@@ -322,8 +322,8 @@ def explorer_page(board: pd.DataFrame, where: dict[str, str], figure_of: dict[st
         columnDefs=[{"className": "quote", "targets": [col["quote"]]}, {"className": "note", "targets": [col["note"]]},
                     {"className": "num dt-right", "targets": [col["cited"], col["recomputed"]]},
                     {"className": "claimid", "targets": [col["claim"]]},
-                    {"width": "12rem", "targets": [col["claim"]]}, {"width": "17rem", "targets": [col["quote"]]},
-                    {"width": "5.5rem", "targets": [col["cited"]]}, {"width": "7.5rem", "targets": [col["recomputed"]]},
+                    {"width": "12rem", "targets": [col["claim"]]}, {"width": "16rem", "targets": [col["quote"]]},
+                    {"width": "5.5rem", "targets": [col["cited"]]}, {"width": "8rem", "targets": [col["recomputed"]]},
                     {"width": "6.5rem", "targets": [col["status"]]}, {"width": "10rem", "targets": [col["unit"]]},
                     {"width": "16rem", "targets": [col["note"]]}])
     init = generate_init_offline_itables_html(itables.options.dt_bundle)
