@@ -33,7 +33,7 @@ html_theme_options = {
     "use_fullscreen_button": False,
     "navigation_with_keys": False,
     # the explorer and the gallery use the whole width (no in-page table of contents on the right)
-    "secondary_sidebar_items": {"claims": [], "gallery": [], "**": ["page-toc"]},
+    "secondary_sidebar_items": {"index": [], "claims": [], "gallery": [], "atlas": [], "atlas/ti2023/ti-page-template": [], "**": ["page-toc"]},
 }
 # without a default mode a first visit logs "Got invalid theme mode" (a console error)
 html_context = {"default_mode": "light"}
