@@ -143,10 +143,10 @@ def test_plot_industry_share_path_labels_each_panel_with_its_coverage():
 # ---------------------------------------------------------------------------------------------
 
 # Smoke tests (notebook 06, papermill): an overseas TI of the first wave (Le Port, La Réunion, whose id names
-# another territory in 2023-2027), an EPCI that is no TI (CARENE) and a département. The nbval run of notebook
+# another territory in 2023-2027) and an EPCI that is no TI (CARENE); départements are covered by the atlas tests
+# (same key-figure functions). The nbval run of notebook
 # 06 itself covers a metropolitan TI of the 2023-2027 wave.
-REQUESTS = {"ti-0401_2018-2022": ("ti", "ti-0401", "2018"), "epci-244400644": ("epci", "244400644", None),
-            "dep-63": ("dep", "63", None)}
+REQUESTS = {"ti-0401_2018-2022": ("ti", "ti-0401", "2018"), "epci-244400644": ("epci", "244400644", None)}
 OVERSEAS = "ti-0401_2018-2022"
 
 
@@ -193,7 +193,7 @@ def test_profiles_render_fully_with_names_and_no_code(rendered, slug):
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     html = paths[slug]["html"].read_text(encoding="utf-8")
     assert area.names[0] in html and area.region_name in html
-    assert "Clermont" not in html or slug == "dep-63"  # no text about another territory
+    assert "Clermont" not in html  # no text about another territory
     assert "geography.resolve(" not in html  # code cells hidden
     assert f"<title>Profil : {area.name}</title>" in html
     key = _key_figures(paths[slug])
