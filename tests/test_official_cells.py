@@ -163,3 +163,11 @@ def test_official_nb01_cell_online_with_a_synthetic_file(empty_official, tmp_pat
         assert official_panels.multiplier_note(got).startswith("recorded value from the offline path")
     shutil.rmtree(empty_official)
     assert not official.available()
+
+
+def test_key_figures_need_the_official_years_or_fall_back(empty_official, tmp_path):
+    """The Rouen extract (2006-2022) has no 2024: the key figures keep the zone proxy, never mix windows."""
+    from analysis.methods import territory_figures as tf
+
+    _install_through_portal(fetch(E.URSSAF_COMMUNE_APE_ROUEN).read_bytes(), tmp_path)
+    assert official.available() and tf.official_industry_cells() is None

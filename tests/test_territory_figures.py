@@ -161,3 +161,27 @@ def test_population_adds_up_to_the_departement_where_epcis_nest(inputs):
         pop = kf[kf["figure"] == "population"].set_index("area")["value"]
         assert len(nested) >= 5
         assert sum(pop.iloc[:-1]) + rest == pop.iloc[-1] == int(c.loc[c["dep"] == dep, "population"].sum())
+
+
+def test_industry_jobs_on_own_communes_when_the_official_file_is_there(inputs):
+    """With the official commune x APE cells, industry figures are measured on the territory's own communes
+    (constructed cells: one secret in 2019, one commune outside the territory)."""
+    import dataclasses
+
+    area = rc.resolve("epci", "241501139")  # Pays de Salers: no zone d'emploi stands for it
+    coms = sorted(area.communes["com"])
+    cells = pd.DataFrame({"code": [coms[0], coms[0], coms[1], coms[1], "75056", "75056"],
+                          "sector": ["CA", "CA", "CH", "CH", "CA", "CA"], "year": [2019, 2024] * 3,
+                          "employment": [100.0, 120.0, np.nan, 30.0, 1000.0, 1000.0]})
+    kf = tf.key_figures(area, dataclasses.replace(inputs, official_cells=cells)).set_index("figure")
+    assert kf.loc["industry_jobs", "value"] == 150.0 and kf.loc["industry_jobs", "base"] == measured.OWN
+    assert kf.loc["industry_jobs_growth_pct", "value"] == pytest.approx(20.0)  # CA only: CH secret in 2019
+    assert kf.loc["industry_jobs_growth_pct", "secret_share_pct"] > 0
+    assert "official" in kf.loc["industry_jobs", "source"]
+
+
+def test_without_the_official_file_the_offline_path_is_taken(monkeypatch):
+    from analysis.data import official
+
+    monkeypatch.setattr(official, "available", lambda *a, **k: False)
+    assert tf.official_industry_cells() is None

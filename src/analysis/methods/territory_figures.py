@@ -14,10 +14,11 @@ Own geography first (:data:`FIGURES`):
   territory made of whole EPCIs (several EPCIs weighted by their 2016 census jobs), else the 2016 share of the
   *Fabrication* function in the census functional analysis of its communes (another definition: the note
   says so);
-- ``industry_jobs`` (2024) and ``industry_jobs_growth_pct`` (2019-2024) -- URSSAF zone d'emploi 2020 x A38,
-  industry B-E: the mirror has no industry series at a finer geography, so these are measured on the zones
-  d'emploi with at least half of their population in the territory (base ``zone proxy``, with the share of the
-  territory's inhabitants they hold and their own population); missing, with the reason, when no zone
+- ``industry_jobs`` (2024) and ``industry_jobs_growth_pct`` (2019-2024) -- industry B-E: on the territory's own
+  communes from the official URSSAF commune x APE file when it was downloaded (``recalcul official``); otherwise
+  from URSSAF zone d'emploi 2020 x A38, the mirror having no industry series at a finer geography, measured on
+  the zones d'emploi with at least half of their population in the territory (base ``zone proxy``, with the share
+  of the territory's inhabitants they hold and their own population); missing, with the reason, when no zone
   qualifies;
 - ``unemployment_rate_pct`` -- INSEE localised rate, last quarter, of the zones d'emploi where the territory's
   inhabitants live, weighted by those inhabitants (base ``zone rates``);
@@ -87,6 +88,36 @@ class Inputs:
     census_communes: pd.DataFrame
     rates: pd.DataFrame
     ets: pd.DataFrame | None = None
+    #: Commune (2024) x A38 industry cells of the official URSSAF commune x APE file (``code`` = commune,
+    #: ``sector``, ``year``, ``employment``; NaN = a cell with establishments but no headcount), when it was
+    #: downloaded (``recalcul official``): industry figures are then measured on the territory's own communes.
+    official_cells: pd.DataFrame | None = None
+
+
+def official_industry_cells() -> pd.DataFrame | None:
+    """The official file's industry cells by 2024 commune for :data:`GROWTH`'s years, or None when the file is not
+    in the cache (or ``ANALYSIS_OFFICIAL=offline``) or lacks one of those years. File communes are placed in
+    2024 communes by :func:`analysis.methods.official_aggregate.crosswalk` (unplaced ones are left out); a
+    commune x sector x year with establishments but no headcount is missing (NaN), never 0, and so is a 2024
+    commune one of whose file codes is."""
+    from analysis.data import official
+    from analysis.methods import dynamics, official_aggregate as oa
+
+    if not official.available():
+        return None
+    ca, years = oa.commune_a38(official.verified_path())
+    if not set(GROWTH) <= set(years):
+        return None
+    cw = oa.crosswalk(ca[["com", "file_ze2020", "file_epci", "file_dep"]].drop_duplicates("com"))
+    ind = ca[ca["a38"].isin(dynamics.sector_codes("industry"))].merge(cw[["com", "com_2024"]], on="com")
+    ind = ind[ind["com_2024"].notna()]
+    parts = []
+    for y in GROWTH:
+        g = ind.groupby(["com_2024", "a38"], as_index=False).agg(emp=(f"emp_{y}", lambda v: v.sum(min_count=1)),
+                                                                  miss=(f"miss_{y}", "sum"))
+        parts.append(pd.DataFrame({"code": g["com_2024"], "sector": g["a38"], "year": y,
+                                   "employment": g["emp"].where(g["miss"] == 0)}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def load_inputs() -> Inputs:
@@ -108,7 +139,7 @@ def load_inputs() -> Inputs:
     rates = U.load_chomage_ze2020_2021_2025()
     ets = placed_ets_sites()
     return Inputs(communes=geography.communes(), private_cells=priv, industry_cells=ind, census_epci=share,
-                  census_communes=fc, rates=rates, ets=ets)
+                  census_communes=fc, rates=rates, ets=ets, official_cells=official_industry_cells())
 
 
 def placed_ets_sites() -> pd.DataFrame:
@@ -210,7 +241,48 @@ def _proxy_zones(m: pd.DataFrame, inp: Inputs) -> pd.DataFrame:
     return sh[sh["flag"] & (sh["population_in"] > 0)]
 
 
+def _industry_jobs_own(m: pd.DataFrame, n: int, inp: Inputs) -> dict[int, list[Measured]]:
+    """Industry jobs and their growth on the territory's own communes, from the official commune x APE file."""
+    start, end = GROWTH
+    period = f"{start}-{end}"
+    source = "urssaf_etablissements_effectifs_commune_ape (official, open.urssaf.fr; recalcul official)"
+    cells = inp.official_cells.rename(columns={"code": "unit"})
+    table = _cells.cell_table(cells, start, end, value="employment")
+    groups = m[["com", "area"]].rename(columns={"com": "unit", "area": "code"})
+    s = _cells.summarise(table, groups=groups).set_index("code")
+    end_cells = groups.merge(cells[cells["year"] == end][["unit", "sector", "employment"]], on="unit", how="inner")
+    level = end_cells.groupby("code")["employment"].sum(min_count=1)
+    secret = end_cells.groupby("code")["employment"].agg(lambda v: (int(v.isna().sum()), len(v)))
+    out = {}
+    for i in range(n):
+        n_secret, n_cells = secret.get(i, (0, 0))
+        v = level.get(i, np.nan)
+        where = _communes_label(int((m["area"] == i).sum()))
+        rows = []
+        if pd.isna(v):
+            rows.append(Measured.absent("industry_jobs", "jobs", str(end), "no industry cell of the territory's "
+                                        f"communes is published in {end} (official file)", source=source))
+        else:
+            rows.append(Measured("industry_jobs", float(v), "jobs", str(end), OWN, where, 100.0, None, source,
+                                 _pct(n_secret / n_cells) if n_cells else None,
+                                 f"{n_secret} of {n_cells} commune x A38 industry cells without a headcount in {end}: "
+                                 "not counted, a lower bound" if n_secret else ""))
+        r = s.loc[i] if i in s.index else None
+        if r is None or pd.isna(r["growth"]):
+            rows.append(Measured.absent("industry_jobs_growth_pct", "%", period,
+                                        r["reason"] if r is not None and r["reason"] else "no cell in both years",
+                                        source=source))
+        else:
+            rows.append(Measured("industry_jobs_growth_pct", _pct(r["growth"]), "%", period, OWN, where, 100.0, None,
+                                 source, _pct(r["share_one_year"]),
+                                 f"unreliable: {r['reason']}" if r["unreliable"] else ""))
+        out[i] = rows
+    return out
+
+
 def _industry_jobs(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) -> dict[int, list[Measured]]:
+    if inp.official_cells is not None:  # the official commune x APE file: the territory's own communes
+        return _industry_jobs_own(m, n, inp)
     start, end = GROWTH
     period = f"{start}-{end}"
     proxy = _proxy_zones(m, inp)
