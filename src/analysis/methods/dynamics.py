@@ -482,28 +482,54 @@ def employment_growth(level, codes: str | Iterable[str] | None = None, start: in
     start, end = check_year(start, "employment_growth(start=...)"), check_year(end, "employment_growth(end=...)")
     if end <= start:
         raise ValueError(f"end year {end} must be after start year {start}")
+    area = _requested_area(level, codes, wave, name if not combine else None)
+    src, mode, zoning, members = _choose_source(area, sector, start, end, source, allow_ze_proxy, ze_threshold, combine)
+    names = dict(zip(area.codes, area.names))
+    m = members.copy()
+    if combine:
+        label = name or "+".join(sorted(set(m["code"])))[:60]
+        m["code"] = label
+        m = m.drop_duplicates(["code", "unit"])
+        names = {label: "; ".join(area.names) if name is None else name}
+    agg = _growth_of_units(src, sector, start, end, zoning, m, threshold)
+    method = {"direct": "direct", "aggregate": f"sum of {zoning} units",
+              "ze_proxy": f"{zoning.upper()} flagged by population share >= {ze_threshold:g}"}[mode]
+    out = agg.reset_index().assign(level=area.level, start=start, end=end, sector=sector, source=src.label,
+                                   concept=src.concept, zoning=zoning, method=method,
+                                   wave=area.wave or "")
+    out["name"] = out["code"].map(names).fillna("")
+    cols = ["level", "code", "name", "wave", "start", "end", "sector", "emp_start", "emp_end", "change", "growth",
+            "growth_pa", "source", "concept", "zoning", "n_units", "n_missing", "n_cells_one_year",
+            "share_one_year", "unreliable", "reason", "method", "coverage"]
+    return out[cols]
+
+
+def _requested_area(level, codes, wave, name):
+    """The request of :func:`employment_growth` as one resolved Area (an Area is returned as is; None codes mean
+    every TI of the wave or the 22 métropoles)."""
     if isinstance(level, geography.Area):
         if codes is not None:
             raise ValueError("pass either an Area or a level and codes, not both")
-        area = level
-    else:
-        lv = geography.normalise_level(level)
-        if codes is None:
-            if lv == "ti":
-                codes = list(geography.ti_names(geography.normalise_wave(wave or geography.WAVE_2023)).index)
-            elif lv == "metropole":
-                codes = list(geography.metropoles()["siren"])
-            else:
-                raise geography.UnknownAreaError(
-                    f"give the {lv} codes (None = all is only for 'ti' and 'metropole')")
-        area = geography.resolve(lv, codes, wave=wave, name=name if not combine else None)
-    level, wave_used = area.level, area.wave or geography.WAVE_2023
-    code_list = list(area.codes)
-    names = dict(zip(area.codes, area.names))
-    feasible, reasons = _candidates(level, sector, start, end, source, allow_ze_proxy)
-    chosen = None
+        return level
+    lv = geography.normalise_level(level)
+    if codes is None:
+        if lv == "ti":
+            codes = list(geography.ti_names(geography.normalise_wave(wave or geography.WAVE_2023)).index)
+        elif lv == "metropole":
+            codes = list(geography.metropoles()["siren"])
+        else:
+            raise geography.UnknownAreaError(f"give the {lv} codes (None = all is only for 'ti' and 'metropole')")
+    return geography.resolve(lv, codes, wave=wave, name=name)
+
+
+def _choose_source(area, sector: str, start: int, end: int, source: str | None, allow_ze_proxy: bool,
+                   ze_threshold: float, combine: bool):
+    """The first mirrored series (:data:`SOURCES`, in order) that can express ``area`` for the sector and years, with
+    its mode ('direct', 'aggregate', 'ze_proxy'), zoning and member units; :class:`CoverageError` naming why each
+    series was left when none fits."""
+    feasible, reasons = _candidates(area.level, sector, start, end, source, allow_ze_proxy)
     for src, mode in feasible:
-        zoning = geography.best_zoning(level, src.zonings)
+        zoning = geography.best_zoning(area.level, src.zonings)
         if mode == "ze_proxy":
             zoning = next(z for z in ("ze2020", "ze2010") if z in src.zonings)
         try:
@@ -514,26 +540,22 @@ def employment_growth(level, codes: str | Iterable[str] | None = None, start: in
         if src.key == "urssaf_commune_ape_rouen":
             outside = members.loc[~members["unit"].isin(geography.rouen_extract_communes()), "code"]
             if len(outside):
-                reasons.append(f"{src.label}: covers only ZE2020 Rouen in Seine-Maritime, not {level} "
+                reasons.append(f"{src.label}: covers only ZE2020 Rouen in Seine-Maritime, not {area.level} "
                                f"{sorted(set(outside))[:3]}")
                 continue
-        chosen = (src, mode, zoning, members)
-        break
-    if chosen is None:
-        raise CoverageError(
-            f"no mirrored series covers {level} x {SECTOR_LABELS.get(sector, sector)} for {start}-{end}: "
-            + "; ".join(reasons))
-    src, mode, zoning, members = chosen
+        return src, mode, zoning, members
+    raise CoverageError(f"no mirrored series covers {area.level} x {SECTOR_LABELS.get(sector, sector)} for "
+                        f"{start}-{end}: " + "; ".join(reasons))
+
+
+def _growth_of_units(src, sector: str, start: int, end: int, zoning: str, m: pd.DataFrame,
+                     threshold: float) -> pd.DataFrame:
+    """Growth of each area (``m``: ``code``, ``unit``, ``coverage``) on the cells of ``src`` present in both years
+    (:mod:`analysis.methods.cells`), indexed by area code."""
     _check_request(src.key, sector, (start, end))
     cells = _load_cells(src.key, sector, (start, end), copy=False)
-    cells = cells[(cells["zoning"] == zoning) & cells["code"].isin(set(members["unit"]))]
+    cells = cells[(cells["zoning"] == zoning) & cells["code"].isin(set(m["unit"]))]
     table = _cells.cell_table(cells.rename(columns={"code": "unit"}), start, end, value="employment")
-    m = members.copy()
-    if combine:
-        label = name or "+".join(sorted(set(m["code"])))[:60]
-        m["code"] = label
-        m = m.drop_duplicates(["code", "unit"])
-        names = {label: "; ".join(area.names) if name is None else name}
     summ = _cells.summarise(table, groups=m[["unit", "code"]], threshold=threshold).set_index("code")
     per_unit = _cells.summarise(table).set_index("unit")
     both = per_unit["n_cells_both"].reindex(m["unit"]).fillna(0).to_numpy() > 0
@@ -549,18 +571,8 @@ def employment_growth(level, codes: str | Iterable[str] | None = None, start: in
     agg["share_one_year"] = summ["share_one_year"]
     agg["unreliable"] = summ["unreliable"]
     agg["reason"] = summ["reason"]
-    missing_all = agg["n_missing"] == agg["n_units"]
-    agg.loc[missing_all, "reason"] = "no unit with data in both years"
-    method = {"direct": "direct", "aggregate": f"sum of {zoning} units",
-              "ze_proxy": f"{zoning.upper()} flagged by population share >= {ze_threshold:g}"}[mode]
-    out = agg.reset_index().assign(level=level, start=start, end=end, sector=sector, source=src.label,
-                                   concept=src.concept, zoning=zoning, method=method,
-                                   wave=area.wave or "")
-    out["name"] = out["code"].map(names).fillna("")
-    cols = ["level", "code", "name", "wave", "start", "end", "sector", "emp_start", "emp_end", "change", "growth",
-            "growth_pa", "source", "concept", "zoning", "n_units", "n_missing", "n_cells_one_year",
-            "share_one_year", "unreliable", "reason", "method", "coverage"]
-    return out[cols]
+    agg.loc[agg["n_missing"] == agg["n_units"], "reason"] = "no unit with data in both years"
+    return agg
 
 
 # =============================================================================================

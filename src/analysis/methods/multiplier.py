@@ -493,27 +493,8 @@ def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", wei
     if Wm.shape[1]:
         Wm = Wm[:, Wm.sum(axis=0) > 0]
     n_sectors = Wm.shape[1]
-    akm0_set = ""
-    ss_res = None
-    if n_sectors >= MIN_AKM_SECTORS and n > 2 * n_sectors:
-        controls = Z[:, 1:] if Z.shape[1] > 1 else None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", shiftshare.CollinearSharesWarning)
-            if method == "ols":
-                ss_res = shiftshare.reg_ss(yv, xv, Wm, controls=controls, weights=w if weighted else None,
-                                           method=("akm", "akm0"), alpha=alpha)
-            else:
-                ss_res = shiftshare.ivreg_ss(yv, xv, zv, Wm, controls=controls, weights=w if weighted else None,
-                                             method=("akm", "akm0"), alpha=alpha)
-        se["akm"], se["akm0"] = ss_res.se["akm"], ss_res.se["akm0"]
-        ci["akm"] = (ss_res.ci_low["akm"], ss_res.ci_high["akm"])
-        ci["akm0"] = (ss_res.ci_low["akm0"], ss_res.ci_high["akm0"])
-        pv["akm"], pv["akm0"] = ss_res.p["akm"], ss_res.p["akm0"]
-        if ss_res.akm0_shape() != "interval":
-            akm0_set = shiftshare.format_set(ss_res.ci_set["akm0"])
-    else:
-        for m in ("akm", "akm0"):
-            se[m], ci[m], pv[m] = math.nan, (math.nan, math.nan), math.nan
+    ss_res, akm0_set = _akm_inference(yv, xv, zv if method == "iv" else None, Wm, Z, w if weighted else None,
+                                      alpha, se, ci, pv)
     ratio = sheltered_exposed_ratio(p, ratio_year) if spec == "log" else 1.0
     tss = float(np.sum(w * (yv - np.average(yv, weights=w)) ** 2))
     out = {"spec": spec, "method": method, "weighted": weighted, "region_fe": region_fe, "cov": cov,
@@ -526,52 +507,90 @@ def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", wei
         out.update({f"se_{m}": se[m], f"p_{m}": pv[m], f"ci_low_{m}": ci[m][0], f"ci_high_{m}": ci[m][1],
                     f"m_low_{m}": jobs_per_job(ci[m][0], ratio), f"m_high_{m}": jobs_per_job(ci[m][1], ratio)})
     out["akm0_set"] = akm0_set
-    fs = {"first_stage_f": math.nan, "first_stage_f_p": math.nan, "first_stage_f_robust": math.nan,
-          "first_stage_f_cluster": math.nan, "first_stage_f_akm": math.nan, "weak_iv": False,
-          "ar_low": math.nan, "ar_high": math.nan, "ar_set": "", "m_ar_low": math.nan, "m_ar_high": math.nan}
-    if method == "iv":
-        fs_scores = ZZ * (w * fs_resid)[:, None]
-        pi = float(fs_coef[0])
-        f_rob = pi ** 2 / (_sandwich(fs_scores, fs_bread, None)[0, 0] * n / df_resid)
-        f_clu = pi ** 2 / (_sandwich(fs_scores, fs_bread, clusters)[0, 0] * G / (G - 1) * (n - 1) / df_resid)
-        f_akm = math.nan
-        if ss_res is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", shiftshare.CollinearSharesWarning)
-                fsa = shiftshare.reg_ss(xv, zv, Wm, controls=Z[:, 1:] if Z.shape[1] > 1 else None,
-                                        weights=w if weighted else None, method=("akm",))
-            f_akm = (fsa.beta / fsa.se["akm"]) ** 2
-        f = {"robust": f_rob, "cluster": f_clu, "akm": f_akm, "akm0": f_akm}[cov]
-        dfd = {"robust": df_resid, "cluster": G - 1}.get(cov)
-        # Anderson-Rubin: reduced forms of y and x on the instrument, joint covariance under cov
-        rf_coef, rf_resid, _, _ = _ols_fit(yv, ZZ, w)
-        sc = np.column_stack([(w * rf_resid), (w * fs_resid)])
-        ddz = zv - Z @ np.linalg.lstsq(Z * np.sqrt(w)[:, None], zv * np.sqrt(w), rcond=None)[0]
-        szz = float(np.sum(w * ddz ** 2))
-        u = sc * ddz[:, None]
-        if cov == "robust":
-            V = u.T @ u * n / df_resid / szz ** 2
-        else:                                   # cluster (AKM Anderson-Rubin is the AKM0 set itself)
-            uc = np.vstack([np.bincount(clusters, weights=u[:, j]) for j in range(2)]).T
-            V = uc.T @ uc * G / (G - 1) * (n - 1) / df_resid / szz ** 2
-        c2 = _critical(alpha, df_of["cluster" if cov != "robust" else "robust"]) ** 2
-        py, px = float(rf_coef[0]), pi
-        pieces = shiftshare.quadratic_set(px ** 2 - c2 * V[1, 1], -2 * py * px + 2 * c2 * V[0, 1], py ** 2 - c2 * V[0, 0])
-        if cov in ("akm", "akm0") and ss_res is not None:
-            pieces = ss_res.ci_set["akm0"]
-        lo = pieces[0][0] if pieces else math.nan
-        hi = pieces[-1][1] if pieces else math.nan
-        fs.update({"first_stage_f": f, "first_stage_f_p": float(special.fdtrc(1, dfd, f)) if dfd else
-                   float(special.chdtrc(1, f)) if not math.isnan(f) else math.nan,
-                   "first_stage_f_robust": f_rob, "first_stage_f_cluster": f_clu, "first_stage_f_akm": f_akm,
-                   "weak_iv": bool(f < WEAK_F) if not math.isnan(f) else False,
-                   "ar_low": lo, "ar_high": hi,
-                   "ar_set": "" if len(pieces) == 1 and all(map(math.isfinite, pieces[0]))
-                   else shiftshare.format_set(pieces),
-                   "m_ar_low": jobs_per_job(lo, ratio), "m_ar_high": jobs_per_job(hi, ratio)})
+    fs = _iv_diagnostics(yv, xv, zv, ZZ, Z, w, weighted, fs_coef, fs_resid, fs_bread, clusters, G, df_resid, cov,
+                         alpha, ss_res, Wm, ratio) if method == "iv" else dict(_NO_IV)
     out.update(fs)
     out.update({"n": n, "n_dropped": n_dropped, "n_clusters": G if has_region else n, "n_sectors": n_sectors})
     return out
+
+
+#: The IV columns of :func:`estimate`'s result for an OLS estimate (all missing).
+_NO_IV = {"first_stage_f": math.nan, "first_stage_f_p": math.nan, "first_stage_f_robust": math.nan,
+          "first_stage_f_cluster": math.nan, "first_stage_f_akm": math.nan, "weak_iv": False,
+          "ar_low": math.nan, "ar_high": math.nan, "ar_set": "", "m_ar_low": math.nan, "m_ar_high": math.nan}
+
+
+def _akm_inference(yv, xv, zv, Wm, Z, weights, alpha, se: dict, ci: dict, pv: dict):
+    """Exposure-robust inference (AKM, AKM0: :mod:`analysis.methods.shiftshare`) of :func:`estimate`, written into
+    ``se``, ``ci`` and ``pv``; NaN with fewer than :data:`MIN_AKM_SECTORS` exposed sectors or fewer than twice as
+    many zones as sectors. Returns the shift-share result (or None) and the AKM0 set as text when not an interval."""
+    n, n_sectors = len(yv), Wm.shape[1]
+    if not (n_sectors >= MIN_AKM_SECTORS and n > 2 * n_sectors):
+        for m in ("akm", "akm0"):
+            se[m], ci[m], pv[m] = math.nan, (math.nan, math.nan), math.nan
+        return None, ""
+    controls = Z[:, 1:] if Z.shape[1] > 1 else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", shiftshare.CollinearSharesWarning)
+        if zv is None:
+            ss_res = shiftshare.reg_ss(yv, xv, Wm, controls=controls, weights=weights, method=("akm", "akm0"),
+                                       alpha=alpha)
+        else:
+            ss_res = shiftshare.ivreg_ss(yv, xv, zv, Wm, controls=controls, weights=weights,
+                                         method=("akm", "akm0"), alpha=alpha)
+    se["akm"], se["akm0"] = ss_res.se["akm"], ss_res.se["akm0"]
+    ci["akm"] = (ss_res.ci_low["akm"], ss_res.ci_high["akm"])
+    ci["akm0"] = (ss_res.ci_low["akm0"], ss_res.ci_high["akm0"])
+    pv["akm"], pv["akm0"] = ss_res.p["akm"], ss_res.p["akm0"]
+    akm0_set = shiftshare.format_set(ss_res.ci_set["akm0"]) if ss_res.akm0_shape() != "interval" else ""
+    return ss_res, akm0_set
+
+
+def _iv_diagnostics(yv, xv, zv, ZZ, Z, w, weighted, fs_coef, fs_resid, fs_bread, clusters, G, df_resid, cov, alpha,
+                    ss_res, Wm, ratio) -> dict:
+    """First-stage F under each inference (with one instrument, the Montiel Olea-Pflueger effective F) and the
+    Anderson-Rubin set of :func:`estimate`'s IV (see its docstring for the columns)."""
+    n = len(yv)
+    df_of = {"robust": df_resid, "cluster": G - 1, "akm": None, "akm0": None}
+    fs_scores = ZZ * (w * fs_resid)[:, None]
+    pi = float(fs_coef[0])
+    f_rob = pi ** 2 / (_sandwich(fs_scores, fs_bread, None)[0, 0] * n / df_resid)
+    f_clu = pi ** 2 / (_sandwich(fs_scores, fs_bread, clusters)[0, 0] * G / (G - 1) * (n - 1) / df_resid)
+    f_akm = math.nan
+    if ss_res is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", shiftshare.CollinearSharesWarning)
+            fsa = shiftshare.reg_ss(xv, zv, Wm, controls=Z[:, 1:] if Z.shape[1] > 1 else None,
+                                    weights=w if weighted else None, method=("akm",))
+        f_akm = (fsa.beta / fsa.se["akm"]) ** 2
+    f = {"robust": f_rob, "cluster": f_clu, "akm": f_akm, "akm0": f_akm}[cov]
+    dfd = {"robust": df_resid, "cluster": G - 1}.get(cov)
+    # Anderson-Rubin: reduced forms of y and x on the instrument, joint covariance under cov
+    rf_coef, rf_resid, _, _ = _ols_fit(yv, ZZ, w)
+    sc = np.column_stack([(w * rf_resid), (w * fs_resid)])
+    ddz = zv - Z @ np.linalg.lstsq(Z * np.sqrt(w)[:, None], zv * np.sqrt(w), rcond=None)[0]
+    szz = float(np.sum(w * ddz ** 2))
+    u = sc * ddz[:, None]
+    if cov == "robust":
+        V = u.T @ u * n / df_resid / szz ** 2
+    else:                                   # cluster (AKM Anderson-Rubin is the AKM0 set itself)
+        uc = np.vstack([np.bincount(clusters, weights=u[:, j]) for j in range(2)]).T
+        V = uc.T @ uc * G / (G - 1) * (n - 1) / df_resid / szz ** 2
+    c2 = _critical(alpha, df_of["cluster" if cov != "robust" else "robust"]) ** 2
+    py, px = float(rf_coef[0]), pi
+    pieces = shiftshare.quadratic_set(px ** 2 - c2 * V[1, 1], -2 * py * px + 2 * c2 * V[0, 1], py ** 2 - c2 * V[0, 0])
+    if cov in ("akm", "akm0") and ss_res is not None:
+        pieces = ss_res.ci_set["akm0"]
+    lo = pieces[0][0] if pieces else math.nan
+    hi = pieces[-1][1] if pieces else math.nan
+    return {**_NO_IV, "first_stage_f": f, "first_stage_f_p": float(special.fdtrc(1, dfd, f)) if dfd else
+               float(special.chdtrc(1, f)) if not math.isnan(f) else math.nan,
+               "first_stage_f_robust": f_rob, "first_stage_f_cluster": f_clu, "first_stage_f_akm": f_akm,
+               "weak_iv": bool(f < WEAK_F) if not math.isnan(f) else False,
+               "ar_low": lo, "ar_high": hi,
+               "ar_set": "" if len(pieces) == 1 and all(map(math.isfinite, pieces[0]))
+               else shiftshare.format_set(pieces),
+               "m_ar_low": jobs_per_job(lo, ratio), "m_ar_high": jobs_per_job(hi, ratio)}
 
 
 def zone_panel(employment: pd.DataFrame, groups: pd.Series, start: int, end: int, *, regions: pd.Series | None = None,
