@@ -81,7 +81,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from analysis.paths import DATA_DIR, env_path
-from analysis.data.registry import DataError, cache_dir
+from analysis.data.registry import DataError, cache_dir, csv_rows
 
 log = logging.getLogger("analysis")
 
@@ -171,24 +171,19 @@ class OfficialSource:
 def sources(path: Path | str = OFFICIAL_SOURCES_CSV) -> dict[str, OfficialSource]:
     """Every official source of ``data/official_sources.csv``, keyed by ``key``."""
     path = Path(path)
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = set(SOURCE_COLUMNS) - set(reader.fieldnames or [])
-        if missing:
-            raise OfficialDataError(f"{path}: missing column(s) {sorted(missing)}")
-        out = {}
-        for row in reader:
-            coverage = (row.get("coverage") or "").strip() or "national"
-            if coverage not in COVERAGES:
-                raise OfficialDataError(f"{path}: source {row.get('key')!r} has coverage {coverage!r}; use one of {COVERAGES}")
-            s = OfficialSource(**{c: (row[c] or "").strip() for c in SOURCE_COLUMNS}, coverage=coverage)
-            if s.format not in FORMATS:
-                raise OfficialDataError(f"{path}: source {s.key!r} has format {s.format!r}; use one of {FORMATS}")
-            if not s.url.startswith(("http://", "https://")):
-                raise OfficialDataError(f"{path}: source {s.key!r} has url {s.url!r}, expected http(s)://...")
-            if s.key in out:
-                raise OfficialDataError(f"{path}: duplicate key {s.key!r}")
-            out[s.key] = s
+    out = {}
+    for _, row in csv_rows(path, SOURCE_COLUMNS, OfficialDataError):
+        coverage = (row.get("coverage") or "").strip() or "national"
+        if coverage not in COVERAGES:
+            raise OfficialDataError(f"{path}: source {row.get('key')!r} has coverage {coverage!r}; use one of {COVERAGES}")
+        s = OfficialSource(**{c: (row[c] or "").strip() for c in SOURCE_COLUMNS}, coverage=coverage)
+        if s.format not in FORMATS:
+            raise OfficialDataError(f"{path}: source {s.key!r} has format {s.format!r}; use one of {FORMATS}")
+        if not s.url.startswith(("http://", "https://")):
+            raise OfficialDataError(f"{path}: source {s.key!r} has url {s.url!r}, expected http(s)://...")
+        if s.key in out:
+            raise OfficialDataError(f"{path}: duplicate key {s.key!r}")
+        out[s.key] = s
     return out
 
 

@@ -103,31 +103,38 @@ class Entry:
         return Path(self.file).name
 
 
-@lru_cache(maxsize=None)
-def _read_registry(path: str) -> dict[str, Entry]:
+def csv_rows(path, columns, error: type[Exception] = None):
+    """Rows of a project CSV (``data/registry.csv``, ``data/official_sources.csv``) as dicts, with their line
+    numbers: ``(line, row)``. A header without every name of ``columns`` raises ``error`` (default
+    :class:`DataError`) naming the file and the missing columns."""
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        missing = set(REGISTRY_COLUMNS) - set(reader.fieldnames or [])
+        missing = set(columns) - set(reader.fieldnames or [])
         if missing:
-            raise DataError(f"{path}: missing column(s) {sorted(missing)}")
-        entries = {}
-        for row in reader:
-            where = f"{path}, line {reader.line_num} (key {row.get('key')!r})"
-            if any(row[c] is None for c in REGISTRY_COLUMNS):
-                raise RegistryFormatError(f"{where}: the row has fewer fields than the header {REGISTRY_COLUMNS}; "
-                                          f"quote values that contain commas")
-            size = (row["bytes"] or "").strip()
-            if not size.isdigit():
-                raise RegistryFormatError(
-                    f"{where}: column 'bytes' is {row['bytes']!r}; write the file size as a whole number of bytes "
-                    f"without separators (e.g. {re.sub(r'[^0-9]', '', size) or '63644'}), as in MANIFEST.csv")
-            if not re.fullmatch(r"[0-9a-f]{64}", row["sha256"]):
-                raise RegistryFormatError(f"{where}: column 'sha256' is {row['sha256']!r}; expected 64 lower-case "
-                                          f"hexadecimal digits (the file's SHA-256, as in MANIFEST.csv)")
-            entry = Entry(**{c: row[c] for c in REGISTRY_COLUMNS} | {"bytes": int(size)})
-            if entry.key in entries:
-                raise DataError(f"{path}: duplicate key {entry.key!r}")
-            entries[entry.key] = entry
+            raise (error or DataError)(f"{path}: missing column(s) {sorted(missing)}")
+        return [(reader.line_num, row) for row in reader]
+
+
+@lru_cache(maxsize=None)
+def _read_registry(path: str) -> dict[str, Entry]:
+    entries = {}
+    for line, row in csv_rows(path, REGISTRY_COLUMNS):
+        where = f"{path}, line {line} (key {row.get('key')!r})"
+        if any(row[c] is None for c in REGISTRY_COLUMNS):
+            raise RegistryFormatError(f"{where}: the row has fewer fields than the header {REGISTRY_COLUMNS}; "
+                                      f"quote values that contain commas")
+        size = (row["bytes"] or "").strip()
+        if not size.isdigit():
+            raise RegistryFormatError(
+                f"{where}: column 'bytes' is {row['bytes']!r}; write the file size as a whole number of bytes "
+                f"without separators (e.g. {re.sub(r'[^0-9]', '', size) or '63644'}), as in MANIFEST.csv")
+        if not re.fullmatch(r"[0-9a-f]{64}", row["sha256"]):
+            raise RegistryFormatError(f"{where}: column 'sha256' is {row['sha256']!r}; expected 64 lower-case "
+                                      f"hexadecimal digits (the file's SHA-256, as in MANIFEST.csv)")
+        entry = Entry(**{c: row[c] for c in REGISTRY_COLUMNS} | {"bytes": int(size)})
+        if entry.key in entries:
+            raise DataError(f"{path}: duplicate key {entry.key!r}")
+        entries[entry.key] = entry
     return entries
 
 
