@@ -35,7 +35,7 @@ def test_expected_jobs_are_the_multiplier_times_the_announcement(estimate):
 
 @pytest.mark.parametrize("jobs, level, code, sector, message", [
     (300, "ti", "ti-0401", "CL", "outside the estimation sample"),          # overseas
-    (300, "epci", "241501139", "CL", "no zone d'emploi 2020"),              # rural EPCI, no zone
+    (300, "epci", "241501139", "CL", "spans several zones"),                # rural EPCI over two zones, none >= 50 %
     (300, "ze2020", "5219", "GZ", "not an exposed sector"),                 # trade is sheltered
     (2.5, "ze2020", "5219", "CL", "positive whole number"),
     (True, "ze2020", "5219", "CL", "positive whole number"),
@@ -44,3 +44,8 @@ def test_expected_jobs_are_the_multiplier_times_the_announcement(estimate):
 def test_refusals_name_what_is_outside(estimate, jobs, level, code, sector, message):
     with pytest.raises(A.AnnouncedJobsError, match=message):
         A.announced_jobs(jobs, rc.resolve(level, code), sector, estimate=estimate)
+
+
+def test_a_commune_is_measured_on_the_zone_that_holds_it(estimate):
+    r = A.announced_jobs(50, rc.resolve("commune", "63178"), "CH", estimate=estimate)  # Issoire
+    assert r.zones == ("8410",) and "holds the whole territory" in r.summary()

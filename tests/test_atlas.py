@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -80,11 +81,12 @@ def test_nearest_explains_its_distance():
     table = pd.DataFrame({"code": list("abcd"), "name": list("ABCD"), "population": [100, 110, 1000, 105],
                           "industry_share_pct": [10.0, 11.0, 30.0, None], "private_jobs_growth_pct": [1.0, 1.0, 5.0, 1.0],
                           "unemployment_rate_pct": [7.0, 7.5, 12.0, 7.0]})
-    near = neighbours.nearest(table, "a", k=2)
-    assert list(near["code"]) == ["d", "b"]  # d equal on the three indicators it has
-    assert near.loc[0, "n_indicators"] == 3 and near.loc[0, "distance"] == pytest.approx(
-        abs(neighbours.standardise(table).loc[3, "log_population"] - neighbours.standardise(table).loc[0, "log_population"])
-        * (4 / 3) ** 0.5, abs=1e-3)
+    near = neighbours.nearest(table, "a", k=3)
+    assert list(near["code"]) == ["b", "c"]  # d lacks the industry share "a" has: never compared, never near
+    z = neighbours.standardise(table)
+    assert near.loc[0, "n_indicators"] == 4 and near.loc[0, "distance"] == pytest.approx(
+        float(np.sqrt(((z.loc[1] - z.loc[0]) ** 2).sum())), abs=1e-3)
+    assert list(neighbours.nearest(table, "d", k=1)["code"]) == ["a"]  # d is compared on the three it has
     assert "industry_share_pct_gap_sd" in near.columns
     with pytest.raises(KeyError, match="zz"):
         neighbours.nearest(table, "zz")

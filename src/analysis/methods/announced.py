@@ -95,11 +95,17 @@ class AnnouncedJobs:
         return "\n".join(lines + [f"  - {a}" for a in self.assumptions])
 
 
-def _zones_of(area) -> list[str]:
+def _zones_of(area) -> tuple[list[str], str]:
+    """The zones d'emploi the announcement is measured on, and how they were chosen."""
     if area.level == "ze2020":
-        return list(area.codes)
+        return list(area.codes), "the zone d'emploi itself"
     z = area.zone_proxy("ze2020")
-    return list(z["zone"])
+    if len(z):
+        return list(z["zone"]), "the zones d'emploi with at least half of their population in the territory"
+    inside = sorted(set(area.communes["ze2020"].dropna()))
+    if len(inside) == 1:  # a commune, or a territory wholly inside one zone: its own labour market
+        return inside, "the zone d'emploi that holds the whole territory (its labour market)"
+    return [], ""
 
 
 def announced_jobs(jobs, area, sector: str, *, estimate=None, sector_labels: pd.Series | None = None) -> AnnouncedJobs:
@@ -125,10 +131,11 @@ def announced_jobs(jobs, area, sector: str, *, estimate=None, sector_labels: pd.
             f"sector {sector!r} is not an exposed sector of the estimate (definition {est.definition}); the multiplier "
             f"applies to exposed jobs: {', '.join(exposed)}")
     usable = panel[panel["drop_reason"] == ""]
-    zones = _zones_of(area)
+    zones, chosen = _zones_of(area)
     if not zones:
-        raise AnnouncedJobsError(f"{area.name}: no zone d'emploi 2020 has half of its population in the territory; "
-                                 "the multiplier is estimated on zones d'emploi and cannot be applied to it")
+        raise AnnouncedJobsError(f"{area.name}: no zone d'emploi 2020 has half of its population in the territory and "
+                                 "the territory spans several zones; the multiplier is estimated on zones d'emploi and "
+                                 "cannot be applied to it")
     out = [z for z in zones if z not in set(usable["zone"])]
     if out:
         why = "overseas zones are left out of the estimation sample" if area.overseas else \
@@ -153,8 +160,8 @@ def announced_jobs(jobs, area, sector: str, *, estimate=None, sector_labels: pd.
         "territory",
         "the announced jobs are a net addition to the territory's exposed jobs (no displacement, no commuting leak)",
         f"sectors exposed under the definition {est.definition}; the multiplier does not depend on which exposed sector",
-        "the territory is measured on its zones d'emploi; the AKM0 set is the interval robust to shift-share exposure "
-        "(it may be unbounded above)",
+        f"the territory is measured on {chosen} ({', '.join(zones)}); the AKM0 set is the interval robust to "
+        "shift-share exposure (it may be unbounded above)",
     )
     return AnnouncedJobs(jobs=jobs, sector=sector, sector_label=label, territory=area.name, zones=tuple(zones),
                          m=float(est.m), m_low=m_low, m_high=m_high if np.isfinite(m_high) else math.inf,

@@ -5,9 +5,10 @@ Computing only: takes the atlas table of one level (one row per territory, one c
 
 The distance is Euclidean on z-scores (each indicator minus its mean over the level, over its standard
 deviation), on :data:`INDICATORS` by default: log population, industry share of jobs, private jobs growth
-2019-2024 and the unemployment rate. A territory missing an indicator is compared on the indicators it has
-(the distance is rescaled to the full count, so that it stays comparable); the result says, for each
-neighbour, how far it is on each indicator in standard deviations, which explains the distance.
+2019-2024 and the unemployment rate. A territory is compared on the indicators it has, and only with
+territories that have all of those (a territory with most figures missing is never "near" on the one it has);
+the result says, for each neighbour, how far it is on each indicator in standard deviations, which explains
+the distance.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def nearest(table: pd.DataFrame, code: str, k: int = 5, *, indicators: Sequence[
         raise ValueError(f"{code!r} has none of the indicators {list(indicators)}: no neighbour can be computed")
     gaps = z.loc[:, have] - me[have]
     n = gaps.notna().sum(axis=1)
-    dist = np.sqrt((gaps ** 2).sum(axis=1) * (have.sum() / n.where(n > 0)))
+    # compared on every indicator the territory has: a neighbour missing one of them (e.g. Mayotte, with no
+    # employment or unemployment figure) would otherwise look near on the few it has
+    dist = np.sqrt((gaps ** 2).sum(axis=1)).where(n == int(have.sum()))
     dist = dist.drop(index=hits[0])
     order = dist.dropna().sort_values(kind="stable").index[:k]
     out = t.loc[order, [code_column, name_column]].copy()
