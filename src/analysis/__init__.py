@@ -15,7 +15,7 @@ itself loads nothing heavy). Layers and what each may import: ``ARCHITECTURE.md`
   ``summary()``, ``to_latex()``, set side by side by :func:`etable` (one meaning per inference label:
   ``analysis.methods.results.INFERENCE_LABELS``); analysis-ready panels of notebook 01: :func:`panel` (``"estel_ze2010"``,
   ``"urssaf_ze2020_a38"``, ``"ete_dep_a17"``), :func:`zone_regions`, :func:`prepare_ete`;
-- claims and figures: :func:`load_claims`, :func:`scoreboard`, :func:`record`, :func:`save_figure`,
+- claims and figures: :func:`load_claims`, :func:`scoreboard`, :func:`record_claim`, :func:`save_figure`,
   :func:`use_style`, :func:`tr`; profiles: :func:`territory`, :func:`key_figures` (each figure with what it
   measured), :func:`key_figures_many`, :func:`render_profile`; the atlas: :func:`compare`, :func:`ranking`,
   :func:`atlas_territory`; :func:`announced_jobs`;
@@ -77,7 +77,7 @@ _API: dict[str, tuple[str, str]] = {
     "prepare_ete": ("analysis.methods.panels", "prepare_ete"),
     "load_claims": ("analysis.report.claims", "load_claims"),
     "scoreboard": ("analysis.report.claims", "scoreboard"),
-    "record": ("analysis.report.claims", "record"),
+    "record_claim": ("analysis.report.claims", "record"),
     "save_figure": ("analysis.report.figures", "save_figure"),
     "use_style": ("analysis.report.figures", "use_style"),
     "tr": ("analysis.report.figures", "tr"),
