@@ -240,6 +240,14 @@ def export_languages() -> tuple[str, ...]:
     return tuple(v for v in LANGUAGES if v in chosen)
 
 
+def figure_title(fig, text: str, width: int = 80):
+    """The collection's one figure-title style: bold, 10 pt, left-aligned across the figure, wrapped at ``width``
+    characters."""
+    import textwrap
+
+    return fig.suptitle(textwrap.fill(text, width), x=0.02, ha="left", fontsize=10, fontweight="bold")
+
+
 def _has_title(fig) -> bool:
     return bool(getattr(fig, "_suptitle", None) and fig._suptitle.get_text()) or any(
         ax.get_title(loc) for ax in fig.axes for loc in ("left", "center", "right"))
@@ -310,8 +318,7 @@ def _save_one(fig, *, name, sources, notebook, claims, title, unit, out, credit,
         french_ticks(fig)
     heading = _pick(title, language)
     if heading and (draw_title or (draw_title is None and not _has_title(fig))):
-        fig.suptitle(textwrap.fill(heading, int(fig.get_figwidth() * 13)), x=0.01, ha="left", fontsize=10,
-                     fontweight="bold")
+        figure_title(fig, heading, int(fig.get_figwidth() * 13))
     # wrapped to the figure's width (7 pt DejaVu Sans: about 17 characters per inch), never widening the export
     text = textwrap.fill(source_line(_pick(sources, language), language, credit=credit),
                          int(fig.get_figwidth() * 17), break_on_hyphens=False)

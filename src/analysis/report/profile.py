@@ -526,7 +526,7 @@ def plot_industry_share_path(path_10: pd.DataFrame, path_20: pd.DataFrame, group
         "Note: the 2010 and 2020 zones d'emploi kept (at least half of their population in the territory) do not "
         "cover the same part of the territory."), 100), fontsize=7, style="italic", x=0.02, ha="left")
     if title:
-        fig.suptitle(textwrap.fill(title, 80), fontsize=10, fontweight="bold", x=0.02, ha="left")
+        figures.figure_title(fig, title)
     return fig
 
 
@@ -770,7 +770,7 @@ def france_waves_map(ti_geometries, regions, highlight: Mapping[str, Iterable[st
         ax.set_title(figures.tr(f"{wave} : {g['ti_id'].nunique()} territoires",
                                 f"{wave}: {g['ti_id'].nunique()} territories"), fontsize=9)
     if title:
-        fig.suptitle(textwrap.fill(title, 80), fontsize=10, fontweight="bold", x=0.02, ha="left")
+        figures.figure_title(fig, title)
     return fig
 
 

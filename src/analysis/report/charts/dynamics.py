@@ -46,7 +46,7 @@ def plot_transition_matrices(estimates: Mapping[str, MarkovEstimate], titles: Ma
         ax.set_title(f"{titles[name]} ({est.n_transitions} transitions)", fontsize=9)
         ax.grid(False)
     axes[0].set_ylabel(ylabel)
-    fig.suptitle(suptitle, fontsize=10)
+    figures.figure_title(fig, suptitle)
     cbar = fig.colorbar(im, ax=list(axes), shrink=0.8)
     cbar.set_label(colorbar_label)
     return fig
@@ -117,5 +117,5 @@ def plot_growth_bars(table: pd.DataFrame, columns: Mapping[str, str], *, highlig
         ax.tick_params(axis="x", labelsize=7)
     _ = axes[0].set_yticks(range(len(order)))
     _ = axes[0].set_yticklabels([figures.translate(str(n)) for n in order], fontsize=7)
-    _ = fig.suptitle(suptitle, fontsize=10)
+    figures.figure_title(fig, suptitle)
     return fig

@@ -99,9 +99,8 @@ def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str
     if xlim is not None:
         ax.set_xlim(*xlim)
     figures.format_axis(ax, "x", 0)
-    fig.suptitle(figures.tr("Multiplicateurs locaux : estimations et chiffres publiés",
-                            "Local multipliers: estimates and published figures"),
-                 x=0.02, ha="left", fontsize=11, fontweight="bold")
+    figures.figure_title(fig, figures.tr("Multiplicateurs locaux : estimations et chiffres publiés",
+                            "Local multipliers: estimates and published figures"))
     handles, labels = ax.get_legend_handles_labels()
     order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith(("IC 95 % groupé", "95% CI clustered")))
     handles, labels = [handles[i] for i in order], [labels[i] for i in order]
@@ -148,8 +147,7 @@ def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None,
     if xlim is not None:
         ax.set_xlim(*xlim)
     figures.format_axis(ax, "x", 0)
-    fig.suptitle(figures.tr("Multiplicateurs locaux publiés et recalculés, en une seule unité",
-                            "Published and recomputed local multipliers, in one unit"),
-                 x=0.02, ha="left", fontsize=11, fontweight="bold")
+    figures.figure_title(fig, figures.tr("Multiplicateurs locaux publiés et recalculés, en une seule unité",
+                            "Published and recomputed local multipliers, in one unit"))
     ax.legend(loc="lower right", fontsize=7)
     return fig

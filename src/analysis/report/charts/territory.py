@@ -106,7 +106,7 @@ def top_emitters(top: pd.DataFrame, shares: pd.DataFrame, regions, *, n_bars: in
     ax_sh.set_title(figures.tr("Part des plus gros sites dans les émissions vérifiées françaises (hors aviation)",
                                "Share of the largest sites in French verified emissions (aviation excluded)"), fontsize=8)
     if title:
-        fig.suptitle(textwrap.fill(title, 90), fontsize=9)
+        figures.figure_title(fig, title, 90)
     return fig
 
 
@@ -210,7 +210,7 @@ def pole_map(epci_shapes, comparison: pd.DataFrame, communes_earlier=None, sites
     ax.set_axis_off()
     ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1, fontsize=7, frameon=False)
     if title:  # across the figure, not over the (narrow) map
-        fig.suptitle(textwrap.fill(title, 80), fontsize=9, fontweight="bold", x=0.02, ha="left")
+        figures.figure_title(fig, title)
     return fig
 
 
