@@ -122,11 +122,17 @@ def read_figure_index(figures_dir: Path = FIGURES_DIR) -> list[dict]:
 
 
 def _short(value: str) -> str:
-    """A recorded value shown with at most four significant digits ('25.7143' -> '25.71')."""
+    """A recorded value as a reader compares it with the cited one: one decimal below 1,000 ('6.702' -> '6.7',
+    '-0.007534' -> '-0.0', '87.8'), whole numbers with thousands separators above ('707903' -> '707,903')."""
     try:
-        return f"{float(value):.4g}"
+        v = float(value)
     except ValueError:
         return value
+    if v != v:
+        return value
+    if abs(v) >= 1000 or v.is_integer():
+        return f"{v:,.0f}"
+    return f"{v:.1f}"
 
 
 def _status_span(status: str) -> str:
