@@ -11,7 +11,7 @@ export PYTHONHASHSEED := 0
 # them every test process rewrote the tests' assertions and compiled the package again (collection 7 s -> 3.5 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help venv browser data notebooks run scoreboard figures reproduce test unit nbval lab site profile lookup atlas compare impact clean-cache prune-cache bench
+.PHONY: help venv browser data notebooks run scoreboard figures reproduce test unit nbval lab site profile lookup atlas rank compare impact clean-cache prune-cache bench
 # Notebooks (make notebooks / reproduce / bench) and pytest workers (make test) run JOBS at a time.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -98,6 +98,10 @@ test: venv browser
 # Key figures of every territory (TIs of both waves, EPCIs, zones d'emploi 2020, départements, régions) into atlas/.
 atlas: venv
 	$(BIN)/recalcul atlas
+
+# Territories ranked by a key figure, with their caveats: make rank LEVEL=ti2023 FIGURE=industry_jobs_growth_pct [N=10] [MAP=1]
+rank: venv
+	@$(BIN)/recalcul rank --level "$(LEVEL)" --figure "$(FIGURE)" $(if $(N),--n "$(N)") $(if $(MAP),--map)
 
 # 2 to 6 territories side by side (levels may be mixed) into runs/compare-<slug>/:
 # make compare TI=ti-3208,ti-3210 WAVE=2018 | make compare EPCI=244400644 ZE=5219
