@@ -335,10 +335,14 @@ def ranking(level: str, figure: str, n: int | None = 10, *, ascending: bool = Fa
             out.append("unreliable: cells published in one year only hold more than 5 % of jobs")
         if "lower bound" in note:
             out.append("lower bound: secret cells not counted")
+        if r["period"] != common_period:
+            out.append(f"another period or definition ({r['period']}): not comparable with the {common_period} values")
         return "; ".join(out)
 
     out = pd.concat([ranked, missing[ranked.columns]], ignore_index=True)
-    out["flag"] = [flag(r) for r in out.to_dict("records")]
+    periods = d.loc[d["value"].notna(), "period"]
+    common_period = periods.mode().iloc[0] if len(periods) else ""  # e.g. the census 2022 EPCI share against 2016
+    out["flag"] = [flag(r) if pd.notna(r["value"]) else "" for r in out.to_dict("records")]
     return out[["rank", "code", "name", "wave", "value", "period", "base", "coverage_pct", "secret_share_pct", "flag",
                 "note"]]
 
