@@ -21,7 +21,7 @@ def _text_outputs(cell):
         if out["output_type"] == "stream" and out["name"] == "stdout":
             yield out["text"]
         elif out["output_type"] in ("execute_result", "display_data") and "text/plain" in out.get("data", {}):
-            if not ({"image/png", "image/svg+xml", "text/html"} & set(out["data"])):
+            if not ({"image/png", "image/svg+xml"} & set(out["data"])):  # a table shown as text and HTML counts
                 yield out["data"]["text/plain"]
 
 

@@ -15,6 +15,8 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+
+import analysis
 import pytest
 from official_server import LoopbackPortal
 
@@ -38,26 +40,8 @@ def _notebook_cell(notebook: str, marker: str) -> str:
 #: The official-path cell of notebook 01, read from the notebook itself (tested as committed).
 NB01_CELL = _notebook_cell("01_local_multiplier", "official_panels.multiplier_estimates(")
 
-NB02_CELL = '''\
-# NBVAL_CHECK_OUTPUT
-from analysis.data import official
-from analysis.methods import official_panels
-
-if official.available():
-    official_growth = official_panels.metropole_growth(list(FIVE), *official_panels.METROPOLE_WINDOW)
-    print(official.provenance_note())
-    shown = official_growth.assign(metropole=official_growth["code"].map(FIVE),
-                                   growth_pct=100 * official_growth["growth"])
-    print("EPCI private employment growth 2017-2020, %:")
-    print(shown.pivot(index="metropole", columns="sector", values="growth_pct").round(1).to_string())
-    print(f"EPCI x A38 cells present in only one of 2017 and 2020 (left out): "
-          f"{int(official_growth['n_cells_one_year'].sum())}, at most {official_growth['share_one_year'].max():.1%} "
-          f"of a growth's jobs; unreliable (> 5 %): {int(official_growth['unreliable'].sum())}")
-    metro["EPCI industry 2017-2020 (official)"] = (100 * official_growth.query("sector == 'industry'")
-                                                   .set_index("code")["growth"]).rename(index=FIVE)
-else:
-    print(official.not_downloaded_message())
-'''
+#: The official-path cell of notebook 02, read from the notebook itself (tested as committed).
+NB02_CELL = _notebook_cell("02_territorial_dynamics", "official_panels.metropole_growth(")
 
 
 def _run(cell: str, namespace: dict) -> list[str]:
@@ -78,7 +62,7 @@ def test_official_cells_offline_print_one_line(empty_official):
     assert not official.available()
     for cell in (NB01_CELL, NB02_CELL):
         assert cell.startswith("# NBVAL_CHECK_OUTPUT\n")
-        lines = _run(cell, {"pd": pd, "mp": mp, "official": official, "official_panels": official_panels,
+        lines = _run(cell, {"pd": pd, "rc": analysis, "mp": mp, "official": official, "official_panels": official_panels,
                             "FIVE": {}, "metro": pd.DataFrame()})
         assert lines == [official.not_downloaded_message()]
     assert lines[0].startswith("Official file not downloaded (URSSAF urssaf_commune_ape, "
@@ -101,7 +85,7 @@ def _install_through_portal(body: bytes, tmp_path) -> None:
 
 def test_official_nb02_cell_online_with_the_rouen_extract(empty_official, tmp_path):
     _install_through_portal(fetch(E.URSSAF_COMMUNE_APE_ROUEN).read_bytes(), tmp_path)
-    ns = {"pd": pd, "FIVE": {"200023414": "Rouen"}, "metro": pd.DataFrame(index=["Rouen"])}
+    ns = {"pd": pd, "rc": analysis, "FIVE": {"200023414": "Rouen"}, "metro": pd.DataFrame(index=["Rouen"])}
     lines = _run(NB02_CELL, ns)
     assert lines[0].startswith("official path (URSSAF urssaf_commune_ape export downloaded ")
     ref = official_panels.metropole_growth(["200023414"], 2017, 2020, ("industry",))
@@ -125,7 +109,7 @@ def test_official_nb01_cell_online_with_a_synthetic_file(empty_official, tmp_pat
     cols = ["data", "window", "definition", "spec", "method", "weighted", "beta", "m", "n"]
     inference = ["m", "m_low_cluster", "m_high_cluster", "m_low_akm", "m_high_akm", "m_low_akm0", "m_high_akm0",
                  "m_ar_low", "m_ar_high", "first_stage_f", "n_sectors"]
-    ns = {"pd": pd, "mp": mp, "official": official, "official_panels": official_panels,
+    ns = {"pd": pd, "rc": analysis, "mp": mp, "official": official, "official_panels": official_panels,
           "classification": classification, "region_2020": region_2020, "URSSAF_SPECS": specs,
           "GAP_TOLERANCE": 0.01, "results": pd.DataFrame(columns=cols), "panels": {}, "COLUMNS": cols,
           "INFERENCE_COLUMNS": inference}

@@ -79,6 +79,7 @@ _API: dict[str, tuple[str, str]] = {
     "scoreboard": ("analysis.report.claims", "scoreboard"),
     "record_claim": ("analysis.report.claims", "record"),
     "save_figure": ("analysis.report.figures", "save_figure"),
+    "show_table": ("analysis.report.tables", "show_table"),
     "use_style": ("analysis.report.figures", "use_style"),
     "tr": ("analysis.report.figures", "tr"),
     "key_figures": ("analysis.methods.territory_figures", "key_figures"),
