@@ -675,6 +675,10 @@ TRANSLATIONS = {
     "référence": "reference", "sobriété": "sobriety", "réindustrialisation profonde": "deep re-industrialisation",
     "Électricité": "Electricity", "Gaz": "Gas", "Zones du territoire": "The territory's zones",
     "Ensemble des zones des métropoles": "All métropole zones", "Territoire d'industrie": "Territoire d'industrie (TI)",
+    # EU ETS activity kinds of the EUTL extract
+    "Verre et céramique": "Glass and ceramics", "Papier": "Paper", "Ciment et chaux": "Cement and lime",
+    "Metallurgie": "Metals", "Industrie chimique": "Chemicals", "Raffineries": "Refineries",
+    "Production d‘hydrogène": "Hydrogen production", "Cokerie": "Coke ovens",
 }
 
 #: French phrases of labels built from parts (the multiplier summary's rows: "URSSAF ZE 2019-2024, VI pondéré,
