@@ -20,6 +20,8 @@ help:
 	@echo "make test       - unit tests and nbval regression tests of every notebook"
 	@echo "make run NB=01 WINDOW=2010-2019 LEVEL=dep - a what-if run into runs/ (committed outputs untouched)"
 	@echo "make data | notebooks | scoreboard | figures | site | lab | bench | profile TI=ti-8416 | lookup Q=Issoire"
+	@echo "make atlas | rank LEVEL=ti2023 FIGURE=industry_jobs_growth_pct | compare TI=ti-3208,ti-3210 WAVE=2018"
+	@echo "make impact JOBS=300 SECTOR=CL TI=ti-5214 - local sheltered jobs that may follow announced jobs"
 	@echo "  (every target calls the recalcul command line: .venv/bin/recalcul --help)"
 	@echo "make browser (Chromium for the site test) | clean-cache | prune-cache | official | bench-official"
 	@echo "  (notebooks and tests run JOBS=$(JOBS) at a time: make test JOBS=1 for a sequential run)"
