@@ -93,14 +93,9 @@ def plot_comparison(summary: pd.DataFrame, references: Sequence[tuple[float, str
     for i, (value, label) in enumerate(references):
         colour, style = styles[i % len(styles)]
         ax.axvline(value, color=colour, linestyle=style, linewidth=1.0, label=label, alpha=0.9)
-    ax.set_yticks(ypos)
-    ax.set_yticklabels([textwrap.fill(figures.translate(str(t)), label_width) for t in summary["label"]], fontsize=8)
-    ax.set_xlabel(figures.tr("Emplois abrités pour 100 emplois exposés", "Sheltered jobs per 100 exposed jobs"))
-    if xlim is not None:
-        ax.set_xlim(*xlim)
-    figures.format_axis(ax, "x", 0)
-    figures.figure_title(fig, figures.tr("Multiplicateurs locaux : estimations et chiffres publiés",
-                            "Local multipliers: estimates and published figures"))
+    _rows_per_100_axis(fig, ax, ypos, [textwrap.fill(figures.translate(str(t)), label_width) for t in summary["label"]],
+                       8, xlim, figures.tr("Multiplicateurs locaux : estimations et chiffres publiés",
+                                           "Local multipliers: estimates and published figures"))
     handles, labels = ax.get_legend_handles_labels()
     order = sorted(range(len(labels)), key=lambda i: not labels[i].startswith(("IC 95 % groupé", "95% CI clustered")))
     handles, labels = [handles[i] for i in order], [labels[i] for i in order]
@@ -141,13 +136,19 @@ def plot_forest(table: pd.DataFrame, *, xlim: tuple[float, float] | None = None,
               + textwrap.fill(textwrap.shorten(f"{r['window']} · {figures.translate(str(r['geography']))} · "
                                                f"{figures.translate(str(r['method']))}", label_width * 2), label_width)
               for r in table.to_dict("records")]
+    _rows_per_100_axis(fig, ax, ypos, labels, 7.5, xlim,
+                       figures.tr("Multiplicateurs locaux publiés et recalculés, en une seule unité",
+                                  "Published and recomputed local multipliers, in one unit"))
+    ax.legend(loc="lower right", fontsize=7)
+    return fig
+
+
+def _rows_per_100_axis(fig, ax, ypos, labels, fontsize: float, xlim, title: str) -> None:
+    """The shared frame of the multiplier charts: one row per estimate, x in sheltered jobs per 100 exposed."""
     ax.set_yticks(ypos)
-    ax.set_yticklabels(labels, fontsize=7.5)
+    ax.set_yticklabels(labels, fontsize=fontsize)
     ax.set_xlabel(figures.tr("Emplois abrités pour 100 emplois exposés", "Sheltered jobs per 100 exposed jobs"))
     if xlim is not None:
         ax.set_xlim(*xlim)
     figures.format_axis(ax, "x", 0)
-    figures.figure_title(fig, figures.tr("Multiplicateurs locaux publiés et recalculés, en une seule unité",
-                            "Published and recomputed local multipliers, in one unit"))
-    ax.legend(loc="lower right", fontsize=7)
-    return fig
+    figures.figure_title(fig, title)
