@@ -6,6 +6,8 @@ figure (labels in French by default, through :func:`analysis.report.figures.tr`)
 
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Mapping
 
 import pandas as pd
@@ -111,7 +113,8 @@ def plot_growth_bars(table: pd.DataFrame, columns: Mapping[str, str], *, highlig
         _ = ax.axvline(0, color="black", lw=0.6)
         if "Reste de la France" in table.index:
             _ = ax.axvline(table.loc["Reste de la France", col] / 100, color=figures.PALETTE[3], lw=0.8, ls="--")
-        _ = ax.set_title(title, fontsize=9)
+        # wrapped to its own panel: a left-aligned title wider than its panel ran into the next one
+        _ = ax.set_title(textwrap.fill(title, 26), fontsize=9)
         figures.format_axis(ax, "x", 0, percent=True)
         ax.xaxis.set_major_locator(MultipleLocator(tick_step))
         ax.tick_params(axis="x", labelsize=7)
