@@ -1,6 +1,7 @@
 """Figure style and deterministic exports."""
 
 import hashlib
+import json
 
 import pytest
 import matplotlib
@@ -309,3 +310,65 @@ def test_plot_geo_draws_nothing_until_the_figure_is_saved(tmp_path, monkeypatch)
     assert figures.plot_geo(shapes, ax, column="v") is ax
     assert "draw_idle" not in vars(fig.canvas)  # the canvas gets its own method back
     plt.close(fig)
+
+
+def test_an_unchanged_figure_is_not_drawn_again_in_the_other_language(tmp_path, monkeypatch):
+    """In a kernel, the English export of a drawing function is not drawn again when the French drawing
+    exported the same SVG and the cells executed so far, the titles and sources, the package's code and data
+    files are those this machine drew it from before (a record in the data cache, not in the export stamps,
+    which stay the same on every machine); a change to any of them, or to its files, draws it again."""
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
+    cells = ["", "import analysis", "def draw(): ..."]
+    monkeypatch.setattr(figures, "_kernel_inputs", lambda: list(cells))
+    monkeypatch.setattr(figures, "show_png", lambda fig, path: None)
+    drawn, values = [], [12500.5]
+
+    def draw():
+        drawn.append(figures.lang())
+        fig = _figure()
+        fig.axes[0].plot([2019], values, "o")
+        return fig
+
+    def save(**kw):
+        return figures.save_figure(draw, "pair", sources=("Insee", "Insee (FR)"), notebook="t", out_dir=tmp_path,
+                                   title=kw.get("title", ("Emploi", "Employment")))
+
+    first = save()
+    assert drawn == ["fr", "en"] and len(first) == 6 and all(p.exists() for p in first)
+    stamp = json.loads((tmp_path / "en" / figures.EXPORT_STAMPS / "pair.json").read_text())
+    assert set(stamp) == {"key", "date", "files"}
+    assert [json.loads(r.read_text()) for r in (tmp_path / "cache" / "exports").iterdir()] == [{"key": stamp["key"]}]
+    mtimes = {p: p.stat().st_mtime_ns for p in first}
+    index = (tmp_path / "index.csv").read_text()
+    (tmp_path / "index.csv").unlink()
+    assert save() == first and drawn[2:] == ["fr"]  # English kept: not drawn
+    assert {p: p.stat().st_mtime_ns for p in first} == mtimes
+    assert (tmp_path / "index.csv").read_text() == index  # both rows written, as when drawn
+    import shutil
+
+    shutil.copytree(tmp_path / "en", tmp_path / "copy" / "en")  # a copy of the folder (make bench's)
+    figures.save_figure(draw, "pair", sources=("Insee", "Insee (FR)"), notebook="t", out_dir=tmp_path / "copy",
+                        title=("Emploi", "Employment"))
+    assert drawn[3:] == ["fr"]
+    drawn.pop()
+    cells.append("LABEL = 'edited'")  # another cell ran before the figure
+    save()
+    assert drawn[3:] == ["fr", "en"]
+    save(title=("Emploi", "Jobs"))  # an English-only change
+    assert drawn[5:] == ["fr", "en"]
+    values[0] = 9000.0  # other data: the French SVG changes
+    save(title=("Emploi", "Jobs"))
+    assert drawn[7:] == ["fr", "en"]
+    save(title=("Emploi", "Jobs"))
+    assert drawn[9:] == ["fr"]
+    (tmp_path / "en" / "pair.png").unlink()  # a missing file is exported again
+    save(title=("Emploi", "Jobs"))
+    assert drawn[10:] == ["fr", "en"] and (tmp_path / "en" / "pair.png").stat().st_size > 1000
+    monkeypatch.setattr(figures, "_code_and_data_fingerprint", lambda: "other package code")
+    save(title=("Emploi", "Jobs"))
+    assert drawn[12:] == ["fr", "en"]
+    monkeypatch.setattr(figures, "_kernel_inputs", lambda: None)  # outside a kernel: always drawn
+    save(title=("Emploi", "Jobs"))
+    save(title=("Emploi", "Jobs"))
+    assert drawn[14:] == ["fr", "en", "fr", "en"]
+    plt.close("all")

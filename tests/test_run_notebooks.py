@@ -209,6 +209,7 @@ def test_concurrent_writers_lose_no_claim_and_no_figure(tmp_path):
 def test_the_inputs_key_covers_package_data_settings_and_the_summaries_inputs(tmp_path, monkeypatch):
     """A change to any package file, any data/*.csv or a setting changes every notebook's inputs key; the
     claims recorded by other notebooks change the summary notebook's key only, and its own rows do not."""
+    from analysis.data import fingerprint
     from analysis.run import unchanged
 
     package, data, results = tmp_path / "package", tmp_path / "data", tmp_path / "results"
@@ -216,8 +217,8 @@ def test_the_inputs_key_covers_package_data_settings_and_the_summaries_inputs(tm
         folder.mkdir(parents=True)
     (package / "sub" / "m.py").write_text("X = 1\n")
     (data / "registry.csv").write_text("name,sha256\na,1\n")
-    monkeypatch.setattr(unchanged, "PACKAGE_DIR", package)
-    monkeypatch.setattr(unchanged, "DATA_DIR", data)
+    monkeypatch.setattr(fingerprint, "PACKAGE_DIR", package)
+    monkeypatch.setattr(fingerprint, "DATA_DIR", data)
     monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(results))
     monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
     monkeypatch.delenv("ANALYSIS_FIG_LANG", raising=False)

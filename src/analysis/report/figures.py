@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -214,17 +215,85 @@ def save_figure(fig, name: str, *, sources, notebook: str, claims: tuple[str, ..
     meta = dict(name=name, sources=sources, notebook=notebook, claims=claims, title=title, unit=unit, out=out,
                 credit=credit, draw_title=draw_title)
     if isinstance(fig, Figure) or not callable(fig):
-        return _save_one(fig, language=lang(language), show=True, **meta)
+        return _save_one(fig, language=lang(language), show=True, **meta)[0]
     wanted = tuple(languages or export_languages())
     shown = lang(language) if lang(language) in wanted else wanted[0]
-    paths: list[Path] = []
-    for code in wanted:
+    done: dict[str, list[Path]] = {}
+    anchor = None  # export key of the shown language's drawing, drawn first
+    for code in (shown, *(c for c in wanted if c != shown)):
+        given = _given_key(anchor, code, meta) if anchor else None
+        kept = _kept_export(code, given, meta) if given else None
+        if kept is not None:  # same drawing in the shown language, same code and inputs: its files stand
+            done[code] = kept
+            continue
         with in_language(code):
             drawn = fig()
-            paths += _save_one(drawn, language=code, show=code == shown, **meta)
-        if code != shown:
+            done[code], key = _save_one(drawn, language=code, show=code == shown, given=given, **meta)
+        if code == shown:
+            anchor = key
+        else:
             plt.close(drawn)
+    return [p for code in wanted for p in done[code]]
+
+
+def _kernel_inputs() -> list[str] | None:
+    """The code cells executed so far in this Jupyter kernel (IPython's ``In``), or None outside a kernel."""
+    if not _in_kernel():
+        return None
+    from IPython import get_ipython
+
+    cells = get_ipython().user_ns.get("In")
+    return [str(c) for c in cells] if isinstance(cells, list) else None
+
+
+@functools.lru_cache(maxsize=1)
+def _code_and_data_fingerprint() -> str:
+    """:func:`analysis.data.fingerprint.common_inputs` as one digest (once per process): the package's code,
+    the project's data files, the official files' locks, settings, Python and the installed distributions."""
+    from analysis.data import fingerprint
+
+    return fingerprint.digest(fingerprint.common_inputs())
+
+
+def _given_key(anchor: str, language: str, meta: dict) -> str | None:
+    """What an export in ``language`` is drawn from, when :func:`save_figure` runs in a Jupyter kernel: the
+    export key of the same drawing in the shown language (its data, layout and fonts), the cells executed so
+    far (the drawing function and every value it reads), the package's code and data files, the library
+    versions, and this call's titles, sources and settings. None outside a kernel (always drawn there)."""
+    cells = _kernel_inputs()
+    if cells is None:
+        return None
+    settings = {k: v for k, v in meta.items() if k != "out"}
+    h = hashlib.sha256()
+    for part in (anchor, language, repr(sorted((k, repr(v)) for k, v in settings.items())), repr(export_formats()),
+                 _code_and_data_fingerprint(), *cells):
+        h.update(part.encode() + b"\0")
+    return h.hexdigest()
+
+
+def _kept_export(language: str, given: str, meta: dict) -> list[Path] | None:
+    """The paths of the export in ``language`` when this machine drew it before from ``given`` (see
+    :func:`_given_key`; the record, in the data cache, names the export key it gave) and the export in place
+    has that key and the files its stamp lists; its index row is then written as if it had been drawn. Else
+    None: the figure is drawn."""
+    recorded = _read_json(_given_path(given)).get("key")
+    if not recorded:
+        return None
+    folder = language_dir(meta["out"], language)
+    paths = [folder / f"{meta['name']}.{ext}" for ext in export_formats()]
+    date = _unchanged(folder / EXPORT_STAMPS / f"{meta['name']}.json", recorded, paths)
+    if date is None:
+        return None
+    _index_row(meta, language, date)
     return paths
+
+
+def _given_path(given: str) -> Path:
+    """The record of the export drawn from ``given``: in the data cache (a fact about this machine's inputs,
+    so never in the repository, whose export stamps stay the same wherever they are written)."""
+    from analysis.data.registry import cache_dir
+
+    return cache_dir() / "exports" / f"{given}.json"
 
 
 def export_languages() -> tuple[str, ...]:
@@ -309,7 +378,9 @@ def fit_to_width(fig, width_in: float = PRINT_WIDTH, rounds: int = 3) -> None:
 
 
 def _save_one(fig, *, name, sources, notebook, claims, title, unit, out, credit, draw_title, language,
-              show) -> list[Path]:
+              show, given=None) -> tuple[list[Path], str]:
+    """Export ``fig`` in ``language``; returns the paths and the export key (see :func:`_export_key`).
+    ``given`` (see :func:`_given_key`) is recorded with the key in the data cache (:func:`_given_path`)."""
     import textwrap
 
     folder = language_dir(out, language)
@@ -349,15 +420,25 @@ def _save_one(fig, *, name, sources, notebook, claims, title, unit, out, credit,
                         freeze()
             _write_stamp(stamp_path, key, paths, date)
         # else: same drawing, same export settings, files untouched: PDF and PNG would be byte-identical
-    _index(out, {"name": name, "language": language, "notebook": notebook, "title": heading or name,
-                 "unit": _pick(unit, language), "sources": _pick(sources, language), "claims": " ".join(claims),
-                 "date": date, "licence": FIGURE_LICENCE})
+    if given and _read_json(_given_path(given)).get("key") != key:
+        _given_path(given).parent.mkdir(parents=True, exist_ok=True)
+        replace_text(_given_path(given), json.dumps({"key": key}))
+    _index_row(dict(name=name, notebook=notebook, claims=claims, title=title, unit=unit, sources=sources, out=out),
+               language, date)
     if show and _in_kernel():
         if "png" in formats:
             show_png(fig, paths[formats.index("png")])
         elif "svg" in formats:
             show_svg(fig, svg)
-    return paths
+    return paths, key
+
+
+def _index_row(meta: dict, language: str, date: str) -> None:
+    heading = _pick(meta["title"], language)
+    _index(meta["out"], {"name": meta["name"], "language": language, "notebook": meta["notebook"],
+                         "title": heading or meta["name"], "unit": _pick(meta["unit"], language),
+                         "sources": _pick(meta["sources"], language), "claims": " ".join(meta["claims"]),
+                         "date": date, "licence": FIGURE_LICENCE})
 
 
 def _today() -> str:
@@ -551,6 +632,13 @@ def _unchanged(stamp_path: Path, key: str, paths: list[Path]) -> str | None:
 def _write_stamp(stamp_path: Path, key: str, paths: list[Path], date: str) -> None:
     replace_text(stamp_path, json.dumps({"key": key, "date": date, "files": {p.name: _sha(p) for p in paths}},
                                         indent=1))
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
 
 
 def _write_bytes(path: Path, data: bytes) -> None:

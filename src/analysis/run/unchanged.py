@@ -23,23 +23,16 @@ The cache lives outside the tracked tree: ``$ANALYSIS_NOTEBOOK_CACHE``, else ``<
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-import os
-import sys
-from importlib import metadata
 from pathlib import Path
 
 import nbformat
 
-from analysis.paths import DATA_DIR, REPO_ROOT, env_path, figures_dir, results_dir
+from analysis.data import fingerprint
+from analysis.paths import REPO_ROOT, env_path, figures_dir, results_dir
 
 #: Bump to invalidate every record (a change of what the keys cover).
 VERSION = 1
-#: Environment variables that change what a notebook prints, records or exports (the data folders do not:
-#: every file read is checked against the SHA-256 the registry pins).
-SETTINGS = ("ANALYSIS_FIG_LANG", "ANALYSIS_FIG_FORMATS", "ANALYSIS_OFFICIAL", "MPLBACKEND", "PYTHONHASHSEED")
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 CACHE_ENV = "ANALYSIS_NOTEBOOK_CACHE"
 
 
@@ -48,33 +41,9 @@ def cache_folder() -> Path:
     return env_path(CACHE_ENV) or REPO_ROOT / ".jupyter_cache"
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _files_digest(files) -> str:
-    h = hashlib.sha256()
-    for path, name in files:
-        h.update(name.encode() + b"\0" + _sha(path.read_bytes()).encode() + b"\n")
-    return h.hexdigest()
-
-
 def common_inputs() -> dict:
-    """The inputs every notebook shares (computed once per run)."""
-    package = sorted((p, p.relative_to(PACKAGE_DIR).as_posix()) for p in PACKAGE_DIR.rglob("*")
-                     if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
-    data = sorted((p, p.name) for p in DATA_DIR.glob("*.csv"))
-    from analysis.data import official
-
-    locks = {}
-    for key in sorted(official.sources()):
-        lock = official.lock_path(key)
-        locks[key] = _sha(lock.read_bytes()) if lock.is_file() else None
-    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
-    return {"version": VERSION, "python": sys.version, "package": _files_digest(package),
-            "data": _files_digest(data), "official_locks": locks,
-            "settings": {k: os.environ.get(k, "") for k in SETTINGS},
-            "distributions": _sha("\n".join(dists).encode())}
+    """The inputs every notebook shares (:func:`analysis.data.fingerprint.common_inputs`; computed once per run)."""
+    return {"version": VERSION, **fingerprint.common_inputs()}
 
 
 def _rows(path: Path, notebook: str, own: bool) -> list[list[str]]:
@@ -93,7 +62,7 @@ def inputs_key(notebook: Path, common: dict) -> str:
         parts["recorded"] = [_rows(p, notebook.stem, own=False) for p in
                              (results_dir() / "claims_results.csv", REPO_ROOT / "results" / "claims_results.csv",
                               figures_dir() / "index.csv")]
-    return _sha(json.dumps(parts, sort_keys=True).encode())
+    return fingerprint.digest(parts)
 
 
 def state(nb, notebook: str) -> dict:
@@ -105,9 +74,9 @@ def state(nb, notebook: str) -> dict:
     for row in _rows(out / "index.csv", notebook, own=True):
         name = row[0]
         files = sorted(out.glob(f"{name}.*")) + sorted((out / ".exports").glob(f"{name}.json"))
-        figs[name] = {"row": row, "files": {p.relative_to(out).as_posix(): _sha(p.read_bytes()) for p in files
+        figs[name] = {"row": row, "files": {p.relative_to(out).as_posix(): fingerprint.sha256(p.read_bytes()) for p in files
                                             if p.suffix not in (".lock", ".tmp")}}
-    return {"outputs": _sha(json.dumps(outputs, sort_keys=True).encode()),
+    return {"outputs": fingerprint.sha256(json.dumps(outputs, sort_keys=True).encode()),
             "claims": _rows(results_dir() / "claims_results.csv", notebook, own=True), "figures": figs}
 
 
