@@ -312,15 +312,22 @@ def test_plot_geo_draws_nothing_until_the_figure_is_saved(tmp_path, monkeypatch)
     plt.close(fig)
 
 
-def test_an_unchanged_figure_is_not_drawn_again_in_the_other_language(tmp_path, monkeypatch):
-    """In a kernel, the English export of a drawing function is not drawn again when the French drawing
-    exported the same SVG and the cells executed so far, the titles and sources, the package's code and data
-    files are those this machine drew it from before (a record in the data cache, not in the export stamps,
-    which stay the same on every machine); a change to any of them, or to its files, draws it again."""
+def test_a_figure_drawn_from_the_same_inputs_is_not_rendered_again(tmp_path, monkeypatch):
+    """In a kernel, save_figure always calls the drawing function in the shown language (French), but renders
+    it again only when what it shows (drawn_content), the cells executed so far, the titles and sources, the
+    package's code and data files differ from what this machine rendered its files from (a record in the data
+    cache, not in the export stamps, which stay the same on every machine); the English export is not even
+    drawn then. A change to any of them, or to the files, renders again; outside a kernel everything is."""
     monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
     cells = ["", "import analysis", "def draw(): ..."]
     monkeypatch.setattr(figures, "_kernel_inputs", lambda: list(cells))
-    monkeypatch.setattr(figures, "show_png", lambda fig, path: None)
+    shown = []
+    monkeypatch.setattr(figures, "_in_kernel", lambda: True)
+    monkeypatch.setattr(figures, "show_png", lambda fig, path: shown.append(path))
+    rendered = []
+    real = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
+                        lambda self, f, **kw: rendered.append((figures.lang(), kw.get("format"))) or real(self, f, **kw))
     drawn, values = [], [12500.5]
 
     def draw():
@@ -329,46 +336,90 @@ def test_an_unchanged_figure_is_not_drawn_again_in_the_other_language(tmp_path, 
         fig.axes[0].plot([2019], values, "o")
         return fig
 
-    def save(**kw):
-        return figures.save_figure(draw, "pair", sources=("Insee", "Insee (FR)"), notebook="t", out_dir=tmp_path,
-                                   title=kw.get("title", ("Emploi", "Employment")))
+    def save(out=tmp_path, **kw):
+        rendered.clear()
+        del drawn[:]
+        paths = figures.save_figure(draw, "pair", sources=("Insee", "Insee (FR)"), notebook="t", out_dir=out,
+                                    title=kw.get("title", ("Emploi", "Employment")))
+        plt.close("all")
+        return paths
 
     first = save()
     assert drawn == ["fr", "en"] and len(first) == 6 and all(p.exists() for p in first)
+    assert rendered == [(c, f) for c in ("fr", "en") for f in ("svg", "png", "pdf")]
     stamp = json.loads((tmp_path / "en" / figures.EXPORT_STAMPS / "pair.json").read_text())
-    assert set(stamp) == {"key", "date", "files"}
-    assert [json.loads(r.read_text()) for r in (tmp_path / "cache" / "exports").iterdir()] == [{"key": stamp["key"]}]
+    assert set(stamp) == {"key", "date", "files"}  # the stamps hold nothing of this machine
+    records = sorted(json.loads(r.read_text())["key"] for r in (tmp_path / "cache" / "exports").iterdir())
+    assert len(records) == 2 and stamp["key"] in records
     mtimes = {p: p.stat().st_mtime_ns for p in first}
     index = (tmp_path / "index.csv").read_text()
     (tmp_path / "index.csv").unlink()
-    assert save() == first and drawn[2:] == ["fr"]  # English kept: not drawn
-    assert {p: p.stat().st_mtime_ns for p in first} == mtimes
-    assert (tmp_path / "index.csv").read_text() == index  # both rows written, as when drawn
+    assert save() == first and drawn == ["fr"] and rendered == []  # drawn, not rendered; English not drawn
+    assert {p: p.stat().st_mtime_ns for p in first} == mtimes and shown == [first[2]] * 2  # the PNG in place
+    assert (tmp_path / "index.csv").read_text() == index  # both rows written, as when rendered
     import shutil
 
-    shutil.copytree(tmp_path / "en", tmp_path / "copy" / "en")  # a copy of the folder (make bench's)
-    figures.save_figure(draw, "pair", sources=("Insee", "Insee (FR)"), notebook="t", out_dir=tmp_path / "copy",
-                        title=("Emploi", "Employment"))
-    assert drawn[3:] == ["fr"]
-    drawn.pop()
-    cells.append("LABEL = 'edited'")  # another cell ran before the figure
+    shutil.copytree(tmp_path, tmp_path.parent / "copy", ignore=shutil.ignore_patterns("cache"))  # make bench's copy
+    save(out=tmp_path.parent / "copy")
+    assert drawn == ["fr"] and rendered == []
+    cells.append("LABEL = 'edited'")  # another cell ran before the figure: rendered (same SVG: no PNG, PDF)
     save()
-    assert drawn[3:] == ["fr", "en"]
-    save(title=("Emploi", "Jobs"))  # an English-only change
-    assert drawn[5:] == ["fr", "en"]
-    values[0] = 9000.0  # other data: the French SVG changes
+    assert drawn == ["fr", "en"] and rendered == [("fr", "svg"), ("en", "svg")]
+    save(title=("Emploi", "Jobs"))  # a change of its English title only
+    assert drawn == ["fr", "en"] and rendered == [("fr", "svg"), ("en", "svg")]
+    values[0] = 9000.0  # other data: both rendered, and exported again
     save(title=("Emploi", "Jobs"))
-    assert drawn[7:] == ["fr", "en"]
+    assert rendered == [(c, f) for c in ("fr", "en") for f in ("svg", "png", "pdf")]
     save(title=("Emploi", "Jobs"))
-    assert drawn[9:] == ["fr"]
+    assert drawn == ["fr"] and rendered == []
     (tmp_path / "en" / "pair.png").unlink()  # a missing file is exported again
     save(title=("Emploi", "Jobs"))
-    assert drawn[10:] == ["fr", "en"] and (tmp_path / "en" / "pair.png").stat().st_size > 1000
+    assert drawn == ["fr", "en"] and rendered == [("en", "svg"), ("en", "png"), ("en", "pdf")]
+    assert (tmp_path / "en" / "pair.png").stat().st_size > 1000
+    (tmp_path / "pair.svg").write_text("edited")  # an edited file too
+    save(title=("Emploi", "Jobs"))
+    assert rendered[0] == ("fr", "svg") and (tmp_path / "pair.svg").read_text() != "edited"
     monkeypatch.setattr(figures, "_code_and_data_fingerprint", lambda: "other package code")
     save(title=("Emploi", "Jobs"))
-    assert drawn[12:] == ["fr", "en"]
-    monkeypatch.setattr(figures, "_kernel_inputs", lambda: None)  # outside a kernel: always drawn
+    assert drawn == ["fr", "en"] and rendered == [("fr", "svg"), ("en", "svg")]
+    monkeypatch.setattr(figures, "_kernel_inputs", lambda: None)  # outside a kernel: always rendered
     save(title=("Emploi", "Jobs"))
-    save(title=("Emploi", "Jobs"))
-    assert drawn[14:] == ["fr", "en", "fr", "en"]
+    assert drawn == ["fr", "en"] and rendered == [("fr", "svg"), ("en", "svg")]
+
+
+def test_drawn_content_follows_what_the_figure_shows():
+    """drawn_content is the same for two drawings of the same thing (in one process or another: no ids or
+    addresses) and changes with a line's data, a text, a colour, a bar, a map polygon, the axis limits, the
+    tick labels' format and the figure's size."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    def make(change=None):
+        figures.use_style()
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=figures.TWO_COLUMNS)
+        ax.plot([2019, 2022], [1.0, 2.0] if change != "line" else [1.0, 2.5], label="a")
+        ax.bar(["x", "y"], [3, 4] if change != "bar" else [3, 5], color="C1" if change != "colour" else "C2")
+        ax.set_title("Emploi" if change != "text" else "Emplois")
+        coll = bx.fill([0, 1, 1], [0, 0, 1] if change != "polygon" else [0, 0, 2])
+        bx.set_xlim(0, 1 if change != "limits" else 2)
+        if change == "format":
+            figures.format_axis(ax, "y", percent=True)
+        if change == "size":
+            fig.set_size_inches(6.5, 3)
+        ax.legend()
+        return fig, coll
+
+    base = figures.drawn_content(make()[0])
+    assert base == figures.drawn_content(make()[0])
+    for change in ("line", "bar", "colour", "text", "polygon", "limits", "format", "size"):
+        assert figures.drawn_content(make(change)[0]) != base, change
+    code = ("import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt; "
+            "from analysis.report import figures; figures.use_style(); fig, ax = plt.subplots(); "
+            "ax.plot([1, 2], [3, 4]); ax.set_title('t'); print(figures.drawn_content(fig))")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)}
+    assert len(runs) == 1 and len(runs.pop().strip()) == 64
     plt.close("all")
+    assert np is not None

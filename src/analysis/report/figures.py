@@ -221,19 +221,86 @@ def save_figure(fig, name: str, *, sources, notebook: str, claims: tuple[str, ..
     done: dict[str, list[Path]] = {}
     anchor = None  # export key of the shown language's drawing, drawn first
     for code in (shown, *(c for c in wanted if c != shown)):
-        given = _given_key(anchor, code, meta) if anchor else None
+        if code == shown:  # always drawn; rendered again unless its content and inputs are those of its files
+            with in_language(code):
+                drawn = fig()
+                given = _given_key(drawn_content(drawn), code, meta)
+                kept = _kept_export(code, given, meta, shown=drawn) if given else None
+                if kept is not None:
+                    done[code], anchor = kept
+                else:
+                    done[code], anchor = _save_one(drawn, language=code, show=True, given=given, **meta)
+            continue
+        given = _given_key(anchor, code, meta)
         kept = _kept_export(code, given, meta) if given else None
         if kept is not None:  # same drawing in the shown language, same code and inputs: its files stand
-            done[code] = kept
+            done[code] = kept[0]
             continue
         with in_language(code):
             drawn = fig()
-            done[code], key = _save_one(drawn, language=code, show=code == shown, given=given, **meta)
-        if code == shown:
-            anchor = key
-        else:
-            plt.close(drawn)
+            done[code] = _save_one(drawn, language=code, show=False, given=given, **meta)[0]
+        plt.close(drawn)
     return [p for code in wanted for p in done[code]]
+
+
+def drawn_content(fig) -> str:
+    """SHA-256 of what a drawn (not yet rendered) figure shows, read from its artists without laying it out:
+    for every artist, its kind and visibility; the data of lines, collections (paths, offsets, values,
+    colours, sizes), patches (path and placement), images (pixels, extent, colour scale) and texts (string,
+    position, size, colour, angle); axes limits, scales, positions and tick values with their labels; the
+    figure's size. Together with the code that drew it (:func:`_given_key`), it decides whether an export
+    must be rendered again."""
+    import numpy as np
+
+    h = hashlib.sha256()
+
+    def put(*values) -> None:
+        for v in values:
+            if isinstance(v, np.ndarray) or (hasattr(v, "__array__") and not isinstance(v, (str, bytes))):
+                a = np.ma.filled(np.ma.asarray(v).astype(float, copy=False), np.nan) if np.ma.isMaskedArray(v) \
+                    else np.asarray(v)
+                h.update(f"{a.dtype}{a.shape}".encode() + (a.tobytes() if a.dtype != object else repr(a.tolist()).encode()))
+            else:
+                h.update(repr(v).encode())
+            h.update(b"\0")
+
+    from matplotlib.axes import Axes
+    from matplotlib.collections import Collection
+    from matplotlib.image import AxesImage
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.text import Text
+
+    put(fig.get_size_inches(), fig.dpi, type(fig.get_layout_engine()).__name__)
+    for a in fig.findobj(include_self=False):
+        put(type(a).__name__, a.get_visible(), a.get_zorder(), a.get_alpha(), a.get_label(), a.get_gid())
+        if not a.get_visible():
+            continue
+        if isinstance(a, Text):
+            put(a.get_text(), a.get_position(), a.get_fontsize(), a.get_color(), a.get_rotation(),
+                a.get_horizontalalignment(), a.get_verticalalignment(), a.get_fontweight(),
+                getattr(a, "xy", None), a.get_transform() is a.axes.transData if a.axes else None)
+        elif isinstance(a, Line2D):
+            put(a.get_xydata(), a.get_color(), a.get_linestyle(), a.get_linewidth(), a.get_marker(),
+                a.get_markersize(), a.get_markerfacecolor())
+        elif isinstance(a, Collection):
+            for path in a.get_paths():
+                put(path.vertices, path.codes)
+            put(a.get_offsets(), a.get_array(), a.get_facecolor(), a.get_edgecolor(), a.get_linewidth(),
+                a.get_hatch(), getattr(a, "get_sizes", lambda: None)(), a.get_clim() if a.get_array() is not None else None)
+        elif isinstance(a, Patch):
+            put(a.get_path().vertices, a.get_path().codes, a.get_patch_transform().get_matrix(), a.get_facecolor(),
+                a.get_edgecolor(), a.get_linewidth(), a.get_hatch(), a.get_linestyle())
+        elif isinstance(a, AxesImage):
+            put(a.get_array(), a.get_extent(), a.get_cmap().name, a.get_clim())
+        elif isinstance(a, Axes):
+            put(a.get_position().bounds, a.get_xlim(), a.get_ylim(), a.get_xscale(), a.get_yscale(),
+                a.get_aspect(), a.axison)
+            for axis in (a.xaxis, a.yaxis):
+                locs = axis.get_majorticklocs()
+                put(locs, axis.major.formatter.format_ticks(locs), axis.get_minorticklocs(), axis.get_label_position(),
+                    axis.get_ticks_position())
+    return h.hexdigest()
 
 
 def _kernel_inputs() -> list[str] | None:
@@ -256,10 +323,11 @@ def _code_and_data_fingerprint() -> str:
 
 
 def _given_key(anchor: str, language: str, meta: dict) -> str | None:
-    """What an export in ``language`` is drawn from, when :func:`save_figure` runs in a Jupyter kernel: the
-    export key of the same drawing in the shown language (its data, layout and fonts), the cells executed so
-    far (the drawing function and every value it reads), the package's code and data files, the library
-    versions, and this call's titles, sources and settings. None outside a kernel (always drawn there)."""
+    """What an export in ``language`` is drawn from, when :func:`save_figure` runs in a Jupyter kernel:
+    ``anchor`` (for the shown language, :func:`drawn_content` of its drawing; for another language, the
+    export key of the shown language's export: its data, layout and fonts), the cells executed so far (the
+    drawing function and every value it reads), the package's code and data files, the library versions, and
+    this call's titles, sources and settings. None outside a kernel (always rendered there)."""
     cells = _kernel_inputs()
     if cells is None:
         return None
@@ -271,21 +339,24 @@ def _given_key(anchor: str, language: str, meta: dict) -> str | None:
     return h.hexdigest()
 
 
-def _kept_export(language: str, given: str, meta: dict) -> list[Path] | None:
-    """The paths of the export in ``language`` when this machine drew it before from ``given`` (see
-    :func:`_given_key`; the record, in the data cache, names the export key it gave) and the export in place
-    has that key and the files its stamp lists; its index row is then written as if it had been drawn. Else
-    None: the figure is drawn."""
+def _kept_export(language: str, given: str, meta: dict, shown=None) -> tuple[list[Path], str] | None:
+    """The paths and export key of the export in ``language`` when this machine rendered it before from
+    ``given`` (see :func:`_given_key`; the record, in the data cache, names the export key it gave) and the
+    export in place has that key and the files its stamp lists; its index row is then written, and the
+    figure ``shown`` displayed from its files, as if it had been rendered. Else None: it is rendered."""
     recorded = _read_json(_given_path(given)).get("key")
     if not recorded:
         return None
     folder = language_dir(meta["out"], language)
-    paths = [folder / f"{meta['name']}.{ext}" for ext in export_formats()]
+    formats = export_formats()
+    paths = [folder / f"{meta['name']}.{ext}" for ext in formats]
     date = _unchanged(folder / EXPORT_STAMPS / f"{meta['name']}.json", recorded, paths)
     if date is None:
         return None
     _index_row(meta, language, date)
-    return paths
+    if shown is not None:
+        _show(shown, paths, formats)
+    return paths, recorded
 
 
 def _given_path(given: str) -> Path:
@@ -425,12 +496,19 @@ def _save_one(fig, *, name, sources, notebook, claims, title, unit, out, credit,
         replace_text(_given_path(given), json.dumps({"key": key}))
     _index_row(dict(name=name, notebook=notebook, claims=claims, title=title, unit=unit, sources=sources, out=out),
                language, date)
-    if show and _in_kernel():
-        if "png" in formats:
-            show_png(fig, paths[formats.index("png")])
-        elif "svg" in formats:
-            show_svg(fig, svg)
+    if show:
+        _show(fig, paths, formats, svg)
     return paths, key
+
+
+def _show(fig, paths: list[Path], formats: tuple[str, ...], svg: bytes | None = None) -> None:
+    """In a kernel, display ``fig`` from its exported PNG, else from its SVG (see :func:`show_png`)."""
+    if not _in_kernel():
+        return
+    if "png" in formats:
+        show_png(fig, paths[formats.index("png")])
+    elif "svg" in formats:
+        show_svg(fig, svg if svg is not None else paths[formats.index("svg")].read_bytes())
 
 
 def _index_row(meta: dict, language: str, date: str) -> None:
