@@ -323,3 +323,51 @@ def test_a_table_just_written_is_not_kept(tmp_cache, monkeypatch):
     load()
     load()
     assert len(decoded) == 2
+
+
+def test_a_derived_table_is_computed_once_and_read_back_until_code_or_data_change(tmp_cache, monkeypatch, caplog):
+    """cache.derived keeps a computed table in <cache>/derived/: the first call computes and returns the file's
+    read-back, later calls (other arguments apart) read it without computing; an edited package or data file
+    changes the key (computed again, the older file removed); a tampered file is computed again with a warning."""
+    calls = []
+
+    @cache.derived(version=1)
+    def table(n):
+        calls.append(n)
+        return pd.DataFrame({"code": pd.array(["01", None, "2A"], dtype="string"), "x": [float(n), 1.5, None]})
+
+    first = table(3)
+    assert calls == [3] and first["x"].tolist()[0] == 3.0 and first["code"].isna().tolist() == [False, True, False]
+    pd.testing.assert_frame_equal(table(3), first)
+    assert calls == [3]  # read back, not computed
+    table(4)
+    assert calls == [3, 4]  # other arguments: another table
+    folder = tmp_cache / "derived" / "test_a_derived_table_is_computed_once_and_read_back_until_code_or_data_change.<locals>.table"
+    assert len(list(folder.glob("*.parquet"))) == 1  # one version kept
+    monkeypatch.setattr(cache, "_inputs_digest", lambda: "edited package")
+    table(4)
+    assert calls == [3, 4, 4] and len(list(folder.glob("*.parquet"))) == 1
+    target = next(folder.glob("*.parquet"))
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    cache._READ.clear()
+    with caplog.at_level(logging.WARNING, logger="analysis"):
+        again = table(4)
+    assert calls == [3, 4, 4, 4] and "SHA-256" in caplog.text and again["x"].tolist()[0] == 4.0
+
+
+def test_the_derived_inputs_digest_covers_package_and_data_files(tmp_path, monkeypatch):
+    """_inputs_digest changes when a package source file or a project data file (the registry) changes."""
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "sub" / "m.py").write_text("X = 1\n")
+    shutil.copytree(cache.REGISTRY_CSV.parent, tmp_path / "data")
+    monkeypatch.setattr(cache, "PACKAGE_DIR", tmp_path / "pkg")
+    monkeypatch.setattr(cache, "REGISTRY_CSV", tmp_path / "data" / cache.REGISTRY_CSV.name)
+    first = cache._inputs_digest()
+    assert first == cache._inputs_digest()
+    time.sleep(0.01)
+    (tmp_path / "pkg" / "sub" / "m.py").write_text("X = 2\n")
+    second = cache._inputs_digest()
+    (tmp_path / "data" / "claims.csv").write_text("edited\n")
+    assert len({first, second, cache._inputs_digest()}) == 3

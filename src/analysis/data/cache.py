@@ -49,6 +49,8 @@ log = logging.getLogger("analysis")
 #: Every loader decorated with :func:`parsed`, by name (used by ``make data``).
 LOADERS: dict[str, Callable[[], pd.DataFrame]] = {}
 
+#: The package's folder (its source files key the derived tables, see :func:`derived`).
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: Suffix of the file holding the SHA-256 of a cached table.
 SIDECAR = ".sha256"
 #: Temporary files older than this (seconds) are orphans of a killed build.
@@ -320,6 +322,58 @@ def geo(parser: Callable) -> Callable:
     return parser
 
 
+def _inputs_digest() -> str:
+    """SHA-256 over every source file of the package and every ``data/*.csv`` of the project (the registry
+    pins each mirrored file by its SHA-256): what a derived table (:func:`derived`) is computed from."""
+    h = hashlib.sha256()
+    for path in sorted([*PACKAGE_DIR.rglob("*.py"), *REGISTRY_CSV.parent.glob("*.csv")]):
+        st = path.stat()
+        h.update(f"{path.name}\0{_file_digest(str(path), st.st_mtime_ns, st.st_size)}\n".encode())
+    return h.hexdigest()
+
+
+def derived(version: int) -> Callable:
+    """Decorate ``f(*args) -> DataFrame``, a table computed from public files only (through the loaders) that
+    is slow to compute, into a function whose result is kept in the cache and read back, as a parsed table is.
+
+    The file is ``<cache_dir>/derived/<f's name>/<key>.parquet`` with the same SHA-256 sidecar and checks as
+    :func:`parsed`; the key covers ``f``'s module and name, ``version``, the arguments' ``repr`` and
+    :func:`_inputs_digest` (every package source file and every project data file, registry included): an
+    edit of any code or a new data vintage computes it again. Every call returns what the file holds (also
+    the first: dtypes are those of the parquet round trip), a copy each time. ``f.compute`` is ``f`` itself.
+    Only for functions of the registry's files and the arguments (no settings, no other files).
+    """
+
+    def decorate(func: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        name = f"{func.__module__}.{func.__qualname__}"
+
+        @functools.wraps(func)
+        def cached(*args) -> pd.DataFrame:
+            code = _inputs_digest()
+            key = _sha256_bytes(json.dumps([name, version, [repr(a) for a in args], code]).encode())[:32]
+            target = cache_dir() / "derived" / func.__qualname__ / f"{key}.parquet"
+            identity = {"loader": name, "sources": {"package and data/*.csv": code}, "version": int(version),
+                        "code": key}
+            df = _read_verified(target, identity)
+            if df is not None:
+                return df
+            _write_atomic(func(*args), target, identity)
+            fresh = _read_verified(target, identity)
+            if fresh is None:
+                raise CacheWriteError(f"the derived table {target} could not be read back after writing it; "
+                                      f"check the disk and the folder {target.parent}")
+            for old in target.parent.glob("*.parquet"):  # one version kept per function
+                if old != target and not _is_temporary(old):
+                    for path in (old, _sidecar(old)):
+                        path.unlink(missing_ok=True)
+            return fresh
+
+        cached.compute = func
+        return cached
+
+    return decorate
+
+
 # ---------------------------------------------------------------------------------------------
 # Housekeeping: orphans of killed builds, stale versions
 # ---------------------------------------------------------------------------------------------
@@ -370,7 +424,7 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
         keep |= {target, _sidecar(target)}
     keep |= {root / "raw" / e.file for e in registry().values()}
     removed = []
-    for sub in ("parsed", "raw", "display"):
+    for sub in ("parsed", "raw", "display"):  # derived/ keeps one version per function (see derived)
         base = root / sub
         if not base.is_dir():
             continue

@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from analysis.data.cache import derived
 from analysis.data.validate import ascii_fold
 
 
@@ -524,6 +525,7 @@ def unplaced_sites(placed: pd.DataFrame, communes) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=2)
+@derived(version=1)
 def _placed_ets_sites(use_coordinates: bool) -> pd.DataFrame:
     from analysis.data.loaders import ets, geo
 
@@ -534,7 +536,8 @@ def _placed_ets_sites(use_coordinates: bool) -> pd.DataFrame:
 
 def placed_ets_sites(use_coordinates: bool = False) -> pd.DataFrame:
     """Every stationary EU ETS installation of the mirror placed by :func:`place_sites` (geo extract,
-    registry addresses, La Poste 2022 table, 2024 communes); computed once per process.
+    registry addresses, La Poste 2022 table, 2024 communes); computed once and kept in the data cache
+    (:func:`analysis.data.cache.derived`).
 
     ``use_coordinates`` is False by default because the extract's coordinates are one point per
     postcode, not the installation's position: in each of the 63 postcodes where installations lie
