@@ -83,9 +83,11 @@ def _tree_state() -> tuple[str, dict[str, str]]:
     return status, digests
 
 
-def test_a_what_if_run_writes_only_its_own_folder(tmp_path):
-    """Notebook 01 with WINDOW=2008-2016 (about 15-25 s): executed notebook, HTML, results and figures in its
-    folder; the scatter says 2008-2016; the working tree, results/ and figures/ are as they were."""
+def test_a_what_if_run_writes_only_its_own_folder(tmp_path, monkeypatch):
+    """Notebook 01 with WINDOW=2008-2016 (about 10-15 s): executed notebook, HTML, results and figures in its
+    folder; the scatter says 2008-2016 in both languages; the working tree, results/ and figures/ are as they
+    were. Figures are exported as SVG only (the PDF and PNG exports: tests/test_figures.py)."""
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")
     before = _tree_state()
     written = whatif.render("01", {"WINDOW": "2008-2016"}, out_root=tmp_path / "runs", report=lambda m: None)
     assert _tree_state() == before
