@@ -342,3 +342,19 @@ def test_coinciding_lines_stay_visible():
     fig = P.plot_industry_share_path(p, p, ["T", "R", "F"], "T", (1.0, 1.0))
     styles = [(line.get_linestyle(), line.get_linewidth()) for line in fig.axes[0].get_lines()]
     assert styles[0][0] == "-" and styles[1][0] == "--" and styles[1][1] > styles[0][1] and styles[2][0] == "-"
+
+
+def test_a_second_render_starts_from_the_first_and_prunes_what_it_no_longer_exports(rendered, monkeypatch):
+    """Rendering a territory again starts from its previous figures: the same figures come back byte for byte
+    (not rendered again), and a file the new render does not export is removed, its index row too."""
+    out, paths = rendered
+    slug = "epci-244400644"
+    folder = paths[slug]["figures"]
+    before = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.suffix != ".lock"}
+    assert any(p.suffix == ".svg" for p in before)
+    (folder / "06_gone.svg").write_text("<svg/>")
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")
+    monkeypatch.setenv("ANALYSIS_FIG_LANGUAGES", "fr")
+    P.render("epci", "244400644", out)
+    after = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.suffix != ".lock"}
+    assert after == before

@@ -788,7 +788,9 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
     executed with nbclient in a temporary folder and only a complete result is moved to ``out_dir`` (default
     ``profiles/``): ``<slug>.ipynb``, ``<slug>.html`` (code hidden) and ``<slug>_figures/``
     (slug: :func:`profile_slug`). Claims are not recorded (results go to a temporary
-    folder). Returns the paths written. The notebook also exports what it shows: ``<slug>_key_figures.csv``
+    folder). The figures of an earlier render of the same territory are the starting point (a figure that
+    shows the same thing, drawn by the same code, is not rendered again; one no longer exported is removed).
+    Returns the paths written. The notebook also exports what it shows: ``<slug>_key_figures.csv``
     (:data:`KEY_FIGURES_COLUMNS`), ``<slug>_tables/`` (every table as CSV) and ``<slug>.xlsx`` (one sheet each).
     """
     import shutil
@@ -809,6 +811,10 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
         tmp = Path(tmp)
         fig_tmp, nb_tmp = tmp / f"{slug}_figures", tmp / f"{slug}.ipynb"
         tables_tmp = tmp / f"{slug}_tables"
+        if (out_dir / fig_tmp.name).is_dir():  # the previous render's figures and their export stamps: a figure
+            # that shows the same thing, drawn by the same code, is not rendered again (figures.save_figure)
+            # (its index is not: the render lists what it exports, and what it no longer exports is pruned)
+            shutil.copytree(out_dir / fig_tmp.name, fig_tmp, ignore=shutil.ignore_patterns("index.csv", "*.lock", "*.tmp"))
         with environment(ANALYSIS_FIGURES_DIR=fig_tmp, ANALYSIS_RESULTS_DIR=tmp / "results",
                          ANALYSIS_TABLES_DIR=tables_tmp):
             # papermill injects the parameters (its "injected-parameters" cell); nbclient executes the
@@ -824,6 +830,10 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
                            resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}).execute()
             nbformat.write(nb, nb_tmp)
+        if (fig_tmp / "index.csv").is_file():
+            figures.prune(fig_tmp)
+        elif fig_tmp.is_dir():
+            shutil.rmtree(fig_tmp)
         written = {"notebook": out_dir / nb_tmp.name, "figures": out_dir / fig_tmp.name}
         if (tables_tmp / "key_figures.csv").exists():  # what the profile shows, as CSV and Excel
             shutil.copyfile(tables_tmp / "key_figures.csv", tmp / f"{slug}_key_figures.csv")
