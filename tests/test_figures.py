@@ -426,3 +426,18 @@ def test_drawn_content_follows_what_the_figure_shows():
                            capture_output=True, text=True, check=True).stdout
     assert other == here.getvalue() and len(other.strip()) == 64  # another process: the same digest
     plt.close("all")
+
+
+def test_a_figure_whose_content_cannot_be_read_is_rendered(tmp_path, monkeypatch):
+    """If drawn_content fails on an artist it does not know, the figure is rendered as without it (no error)."""
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("ANALYSIS_FIG_FORMATS", "svg")
+    monkeypatch.setattr(figures, "_kernel_inputs", lambda: ["", "cell"])
+    monkeypatch.setattr(figures, "drawn_content", lambda fig: 1 / 0)
+    rendered = []
+    real = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", lambda self, f, **kw: rendered.append(1) or real(self, f, **kw))
+    for _ in range(2):
+        paths = figures.save_figure(_figure, "odd", sources="x", notebook="t", out_dir=tmp_path, languages=("fr",))
+    assert len(rendered) == 2 and paths[0].is_file()
+    plt.close("all")

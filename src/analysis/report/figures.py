@@ -224,7 +224,8 @@ def save_figure(fig, name: str, *, sources, notebook: str, claims: tuple[str, ..
         if code == shown:  # always drawn; rendered again unless its content and inputs are those of its files
             with in_language(code):
                 drawn = fig()
-                given = _given_key(drawn_content(drawn), code, meta)
+                content = _content_or_none(drawn)
+                given = _given_key(content, code, meta) if content else None
                 kept = _kept_export(code, given, meta, shown=drawn) if given else None
                 if kept is not None:
                     done[code], anchor = kept
@@ -241,6 +242,14 @@ def save_figure(fig, name: str, *, sources, notebook: str, claims: tuple[str, ..
             done[code] = _save_one(drawn, language=code, show=False, given=given, **meta)[0]
         plt.close(drawn)
     return [p for code in wanted for p in done[code]]
+
+
+def _content_or_none(fig) -> str | None:
+    """:func:`drawn_content`, or None (the figure is then rendered) for a figure it cannot read."""
+    try:
+        return drawn_content(fig)
+    except Exception:  # noqa: BLE001 - an artist it does not know how to read: render, as without it
+        return None
 
 
 def drawn_content(fig) -> str:
