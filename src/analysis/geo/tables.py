@@ -51,6 +51,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from analysis.data.cache import derived
 from analysis.data.loaders import employment as _employment
 from analysis.data.loaders import geo as _geo
 from analysis.data.validate import check_choice
@@ -163,9 +164,15 @@ def _check_wave(wave: str) -> None:
         raise UnknownAreaError(f"unknown Territoires d'industrie wave {wave!r}; use one of {WAVES}")
 
 
-@lru_cache(maxsize=2)
 def _ti_communes(wave: str) -> pd.DataFrame:
     _check_wave(wave)
+    return _ti_communes_of(wave)
+
+
+@lru_cache(maxsize=2)
+@derived(version=1)
+def _ti_communes_of(wave: str) -> pd.DataFrame:
+    """:func:`ti_communes` of one wave, all TIs (kept in the data cache: :func:`analysis.data.cache.derived`)."""
     tm = _geo.load_ti_members()
     tm = tm[tm["wave"] == wave]
     c = _communes()

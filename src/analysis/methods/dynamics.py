@@ -46,6 +46,7 @@ from scipy import special  # distribution functions (scipy.stats takes ~1.2 s to
 from analysis.methods import cells as _cells
 from analysis.geo import areas as geography
 from analysis.paths import DATA_DIR
+from analysis.data.cache import derived
 from analysis.data.validate import check_choice, check_year, check_years
 
 __all__ = [
@@ -173,7 +174,7 @@ def _load_cells(key: str, sector: str, years: Iterable[int], *, copy: bool = Tru
     years = tuple(sorted(set(int(y) for y in years)))
     loader = getattr(E, _SOURCE_LOADERS.get(key, ""), None)
     if loader is None or not hasattr(loader, "cache_path"):  # unknown source, or a loader replaced (tests): no reuse
-        return _select_years(_cells_all_years.__wrapped__(key, sector, ""), years)
+        return _select_years(_cells_all_years.__wrapped__.compute(key, sector, ""), years)
     out = _cells_once(key, sector, years, str(loader.cache_path()))
     return out.copy() if copy else out
 
@@ -188,9 +189,11 @@ def _cells_once(key: str, sector: str, years: tuple[int, ...], version: str) -> 
 
 
 @lru_cache(maxsize=16)
+@derived(version=1)
 def _cells_all_years(key: str, sector: str, version: str) -> pd.DataFrame:
     """Cells of every year of one source and sector grouping (see :func:`_load_cells`); sums are
-    per cell and year, so selecting years afterwards equals building the table of those years."""
+    per cell and year, so selecting years afterwards equals building the table of those years. Kept in
+    the data cache (:func:`analysis.data.cache.derived`; ``version`` names the parsed table it reads)."""
     from analysis.data.loaders import employment as E
 
     if key == "urssaf_commune_ape_rouen":
