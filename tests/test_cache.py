@@ -224,8 +224,18 @@ def test_prune_removes_stale_versions_only(tmp_cache):
     screen = tmp_cache / "display" / "0123abcd.png"
     screen.parent.mkdir()
     screen.write_bytes(b"png")
+    record = tmp_cache / "exports" / "0123abcd.json"
+    record.parent.mkdir()
+    record.write_text('{"key": "k"}')
+    old_table, new_table = tmp_cache / "derived" / "f" / "old.parquet", tmp_cache / "derived" / "f" / "new.parquet"
+    old_table.parent.mkdir(parents=True)
+    for path in (old_table, new_table):
+        path.write_bytes(b"parquet")
+        (path.parent / (path.name + ".sha256")).write_text("x")
+        time.sleep(0.01)
     removed = cache.prune({"toy_table": v2})
-    assert v1.cache_path() in removed and stray in removed and screen in removed
+    assert v1.cache_path() in removed and stray in removed and screen in removed and record in removed
+    assert old_table in removed and new_table.exists() and (new_table.parent / "new.parquet.sha256").exists()
     assert v2.cache_path().exists() and reg.fetch(KEY).exists()
     assert v2().equals(v2()) and len(calls) == 2, "the current table still serves from the cache"
 

@@ -411,9 +411,12 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
 
     Keeps, under ``parsed/``, only the current ``cache_path()`` of each of ``loaders`` (default:
     every registered loader; import them all first, see :func:`analysis.data.build_cache.import_all_loaders`)
-    and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/``, none
-    (screen copies of exported figures, :func:`analysis.report.figures.display_png`, made again at the next
-    display). Temporary files of a build running now are left alone (see :func:`clean_orphans`).
+    and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/`` and
+    ``exports/``, none (screen copies of exported figures, :func:`analysis.report.figures.display_png`, made
+    again at the next display; records of what each figure export was drawn from, so that the next build
+    renders every figure once more); under ``derived/``, the newest table of each function (older ones:
+    written by another version of the code). Temporary files of a build running now are left alone (see
+    :func:`clean_orphans`).
     Returns the removed paths.
     """
     root = cache_dir() if root is None else root
@@ -423,8 +426,12 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
         target = loader.cache_path()
         keep |= {target, _sidecar(target)}
     keep |= {root / "raw" / e.file for e in registry().values()}
+    for folder in (root / "derived").glob("*"):  # the newest table of each function (see derived)
+        tables = sorted(folder.glob("*.parquet"), key=lambda p: p.stat().st_mtime)
+        if tables:
+            keep |= {tables[-1], _sidecar(tables[-1])}
     removed = []
-    for sub in ("parsed", "raw", "display"):  # derived/ keeps one version per function (see derived)
+    for sub in ("parsed", "raw", "display", "exports", "derived"):
         base = root / sub
         if not base.is_dir():
             continue
