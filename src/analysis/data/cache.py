@@ -41,6 +41,7 @@ from typing import Callable
 
 import pandas as pd
 
+from analysis.data.locking import remove_all_but
 from analysis.data.registry import (CACHE_ENV, CacheWriteError, DataError, REGISTRY_CSV, cache_dir, entry, fetch,
                                     file_mode, registry)
 
@@ -435,11 +436,5 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
         base = root / sub
         if not base.is_dir():
             continue
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and path not in keep and not _is_temporary(path):
-                path.unlink()
-                removed.append(path)
-        for folder in sorted((p for p in base.rglob("*") if p.is_dir()), reverse=True):
-            if not any(folder.iterdir()):
-                folder.rmdir()
+        removed += remove_all_but(base, keep, spare=_is_temporary)
     return removed

@@ -111,3 +111,17 @@ def replace_tree(source: Path | str, path: Path | str) -> None:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(source, ignore_errors=True)
+
+
+def remove_all_but(root: Path, keep: set, spare=lambda path: False) -> list[Path]:
+    """Delete every file under ``root`` that is not in ``keep`` and that ``spare(path)`` does not protect, then
+    the folders left empty (cache housekeeping). Returns the removed files, sorted."""
+    removed = []
+    for path in sorted(Path(root).rglob("*")):
+        if path.is_file() and path not in keep and not spare(path):
+            path.unlink()
+            removed.append(path)
+    for folder in sorted((p for p in Path(root).rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    return removed

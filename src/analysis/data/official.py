@@ -81,6 +81,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from analysis.paths import DATA_DIR, env_path
+from analysis.data.locking import remove_all_but
 from analysis.data.registry import DataError, cache_dir, csv_rows
 
 log = logging.getLogger("analysis")
@@ -765,14 +766,7 @@ def prune(path: Path | str = OFFICIAL_SOURCES_CSV) -> list[Path]:
     keep = set()
     for s in sources(path).values():
         keep |= {root / s.key / s.filename, root / s.key / (s.filename + ".lock.json"), root / s.key / ".download.lock"}
-    for q in sorted(root.rglob("*")):
-        if q.is_file() and q not in keep and not q.name.endswith(".part"):
-            q.unlink()
-            removed.append(q)
-    for d in sorted((q for q in root.rglob("*") if q.is_dir()), reverse=True):
-        if not any(d.iterdir()):
-            d.rmdir()
-    return removed
+    return removed + remove_all_but(root, keep, spare=lambda q: q.name.endswith(".part"))
 
 
 # ---------------------------------------------------------------------------------------------
