@@ -227,15 +227,17 @@ def test_prune_removes_stale_versions_only(tmp_cache):
     record = tmp_cache / "exports" / "0123abcd.json"
     record.parent.mkdir()
     record.write_text('{"key": "k"}')
-    old_table, new_table = tmp_cache / "derived" / "f" / "old.parquet", tmp_cache / "derived" / "f" / "new.parquet"
-    old_table.parent.mkdir(parents=True)
-    for path in (old_table, new_table):
+    old_table, new_table = tmp_cache / "derived" / "f" / "v1" / "a.parquet", tmp_cache / "derived" / "f" / "v2" / "a.parquet"
+    other_args = tmp_cache / "derived" / "f" / "v2" / "b.parquet"  # the newest version's tables: all kept
+    for path in (old_table, other_args, new_table):
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"parquet")
         (path.parent / (path.name + ".sha256")).write_text("x")
         time.sleep(0.01)
     removed = cache.prune({"toy_table": v2})
     assert v1.cache_path() in removed and stray in removed and screen in removed and record in removed
-    assert old_table in removed and new_table.exists() and (new_table.parent / "new.parquet.sha256").exists()
+    assert old_table in removed and not old_table.parent.exists() and new_table.exists() and other_args.exists()
+    assert (new_table.parent / "a.parquet.sha256").exists() and (other_args.parent / "b.parquet.sha256").exists()
     assert v2.cache_path().exists() and reg.fetch(KEY).exists()
     assert v2().equals(v2()) and len(calls) == 2, "the current table still serves from the cache"
 
@@ -352,19 +354,25 @@ def test_a_derived_table_is_computed_once_and_read_back_until_code_or_data_chang
     assert calls == [3]  # read back, not computed
     table(4)
     assert calls == [3, 4]  # other arguments: another table
+    pd.testing.assert_frame_equal(table(3), first)
+    table(4)
+    assert calls == [3, 4]  # each arguments' table is kept: neither is computed again
     folder = tmp_cache / "derived" / "test_a_derived_table_is_computed_once_and_read_back_until_code_or_data_change.<locals>.table"
-    assert len(list(folder.glob("*.parquet"))) == 1  # one version kept
+    assert len(list(folder.glob("*/*.parquet"))) == 2 and len(list(folder.iterdir())) == 1  # one code version
     monkeypatch.setattr(cache, "_inputs_digest", lambda: "edited package")
     table(4)
-    assert calls == [3, 4, 4] and len(list(folder.glob("*.parquet"))) == 1
-    target = next(folder.glob("*.parquet"))
+    assert calls == [3, 4, 4] and len(list(folder.glob("*/*.parquet"))) == 1  # the other version's tables are gone
+    assert [p.name for p in folder.iterdir()] == ["edited package"[:24]]
+    table(3)
+    assert calls == [3, 4, 4, 3] and len(list(folder.glob("*/*.parquet"))) == 2
+    target = sorted(folder.glob("*/*.parquet"), key=lambda p: pd.read_parquet(p)["x"].iloc[0])[-1]  # the table of 4
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
     cache._READ.clear()
     with caplog.at_level(logging.WARNING, logger="analysis"):
         again = table(4)
-    assert calls == [3, 4, 4, 4] and "SHA-256" in caplog.text and again["x"].tolist()[0] == 4.0
+    assert calls == [3, 4, 4, 3, 4] and "SHA-256" in caplog.text and again["x"].tolist()[0] == 4.0
 
 
 def test_the_derived_inputs_digest_covers_package_and_data_files(tmp_path, monkeypatch):

@@ -33,6 +33,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -337,11 +338,12 @@ def derived(version: int) -> Callable:
     """Decorate ``f(*args) -> DataFrame``, a table computed from public files only (through the loaders) that
     is slow to compute, into a function whose result is kept in the cache and read back, as a parsed table is.
 
-    The file is ``<cache_dir>/derived/<f's name>/<key>.parquet`` with the same SHA-256 sidecar and checks as
-    :func:`parsed`; the key covers ``f``'s module and name, ``version``, the arguments' ``repr`` and
-    :func:`_inputs_digest` (every package source file and every project data file, registry included): an
-    edit of any code or a new data vintage computes it again. Every call returns what the file holds (also
-    the first: dtypes are those of the parquet round trip), a copy each time. ``f.compute`` is ``f`` itself.
+    The file is ``<cache_dir>/derived/<f's name>/<code>/<key>.parquet`` with the same SHA-256 sidecar and checks
+    as :func:`parsed`: ``<code>`` is :func:`_inputs_digest` (every package source file and every project data
+    file, registry included), so an edit of any code or a new data vintage computes it again; the key covers
+    ``f``'s module and name, ``version`` and the arguments' ``repr``, one table per arguments. Every call returns
+    what the file holds (also the first: dtypes are those of the parquet round trip), a copy each time. When a
+    table is written, the tables of other code versions of ``f`` are removed. ``f.compute`` is ``f`` itself.
     Only for functions of the registry's files and the arguments (no settings, no other files).
     """
 
@@ -352,7 +354,8 @@ def derived(version: int) -> Callable:
         def cached(*args) -> pd.DataFrame:
             code = _inputs_digest()
             key = _sha256_bytes(json.dumps([name, version, [repr(a) for a in args], code]).encode())[:32]
-            target = cache_dir() / "derived" / func.__qualname__ / f"{key}.parquet"
+            folder = cache_dir() / "derived" / func.__qualname__
+            target = folder / code[:24] / f"{key}.parquet"
             identity = {"loader": name, "sources": {"package and data/*.csv": code}, "version": int(version),
                         "code": key}
             df = _read_verified(target, identity)
@@ -363,10 +366,10 @@ def derived(version: int) -> Callable:
             if fresh is None:
                 raise CacheWriteError(f"the derived table {target} could not be read back after writing it; "
                                       f"check the disk and the folder {target.parent}")
-            for old in target.parent.glob("*.parquet"):  # one version kept per function
-                if old != target and not _is_temporary(old):
-                    for path in (old, _sidecar(old)):
-                        path.unlink(missing_ok=True)
+            # one code version kept per function: the tables written by other versions of the code go
+            for old in folder.iterdir():
+                if old != target.parent and not _is_temporary(old):
+                    shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
             return fresh
 
         cached.compute = func
@@ -415,8 +418,8 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
     and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/`` and
     ``exports/``, none (screen copies of exported figures, :func:`analysis.report.figures.display_png`, made
     again at the next display; records of what each figure export was drawn from, so that the next build
-    renders every figure once more); under ``derived/``, the newest table of each function (older ones:
-    written by another version of the code). Temporary files of a build running now are left alone (see
+    renders every figure once more); under ``derived/``, the tables of each function's newest code version (older
+    ones: written by another version of the code). Temporary files of a build running now are left alone (see
     :func:`clean_orphans`).
     Returns the removed paths.
     """
@@ -427,10 +430,10 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
         target = loader.cache_path()
         keep |= {target, _sidecar(target)}
     keep |= {root / "raw" / e.file for e in registry().values()}
-    for folder in (root / "derived").glob("*"):  # the newest table of each function (see derived)
-        tables = sorted(folder.glob("*.parquet"), key=lambda p: p.stat().st_mtime)
+    for folder in (root / "derived").glob("*"):  # the tables of each function's newest code version (see derived)
+        tables = sorted(folder.glob("*/*.parquet"), key=lambda p: p.stat().st_mtime)
         if tables:
-            keep |= {tables[-1], _sidecar(tables[-1])}
+            keep |= {t for p in tables[-1].parent.glob("*.parquet") for t in (p, _sidecar(p))}
     removed = []
     for sub in ("parsed", "raw", "display", "exports", "derived"):
         base = root / sub
