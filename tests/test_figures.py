@@ -446,13 +446,15 @@ def test_a_figure_whose_content_cannot_be_read_is_rendered(tmp_path, monkeypatch
 def test_in_a_kernel_the_inputs_are_the_cells_executed_so_far():
     """_kernel_inputs reads IPython's In in a real kernel: the cells executed before, and the current one."""
     import nbformat
-    from nbclient import NotebookClient
+
+    from analysis.paths import REPO_ROOT
+    from analysis.report.kernel import notebook_client
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell("x = 1"),
                 nbformat.v4.new_code_cell("from analysis.report import figures\nprint(figures._kernel_inputs())")]
-    NotebookClient(nb, kernel_name="python3", shutdown_kernel="immediate",
-                   extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
+    with notebook_client(nb, REPO_ROOT, timeout=60) as client:
+        client.execute()
     printed = nb.cells[1].outputs[0]["text"]
     assert printed.strip() == repr(["", "x = 1", "from analysis.report import figures\nprint(figures._kernel_inputs())"])

@@ -245,3 +245,23 @@ def test_the_inputs_key_covers_package_data_settings_and_the_summaries_inputs(tm
     (results / "claims_results.csv").write_text(header + "c2,1,0,0,True,reproduced,01_a,other\n")
     fifth = keys()
     assert fifth[0] == fourth[0] and fifth[1] != fourth[1]
+
+
+def test_kernels_talk_over_unix_sockets_of_their_own(tmp_path):
+    """Every kernel the package starts (runner, profiles, what-if runs) uses the ipc transport, its sockets in a
+    private folder removed afterwards: no TCP port picked by one process can be taken by another's kernel
+    (``ZMQError: Address already in use``, seen under make test)."""
+    from pathlib import Path
+
+    from analysis.report.kernel import notebook_client
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from ipykernel.connect import get_connection_info\n"
+        "info = get_connection_info(unpack=True)\nprint(info['transport'], info['ip'])")])
+    with notebook_client(nb, tmp_path, timeout=60) as client:
+        client.execute()
+        folder = Path(client.km.ip).parent
+        assert folder.is_dir()
+    transport, ip = nb.cells[0].outputs[0]["text"].split()
+    assert transport == "ipc" and Path(ip).parent == folder and folder.name.startswith("analysis-kernel-")
+    assert not folder.exists()

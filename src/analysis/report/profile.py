@@ -797,9 +797,10 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
     from pathlib import Path
 
     import nbformat
-    from nbclient import NotebookClient
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
+
+    from analysis.report.kernel import notebook_client
 
     if isinstance(level, str) and codes is None and level.lower().startswith("ti-"):
         level, codes = "ti", level
@@ -824,11 +825,9 @@ def render(level, codes=None, out_dir=None, *, wave=None, html: bool = True, tim
             # the SIGINT then often lands while the kernel is still closing that request's handler, which
             # prints "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." (3 renders in 12)
             nb = parameterize_notebook(load_notebook_node(str(NEUTRAL_NOTEBOOK)), params)
-            NotebookClient(nb, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
-                           # the kernel logs errors only (not its warning, at every start, that its sockets
-                           # on 127.0.0.1 are not encrypted)
-                           extra_arguments=["--IPKernelApp.log_level=ERROR"],
-                           resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}).execute()
+            # (a fresh kernel on Unix sockets of its own, logging errors only: analysis.report.kernel)
+            with notebook_client(nb, NOTEBOOKS_DIR, timeout=timeout) as client:
+                client.execute()
             nbformat.write(nb, nb_tmp)
         if (fig_tmp / "index.csv").is_file():
             figures.prune(fig_tmp)

@@ -34,10 +34,7 @@ from nbclient import NotebookClient
 from analysis.data.locking import replace_bytes
 from analysis.paths import NOTEBOOKS_DIR
 from analysis.report import claims, figures
-
-#: Kernel options: log errors only (ipykernel warns at every start that its TCP sockets are not
-#: encrypted; the kernel listens on 127.0.0.1 for this process alone).
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+from analysis.report.kernel import notebook_client
 
 
 @dataclass
@@ -127,15 +124,14 @@ def execute(path: Path, timeout: int = 600, output: Path | None = None, run: Run
     figures.forget(path.stem)
     # once the last cell has run the kernel is killed ("immediate"): a graceful shutdown waits for the
     # kernel to tear down its interpreter (0.5 to 3 s for a notebook's tables), for nothing to keep
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=run is not None,
-                            shutdown_kernel="immediate", extra_arguments=KERNEL_ARGUMENTS,
-                            resources={"metadata": {"path": str(path.parent)}})
+    # (on Unix sockets of its own: analysis.report.kernel)
     first_cell: list[float] = []
     peak: list[float] = []
-    if run is not None:
-        client.on_cell_start = lambda **_: first_cell or first_cell.append(time.perf_counter())
-        client.on_cell_executed = lambda **_: peak.append(_kernel_peak_mb(client) or 0.0)
-    client.execute()
+    with notebook_client(nb, path.parent, timeout=timeout, record_timing=run is not None) as client:
+        if run is not None:
+            client.on_cell_start = lambda **_: first_cell or first_cell.append(time.perf_counter())
+            client.on_cell_executed = lambda **_: peak.append(_kernel_peak_mb(client) or 0.0)
+        client.execute()
     if run is not None:
         run.seconds = time.perf_counter() - started
         run.kernel_start_s = (first_cell[0] - started) if first_cell else 0.0

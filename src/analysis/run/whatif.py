@@ -243,12 +243,12 @@ def render(name: str | Path, given: Mapping[str, object] | None = None, out_root
     its results, figures and tables redirected there, and only a complete run replaces the folder. Returns
     the paths written (``dir``, ``notebook``, ``html``, ``results``, ``figures``)."""
     import nbformat
-    from nbclient import NotebookClient
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     from analysis.data.locking import replace_tree
-    from analysis.run.notebooks import KERNEL_ARGUMENTS, coalesce_streams
+    from analysis.report.kernel import notebook_client
+    from analysis.run.notebooks import coalesce_streams
 
     path = Path(name) if isinstance(name, Path) else find_notebook(name)
     given = dict(given or {})
@@ -262,9 +262,8 @@ def render(name: str | Path, given: Mapping[str, object] | None = None, out_root
         with environment(ANALYSIS_RESULTS_DIR=tmp / "results", ANALYSIS_FIGURES_DIR=tmp / "figures",
                          ANALYSIS_TABLES_DIR=tmp / "tables"):
             nb = parameterize_notebook(load_notebook_node(str(path)), params)
-            NotebookClient(nb, timeout=timeout, kernel_name="python3", shutdown_kernel="immediate",
-                           extra_arguments=KERNEL_ARGUMENTS,
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            with notebook_client(nb, path.parent, timeout=timeout) as client:
+                client.execute()
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs = coalesce_streams(cell.outputs)
