@@ -42,38 +42,47 @@ def test_execute_is_byte_stable_and_forgets_stale_records(tmp_path, monkeypatch,
     assert "old_claim" not in (tmp_path / "results" / "claims_results.csv").read_text()
 
 
-def _notebook(path, source):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+def _notebook(path, *sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
 
 def test_execute_all_runs_kernels_in_parallel_and_summaries_last(tmp_path, monkeypatch):
-    """Two notebooks overlap in time with two jobs; the 00_ summary starts after both ended;
-    notebooks are discovered from the folder, and Run carries timings and peak memory."""
+    """Two notebooks overlap in time with two jobs; the 00_ summary's kernel starts on the free worker and runs
+    its first cell (imports) before the last notebook ends, its second cell only after both ended (the wait is
+    not counted in its seconds); notebooks are discovered from the folder, Run carries timings and peak memory,
+    and the seconds recorded make the next run start the longest notebook first."""
     monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
     log = tmp_path / "log"
     log.mkdir()
     work = ("import time, pathlib\nlog = pathlib.Path({log!r})\n(log / '{n}.start').write_text(repr(time.time()))\n"
-            "time.sleep(1.0)\n(log / '{n}.end').write_text(repr(time.time()))")
-    for n in ("01_a", "02_b"):
-        _notebook(tmp_path / f"{n}.ipynb", work.format(log=str(log), n=n))
+            "time.sleep({seconds})\n(log / '{n}.end').write_text(repr(time.time()))")
+    for n, seconds in (("01_a", 0.5), ("02_b", 2.5)):
+        _notebook(tmp_path / f"{n}.ipynb", work.format(log=str(log), n=n, seconds=seconds))
     _notebook(tmp_path / "00_summary.ipynb",
-              f"import time, pathlib\nlog = pathlib.Path({str(log)!r})\n"
+              f"import time, pathlib\nlog = pathlib.Path({str(log)!r})\n(log / 'summary.first').write_text(repr(time.time()))",
               "print(sorted(p.name for p in log.glob('*.end')), time.time() >= max(float(p.read_text()) for p in log.glob('*.end')))")
     _notebook(tmp_path / "notes.ipynb", "raise SystemExit('an unnumbered notebook is not executed')")
     paths = run_notebooks.notebooks(folder=tmp_path)
     assert [p.name for p in paths] == ["01_a.ipynb", "02_b.ipynb", "00_summary.ipynb"]
-    runs = run_notebooks.execute_all(paths, jobs=2, report=lambda m: None)
+    timings = tmp_path / "cache" / "seconds.json"
+    assert run_notebooks.longest_first(paths[:2], timings) == paths[:2]  # never timed: by name
+    runs = run_notebooks.execute_all(paths, jobs=2, report=lambda m: None, timings=timings)
     t = {p.name: float(p.read_text()) for p in log.iterdir()}
     assert t["01_a.start"] < t["02_b.end"] and t["02_b.start"] < t["01_a.end"], "the two kernels did not overlap"
-    summary = nbformat.read(tmp_path / "00_summary.ipynb", as_version=4).cells[0].outputs[0]["text"]
+    assert t["summary.first"] < t["02_b.end"], "the summary's kernel and first cell did not start early"
+    summary = nbformat.read(tmp_path / "00_summary.ipynb", as_version=4).cells[1].outputs[0]["text"]
     assert summary == "['01_a.end', '02_b.end'] True\n"
     assert [r.notebook for r in runs][-1] == "00_summary"
     r = next(r for r in runs if r.notebook == "01_a")
-    assert r.seconds >= 1.0 and 0 < r.kernel_start_s < r.seconds and r.cells[0][1] >= 1.0
+    assert r.seconds >= 0.5 and 0 < r.kernel_start_s < r.seconds and r.cells[0][1] >= 0.5
     assert r.peak_rss_mb is None or 10 < r.peak_rss_mb < 2000
+    s = next(r for r in runs if r.notebook == "00_summary")
+    overhead = s.seconds - s.kernel_start_s - sum(seconds for _, seconds, _ in s.cells)
+    assert s.waited_s > 0.3 and overhead < s.waited_s / 2, (s.waited_s, overhead)  # the wait is not in seconds
+    assert run_notebooks.longest_first(paths[:2], timings) == paths[1::-1]  # 02_b took longer: first next time
 
 
 def test_execute_all_reports_failing_and_timed_out_notebooks_after_the_others(tmp_path, monkeypatch):
@@ -84,10 +93,15 @@ def test_execute_all_reports_failing_and_timed_out_notebooks_after_the_others(tm
     _notebook(tmp_path / "01_bad.ipynb", "1 / 0")
     _notebook(tmp_path / "02_good.ipynb", "print('ok')")
     _notebook(tmp_path / "03_slow.ipynb", "import time\ntime.sleep(60)")
+    # a summary started early (its first cell) is abandoned: it is neither run further, nor written
+    _notebook(tmp_path / "00_sum.ipynb", "x = 1", f"open({str(tmp_path / 'summarised')!r}, 'w').close()")
     before = (tmp_path / "03_slow.ipynb").read_bytes()
+    summary_before = (tmp_path / "00_sum.ipynb").read_bytes()
     messages = []
     with pytest.raises(RuntimeError, match="2 notebook.*01_bad") as err:
         run_notebooks.execute_all(run_notebooks.notebooks(folder=tmp_path), jobs=3, timeout=1, report=messages.append)
+    assert "00_sum.ipynb not executed: another notebook failed" in messages, messages
+    assert not (tmp_path / "summarised").exists() and (tmp_path / "00_sum.ipynb").read_bytes() == summary_before
     assert isinstance(err.value.__cause__, CellExecutionError) and "ZeroDivisionError" in str(err.value.__cause__)
     assert any(m.startswith("FAILED 03_slow.ipynb: CellTimeoutError") for m in messages), messages
     assert nbformat.read(tmp_path / "02_good.ipynb", as_version=4).cells[0].outputs[0]["text"] == "ok\n"
@@ -250,7 +264,7 @@ def test_the_inputs_key_covers_package_data_settings_and_the_summaries_inputs(tm
 def test_kernels_talk_over_unix_sockets_of_their_own(tmp_path):
     """Every kernel the package starts (runner, profiles, what-if runs) uses the ipc transport, its sockets in a
     private folder removed afterwards: no TCP port picked by one process can be taken by another's kernel
-    (``ZMQError: Address already in use``, seen under make test)."""
+    (``ZMQError: Address already in use``, seen under make test); the kernel is shut down at the end."""
     from pathlib import Path
 
     from analysis.report.kernel import notebook_client
@@ -258,10 +272,13 @@ def test_kernels_talk_over_unix_sockets_of_their_own(tmp_path):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "from ipykernel.connect import get_connection_info\n"
         "info = get_connection_info(unpack=True)\nprint(info['transport'], info['ip'])")])
+    import psutil
+
     with notebook_client(nb, tmp_path, timeout=60) as client:
         client.execute()
-        folder = Path(client.km.ip).parent
-        assert folder.is_dir()
-    transport, ip = nb.cells[0].outputs[0]["text"].split()
-    assert transport == "ipc" and Path(ip).parent == folder and folder.name.startswith("analysis-kernel-")
+        transport, ip = nb.cells[0].outputs[0]["text"].split()
+        folder = Path(ip).parent
+        assert transport == "ipc" and folder.is_dir() and folder.name.startswith("analysis-kernel-")
     assert not folder.exists()
+    assert not [p for p in psutil.Process().children(recursive=True) if "ipykernel" in " ".join(p.cmdline())], \
+        "the kernel was left running"

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 #: Kernel options: log errors only (not ipykernel's warning, at every start on TCP, that its sockets
 #: are not encrypted).
@@ -34,8 +34,10 @@ def notebook_client(nb, folder: Path, *, timeout: int = 600, **options) -> Itera
     ``options`` go to ``NotebookClient`` (e.g. ``record_timing``). Use it as a context manager: the
     kernel's socket folder is removed on exit."""
     with tempfile.TemporaryDirectory(prefix="analysis-kernel-") as sockets:
-        transport = {} if os.name == "nt" else {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}
-        km = AsyncKernelManager(kernel_name="python3", **transport)
-        yield NotebookClient(nb, km=km, kernel_name="python3", timeout=timeout, shutdown_kernel="immediate",
+        # the client creates its kernel manager from this configuration, so that it owns it and shuts the
+        # kernel down at the end (a manager passed in as ``km=`` is left running)
+        config = Config() if os.name == "nt" else Config(
+            {"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "kernel")}})
+        yield NotebookClient(nb, kernel_name="python3", timeout=timeout, shutdown_kernel="immediate",
                              extra_arguments=KERNEL_ARGUMENTS, resources={"metadata": {"path": str(folder)}},
-                             **options)
+                             config=config, **options)

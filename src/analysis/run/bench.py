@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 
 from analysis.run import notebooks as run_notebooks
+from analysis.run import unchanged
 from analysis.paths import environment, figures_dir, results_dir
 
 
@@ -113,6 +114,7 @@ def bench(names: list[str] | None = None, jobs: int | None = None, slowest: int 
             start = time.perf_counter()
             with TreeMemory() as mem:
                 runs = run_notebooks.execute_all(paths, jobs=jobs, output_dir=tmp / "notebooks",
+                                                 timings=unchanged.cache_folder() / "seconds.json",
                                                  report=lambda m: print("  " + m, flush=True))
             total = time.perf_counter() - start
     by_name = {p.stem: p for p in paths}

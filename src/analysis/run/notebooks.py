@@ -3,9 +3,13 @@
 ``python -m analysis.run.notebooks [-j N] [--force] [names...]`` (used by ``make notebooks`` and ``make
 reproduce``). Notebooks are discovered (every ``notebooks/NN_*.ipynb``), never listed here. They run ``N``
 at a time (default: ``$ANALYSIS_JOBS``, else the number of cores), each on an ordinary IPython kernel
-started by nbclient; the summary notebooks ``00_*`` read what the others record, so they start once the
-others have finished. Concurrent kernels write the same ``claims_results.csv`` and ``figures/index.csv``
-under a file lock (:mod:`analysis.data.locking`).
+started by nbclient, the longest first (the seconds each took last time on this machine, kept in
+``.jupyter_cache/seconds.json``: a scheduling hint only). The summary notebooks ``00_*`` read what the
+others record: when every notebook runs (``--force``, ``make bench``) a summary's kernel starts as soon as a
+core is free and runs its FIRST code cell (imports only, by this rule) while the last notebooks finish; its
+second code cell starts once all the others have ended. Otherwise it starts once they have ended.
+Concurrent kernels write the same ``claims_results.csv`` and ``figures/index.csv`` under a file lock
+(:mod:`analysis.data.locking`).
 
 A notebook whose code, inputs and results did not change since it was last executed here is not
 executed again (:mod:`analysis.run.unchanged`, a jupyter-cache record per notebook); ``--force``
@@ -19,8 +23,12 @@ with the same bytes (and then not rewritten at all).
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import math
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -41,10 +49,13 @@ from analysis.report.kernel import notebook_client
 class Run:
     """One notebook: executed or ``skipped`` (unchanged); for an executed one, wall time (s), kernel
     start-up (s, from launch to the first cell), the kernel's peak resident memory (MB, Linux
-    ``VmHWM``; ``None`` elsewhere) and, per code cell, ``(index, seconds, first source line)``."""
+    ``VmHWM``; ``None`` elsewhere) and, per code cell, ``(index, seconds, first source line)``. A summary
+    notebook started early (see :func:`execute_all`) does not count the time it ``waited`` for the others
+    in ``seconds``."""
 
     notebook: str
     seconds: float = 0.0
+    waited_s: float = 0.0
     kernel_start_s: float = 0.0
     peak_rss_mb: float | None = None
     cells: list[tuple[int, float, str]] = field(default_factory=list)
@@ -112,28 +123,67 @@ def write_notebook(nb, path: Path) -> bool:
     return True
 
 
-def execute(path: Path, timeout: int = 600, output: Path | None = None, run: Run | None = None):
+class Abandoned(Exception):
+    """A summary notebook started early whose inputs will not come (another notebook failed)."""
+
+
+def execute(path: Path, timeout: int = 600, output: Path | None = None, run: Run | None = None,
+            gate: threading.Event | None = None, abandon: threading.Event | None = None):
     """Execute ``path`` on a fresh kernel in its folder and write it to ``output`` (default: in place).
     Returns the executed notebook. Pass ``run`` (a :class:`Run`) to receive the timings and the
-    kernel's peak memory."""
+    kernel's peak memory. With ``gate``, only the first code cell runs before ``gate`` is set (the others
+    wait; a notebook with one code cell waits before it); if ``abandon`` is set by then, :class:`Abandoned`
+    is raised and nothing is written or forgotten."""
     started = time.perf_counter()
     nb = nbformat.read(path, as_version=4)
-    # what this notebook recorded last time is dropped first: a deleted record() or
-    # save_figure() call must not leave a stale scoreboard row or figure listing
-    claims.forget(path.stem)
-    figures.forget(path.stem)
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+    def forget():
+        # what this notebook recorded last time is dropped first: a deleted record() or
+        # save_figure() call must not leave a stale scoreboard row or figure listing
+        claims.forget(path.stem)
+        figures.forget(path.stem)
+
+    waited = [0.0]
+
+    async def wait_for_gate():
+        t = time.perf_counter()
+        while not gate.is_set():
+            await asyncio.sleep(0.01)
+        waited[0] = time.perf_counter() - t
+        if abandon is not None and abandon.is_set():
+            raise Abandoned(path.name)
+        forget()
+
+    if gate is None:
+        forget()
     # once the last cell has run the kernel is killed ("immediate"): a graceful shutdown waits for the
     # kernel to tear down its interpreter (0.5 to 3 s for a notebook's tables), for nothing to keep
     # (on Unix sockets of its own: analysis.report.kernel)
     first_cell: list[float] = []
     peak: list[float] = []
+
+    # the cell that waits: the second code cell (the first imports), or the only one
+    gated = None if gate is None or not code else code[min(1, len(code) - 1)]
+
+    def on_cell_start(cell_index, **_):
+        if not first_cell:
+            first_cell.append(time.perf_counter())
+        return wait_for_gate() if cell_index == gated else None
+
     with notebook_client(nb, path.parent, timeout=timeout, record_timing=run is not None) as client:
+        client.on_cell_start = on_cell_start
         if run is not None:
-            client.on_cell_start = lambda **_: first_cell or first_cell.append(time.perf_counter())
             client.on_cell_executed = lambda **_: peak.append(_kernel_peak_mb(client) or 0.0)
         client.execute()
+    if gate is not None and gated is None:  # no code cell: nothing waited, but the records go all the same
+        gate.wait()
+        if abandon is not None and abandon.is_set():
+            raise Abandoned(path.name)
+        forget()
     if run is not None:
-        run.seconds = time.perf_counter() - started
+        run.waited_s = waited[0]
+        run.seconds = time.perf_counter() - started - waited[0]
         run.kernel_start_s = (first_cell[0] - started) if first_cell else 0.0
         run.peak_rss_mb = max(peak) if peak and max(peak) > 0 else None
         run.cells = [(i, s, (c.source.splitlines() or [""])[0][:70]) for i, c in enumerate(nb.cells)
@@ -147,9 +197,36 @@ def execute(path: Path, timeout: int = 600, output: Path | None = None, run: Run
     return nb
 
 
+def _read_seconds(timings: Path | None) -> dict[str, float]:
+    try:
+        data = json.loads(timings.read_text()) if timings is not None else {}
+        return {str(k): float(v) for k, v in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):  # absent or unreadable: no hint
+        return {}
+
+
+def _write_seconds(timings: Path | None, runs: list[Run]) -> None:
+    if timings is None:
+        return
+    seconds = _read_seconds(timings) | {r.notebook: round(r.seconds, 2) for r in runs if not r.skipped}
+    try:
+        timings.parent.mkdir(parents=True, exist_ok=True)
+        replace_bytes(timings, (json.dumps(dict(sorted(seconds.items())), indent=1) + "\n").encode())
+    except OSError:  # a hint only: a read-only cache folder changes nothing
+        pass
+
+
+def longest_first(paths: list[Path], timings: Path | None) -> list[Path]:
+    """``paths`` by the seconds each took last time (``timings``, written by :func:`execute_all`), longest
+    first; a notebook never timed comes first, ties by name. With two cores, this ends the run up to a
+    notebook's time earlier than the alphabetical order."""
+    seconds = _read_seconds(timings)
+    return sorted(paths, key=lambda p: (-seconds.get(p.stem, math.inf), p.name))
+
+
 def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, output_dir: Path | None = None,
                 report: Callable[[str], None] = print, force: bool = False,
-                cache: Path | None = None) -> list[Run]:
+                cache: Path | None = None, timings: Path | None = None) -> list[Run]:
     """Execute ``paths``, ``jobs`` kernels at a time (default :func:`default_jobs`); ``00_*``
     notebooks after all the others. Writes in place, or into ``output_dir``. Returns one
     :class:`Run` per notebook in completion order; the first failure is raised once every
@@ -158,25 +235,26 @@ def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, 
     With ``cache`` (a jupyter-cache folder; the command line passes
     :func:`analysis.run.unchanged.cache_folder`) and in place, each executed notebook is recorded
     there, and unless ``force``, a notebook that :mod:`analysis.run.unchanged` finds unchanged is
-    not executed (its :class:`Run` says ``skipped``)."""
+    not executed (its :class:`Run` says ``skipped``). With ``timings`` (a JSON file), the notebooks start
+    longest first (:func:`longest_first`) and the file is updated with their seconds.
+
+    When no notebook may be skipped (no ``cache``, or ``force``), a ``00_*`` notebook is queued behind the
+    others: its kernel starts when a worker is free and runs the first code cell (imports), then waits
+    until every other notebook has ended (see :func:`execute`)."""
     from analysis.run import unchanged
 
     jobs = jobs or default_jobs()
     records = None if (cache is None or output_dir is not None) else unchanged.Records(cache)
     common = unchanged.common_inputs() if records is not None else None
     later = [p for p in paths if p.name.startswith("00_")]
-    groups = [g for g in ([p for p in paths if p not in later], later) if g]
+    first = [p for p in paths if p not in later]
     runs: list[Run] = []
     errors: list[tuple[Path, BaseException]] = []
     total = len(paths)
+    inputs: dict[Path, str] = {}
 
-    def one(path: Path) -> tuple[Run, object]:
-        run = Run(path.stem)
-        out = output_dir / path.name if output_dir is not None else None
-        return run, execute(path, timeout=timeout, output=out, run=run)
-
-    for group in groups:
-        todo, inputs = [], {}
+    def to_run(group: list[Path]) -> list[Path]:
+        todo = []
         for path in group:
             if records is not None:
                 inputs[path] = unchanged.inputs_key(path, common)
@@ -186,28 +264,68 @@ def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, 
                     continue
                 records.forget(path)
             todo.append(path)
-        if not todo:
-            continue
-        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
+        return longest_first(todo, timings)
+
+    def one(path: Path, gate=None, abandon=None) -> tuple[Run, object]:
+        run = Run(path.stem)
+        out = output_dir / path.name if output_dir is not None else None
+        return run, execute(path, timeout=timeout, output=out, run=run, gate=gate, abandon=abandon)
+
+    def collect(futures: dict, on_done: Callable[[Path], None] = lambda path: None) -> None:
+        for fut in as_completed(futures):
+            path = futures[fut]
+            try:
+                run, nb = fut.result()
+            except Abandoned:
+                report(f"{path.name} not executed: another notebook failed")
+                continue
+            except BaseException as err:  # noqa: BLE001 - reported, then raised below
+                errors.append((path, err))
+                report(f"FAILED {path.name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+                on_done(path)
+                continue
+            if records is not None:
+                records.store(nb, path, inputs[path])
+            runs.append(run)
+            mem = f", kernel peak {run.peak_rss_mb:.0f} MB" if run.peak_rss_mb else ""
+            report(f"[{len(runs)}/{total}] {path.name} done in {run.seconds:.1f} s{mem}")
+            on_done(path)
+
+    todo = to_run(first)
+    early = bool(later and todo and (records is None or force))
+    if todo:
+        gate, abandon, pending = threading.Event(), threading.Event(), set(todo)
+
+        def on_done(path: Path) -> None:  # the last of the first group ends: the summaries go on
+            pending.discard(path)
+            if not pending and early:
+                if errors:
+                    abandon.set()
+                else:
+                    for summary in later:
+                        if records is not None:
+                            inputs[summary] = unchanged.inputs_key(summary, common)
+                gate.set()
+
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo) + (len(later) if early else 0)))) as pool:
             futures = {}
             for path in todo:
                 report(f"executing {path.name} ...")
                 futures[pool.submit(one, path)] = path
-            for fut in as_completed(futures):
-                path = futures[fut]
-                try:
-                    run, nb = fut.result()
-                except BaseException as err:  # noqa: BLE001 - reported, then raised below
-                    errors.append((path, err))
-                    report(f"FAILED {path.name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
-                    continue
-                if records is not None:
-                    records.store(nb, path, inputs[path])
-                runs.append(run)
-                mem = f", kernel peak {run.peak_rss_mb:.0f} MB" if run.peak_rss_mb else ""
-                report(f"[{len(runs)}/{total}] {path.name} done in {run.seconds:.1f} s{mem}")
-        if errors:
-            break
+            for path in later if early else []:
+                report(f"executing {path.name} (its first cell; the rest once the others have ended) ...")
+                futures[pool.submit(one, path, gate, abandon)] = path
+            collect(futures, on_done)
+    if not early and not errors:
+        todo = to_run(later)
+        if todo:
+            with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
+                futures = {}
+                for path in todo:
+                    report(f"executing {path.name} ...")
+                    futures[pool.submit(one, path)] = path
+                collect(futures)
+    _write_seconds(timings, runs)
     if errors:
         path, err = errors[0]
         raise RuntimeError(f"{len(errors)} notebook(s) failed, first {path.name}: see the traceback above "
@@ -242,7 +360,7 @@ def main(argv: list[str]) -> int:
     from analysis.run import unchanged
 
     runs = execute_all(paths, jobs=jobs, report=lambda m: print(m, flush=True), force=args.force,
-                       cache=unchanged.cache_folder())
+                       cache=unchanged.cache_folder(), timings=unchanged.cache_folder() / "seconds.json")
     done = sum(not r.skipped for r in runs)
     print(f"executed {done} notebooks ({len(runs) - done} unchanged) in {time.perf_counter() - start:.1f} s", flush=True)
     return 0
