@@ -41,7 +41,6 @@ from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import special  # distribution functions (scipy.stats takes ~1.2 s to import)
 
 from analysis.methods import cells as _cells
 from analysis.geo import areas as geography
@@ -974,6 +973,10 @@ def markov_homogeneity_test(estimates: Mapping[str, MarkovEstimate]) -> dict[str
         lr += 2 * terms.sum()
     k_i = (pooled > 0).sum(axis=1)
     dof = int((len(counts) - 1) * np.clip(k_i - 1, 0, None).sum())
+    # imported here: the chart modules import this module, and scipy.special takes 0.1 to 0.2 s to import in every
+    # kernel (scipy.stats about 1.2 s)
+    from scipy import special
+
     return {"lr": float(lr), "df": dof, "p_value": float(special.chdtrc(dof, lr)) if dof > 0 else float("nan")}
 
 

@@ -113,7 +113,9 @@ def share_in_area(placed: pd.DataFrame, area_coms: Iterable[str], by: Iterable[s
     and a final row 'all' when ``by`` has one column.
     """
     by = list(by)
-    inside = placed.assign(_in=placed["com"].isin(set(area_coms)))
+    # (as objects: pandas' isin on its arrow-backed strings converts the ~10,000 codes of a wave at every call,
+    # 40 ms; a hash lookup takes 1 ms)
+    inside = placed.assign(_in=placed["com"].astype(object).isin(set(area_coms)))
     per_unit = inside.groupby(by + [unit], as_index=False)["_in"].any()
     g = per_unit.groupby(by, sort=True)["_in"]
     out = pd.DataFrame({"units": g.size(), "inside": g.sum()}).astype("int64").reset_index()
@@ -147,7 +149,7 @@ def laureates_inside_areas(placed: pd.DataFrame, areas: Mapping[str, Iterable[st
         coms = set(coms)
         a = share_in_area(placed, coms).set_index("edition").loc["all"]
         b = share_in_area(industrial, coms).set_index("edition").loc["all"]
-        pop = communes.loc[communes["com"].isin(coms), "population"].sum()
+        pop = communes.loc[communes["com"].astype(object).isin(coms), "population"].sum()
         rows.append({label: name, "laureates_in_ti": a["share_inside"], "industrial_laureates_in_ti": b["share_inside"],
                      "industrial_n": int(b["units"]), "population_share_of_ti": pop / total_pop})
     return pd.DataFrame(rows)
