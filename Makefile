@@ -83,14 +83,17 @@ reproduce: venv
 	$(BIN)/recalcul scoreboard
 	$(BIN)/recalcul figures
 
-# Tests never write into the working tree: results and figures go to a temporary folder.
+# Tests never write into the working tree: results go to a temporary folder, the notebooks' figures (SVG, French)
+# to <data cache>/test-figures, kept from one run to the next like every other export: a figure whose drawing,
+# code and inputs did not change is not rendered again (analysis.report.figures.save_figure; nbval compares no image).
 # pytest-xdist runs JOBS workers; --dist loadscope keeps each notebook's cells (and each test
 # module) on one worker, in order; --no-loadscope-reorder hands the modules out in the order of
 # tests/conftest.py (slowest first) instead of by their number of tests. Notebook figures are exported as SVG only under test (nbval
 # compares printed numbers; tests/test_figures.py covers the PDF and PNG exports).
 test: venv browser
 	@tmp=$$(mktemp -d); \
-	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$tmp/figures ANALYSIS_FIG_FORMATS=svg ANALYSIS_FIG_LANGUAGES=fr \
+	figs=$$($(BIN)/python -c 'from analysis.data.registry import cache_dir; print(cache_dir() / "test-figures")') || exit 2; \
+	ANALYSIS_RESULTS_DIR=$$tmp/results ANALYSIS_FIGURES_DIR=$$figs ANALYSIS_FIG_FORMATS=svg ANALYSIS_FIG_LANGUAGES=fr \
 	ANALYSIS_OFFICIAL=offline \
 	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider \

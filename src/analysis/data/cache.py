@@ -415,12 +415,12 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
 
     Keeps, under ``parsed/``, only the current ``cache_path()`` of each of ``loaders`` (default:
     every registered loader; import them all first, see :func:`analysis.data.build_cache.import_all_loaders`)
-    and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/`` and
-    ``exports/``, none (screen copies of exported figures, :func:`analysis.report.figures.display_png`, made
-    again at the next display; records of what each figure export was drawn from, so that the next build
-    renders every figure once more); under ``derived/``, the tables of each function's newest code version (older
-    ones: written by another version of the code). Temporary files of a build running now are left alone (see
-    :func:`clean_orphans`).
+    and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/``, ``exports/``
+    and ``test-figures/``, none (screen copies of exported figures, :func:`analysis.report.figures.display_png`,
+    made again at the next display; records of what each figure export was drawn from, so that the next build
+    renders every figure once more; the figures ``make test`` keeps from one run to the next); under
+    ``derived/``, the tables of each function's newest code version (older ones: written by another version of
+    the code). Temporary files of a build running now are left alone (see :func:`clean_orphans`).
     Returns the removed paths.
     """
     root = cache_dir() if root is None else root
@@ -435,7 +435,7 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
         if tables:
             keep |= {t for p in tables[-1].parent.glob("*.parquet") for t in (p, _sidecar(p))}
     removed = []
-    for sub in ("parsed", "raw", "display", "exports", "derived"):
+    for sub in ("parsed", "raw", "display", "exports", "derived", "test-figures"):
         base = root / sub
         if not base.is_dir():
             continue
