@@ -40,13 +40,20 @@ def test_help_lists_every_subcommand_with_one_line():
     (["profile", "--epci", "241501139", "--wave", "2018"], r"WAVE applies only to a Territoire d'industrie"),
     (["profile", "--ti", "ti-0401", "--dep", "63"], r"give exactly one territory"),
 ])
-def test_refusals_are_one_line_with_status_2(args, pattern):
-    out = _run(*args)
-    assert out.returncode == 2
-    lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1, out.stderr
+def test_refusals_are_one_line_with_status_2(args, pattern, capsys):
+    """In this process (cli.main, behind the entry point); the process itself: the test below."""
+    assert cli.main(list(args)) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
     assert re.search(pattern, lines[0]), lines[0]
-    assert "Traceback" not in out.stderr
+
+
+def test_a_refusal_exits_the_process_with_status_2_and_one_line():
+    out = _run("profile", "--ti", "ti-9999")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "error: recalcul profile: unknown ti code(s) ['ti-9999'] (Territoire d'industrie id 'ti-RRNN', e.g. 'ti-8416')"]
 
 
 def test_every_make_target_calls_the_command_line():
