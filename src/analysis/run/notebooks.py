@@ -302,9 +302,10 @@ def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, 
                 if errors:
                     abandon.set()
                 else:
-                    for summary in later:
+                    for summary in later:  # their inputs: what the others have just recorded
                         if records is not None:
                             inputs[summary] = unchanged.inputs_key(summary, common)
+                            records.forget(summary)
                 gate.set()
 
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo) + (len(later) if early else 0)))) as pool:
