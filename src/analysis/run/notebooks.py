@@ -146,14 +146,17 @@ def execute(path: Path, timeout: int = 600, output: Path | None = None, run: Run
 
     waited = [0.0]
 
+    def through_gate():  # the others have ended: go on (forgetting this notebook's records), or give up
+        if abandon is not None and abandon.is_set():
+            raise Abandoned(path.name)
+        forget()
+
     async def wait_for_gate():
         t = time.perf_counter()
         while not gate.is_set():
             await asyncio.sleep(0.01)
         waited[0] = time.perf_counter() - t
-        if abandon is not None and abandon.is_set():
-            raise Abandoned(path.name)
-        forget()
+        through_gate()
 
     if gate is None:
         forget()
@@ -178,9 +181,7 @@ def execute(path: Path, timeout: int = 600, output: Path | None = None, run: Run
         client.execute()
     if gate is not None and gated is None:  # no code cell: nothing waited, but the records go all the same
         gate.wait()
-        if abandon is not None and abandon.is_set():
-            raise Abandoned(path.name)
-        forget()
+        through_gate()
     if run is not None:
         run.waited_s = waited[0]
         run.seconds = time.perf_counter() - started - waited[0]
