@@ -267,28 +267,17 @@ def test_kernels_talk_over_unix_sockets_of_their_own(tmp_path):
     (``ZMQError: Address already in use``, seen under make test); the kernel is shut down at the end."""
     from pathlib import Path
 
+    import psutil
+
     from analysis.report.kernel import notebook_client
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "from ipykernel.connect import get_connection_info\n"
-        "info = get_connection_info(unpack=True)\nprint(info['transport'], info['ip'])")])
-    import psutil
-
+        "import os\nfrom ipykernel.connect import get_connection_info\n"
+        "info = get_connection_info(unpack=True)\nprint(info['transport'], info['ip'], os.getpid())")])
     with notebook_client(nb, tmp_path, timeout=60) as client:
         client.execute()
-        transport, ip = nb.cells[0].outputs[0]["text"].split()
+        transport, ip, pid = nb.cells[0].outputs[0]["text"].split()
         folder = Path(ip).parent
         assert transport == "ipc" and folder.is_dir() and folder.name.startswith("analysis-kernel-")
     assert not folder.exists()
-
-    def kernel_children() -> list:
-        found = []
-        for child in psutil.Process().children(recursive=True):
-            try:
-                if any("ipykernel" in part for part in child.cmdline()):
-                    found.append(child)
-            except psutil.Error:  # a process that ended meanwhile
-                continue
-        return found
-
-    assert not kernel_children(), "the kernel was left running"
+    assert not psutil.pid_exists(int(pid)), "the kernel was left running"
