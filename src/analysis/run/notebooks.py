@@ -292,6 +292,20 @@ def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, 
             report(f"[{len(runs)}/{total}] {path.name} done in {run.seconds:.1f} s{mem}")
             on_done(path)
 
+    def run_pool(paths: list[Path], gated: list[Path] = (), gate=None, abandon=None,
+                 on_done: Callable[[Path], None] = lambda path: None) -> None:
+        """``paths``, then ``gated`` (summaries that run their first cell, then wait for ``gate``), on ``jobs``
+        workers; each result collected as it ends."""
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(paths) + len(gated)))) as pool:
+            futures = {}
+            for path in paths:
+                report(f"executing {path.name} ...")
+                futures[pool.submit(one, path)] = path
+            for path in gated:
+                report(f"executing {path.name} (its first cell; the rest once the others have ended) ...")
+                futures[pool.submit(one, path, gate, abandon)] = path
+            collect(futures, on_done)
+
     todo = to_run(first)
     early = bool(later and todo and (records is None or force))
     if todo:
@@ -309,24 +323,11 @@ def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, 
                             records.forget(summary)
                 gate.set()
 
-        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo) + (len(later) if early else 0)))) as pool:
-            futures = {}
-            for path in todo:
-                report(f"executing {path.name} ...")
-                futures[pool.submit(one, path)] = path
-            for path in later if early else []:
-                report(f"executing {path.name} (its first cell; the rest once the others have ended) ...")
-                futures[pool.submit(one, path, gate, abandon)] = path
-            collect(futures, on_done)
+        run_pool(todo, later if early else [], gate, abandon, on_done)
     if not early and not errors:
         todo = to_run(later)
         if todo:
-            with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo)))) as pool:
-                futures = {}
-                for path in todo:
-                    report(f"executing {path.name} ...")
-                    futures[pool.submit(one, path)] = path
-                collect(futures)
+            run_pool(todo)
     _write_seconds(timings, runs)
     if errors:
         path, err = errors[0]
