@@ -26,7 +26,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import math
 
-from matplotlib.ticker import FuncFormatter, ScalarFormatter
+from matplotlib.ticker import Formatter, ScalarFormatter
 
 from analysis.data.locking import locked, replace_bytes, replace_text, replacing
 from analysis.paths import figures_dir
@@ -119,13 +119,30 @@ def format_axis(ax, which: str = "y", decimals: int | None = None, percent: bool
         if which in (name, "both"):
             axis = getattr(ax, f"{name}axis")
 
-            def fmt(v, _pos, axis=axis):
-                locs = list(axis.get_majorticklocs())
+            def fmt(v, locs):
                 if percent:
                     return fr_percent(v, max(least, _tick_decimals([100 * x for x in locs])), language=language)
                 return fr_number(v, max(least, _tick_decimals(locs)), language=language)
 
-            axis.set_major_formatter(FuncFormatter(fmt))
+            axis.set_major_formatter(TickSetFormatter(fmt))
+
+
+class TickSetFormatter(Formatter):
+    """A tick formatter ``label(value, locs)`` that sees every major tick being labelled: the
+    locations the axis passes to :meth:`~matplotlib.ticker.Formatter.set_locs` before labelling them
+    (the axis's current locations when called alone). Asking the axis for its locations from inside
+    each label ran the locator once per tick and per layout pass (about 5 s of the test suite)."""
+
+    def __init__(self, label):
+        self.label = label
+        self.ticks: list[float] = []
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        self.ticks = [float(v) for v in locs]
+
+    def __call__(self, x, pos=None):
+        return self.label(x, self.ticks or [float(v) for v in self.axis.get_majorticklocs()])
 
 
 def _tick_decimals(locs) -> int:
@@ -148,11 +165,11 @@ def french_ticks(fig) -> None:
             if type(axis.get_major_formatter()) is not ScalarFormatter or axis.get_scale() != "linear":
                 continue
 
-            def tick(v, _pos, axis=axis):
-                text = fr_number(v, _tick_decimals(list(axis.get_majorticklocs())), language="fr")
+            def tick(v, locs):
+                text = fr_number(v, _tick_decimals(locs), language="fr")
                 return text if abs(v) >= 10_000 else text.replace(THIN_SPACE, "")
 
-            axis.set_major_formatter(FuncFormatter(tick))
+            axis.set_major_formatter(TickSetFormatter(tick))
 
 
 def source_line(sources: str, language: str | None = None, credit: bool = True) -> str:
