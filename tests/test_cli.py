@@ -21,14 +21,26 @@ def _run(*args, timeout=60):
                           cwd=REPO)
 
 
-def test_help_lists_every_subcommand_with_one_line():
-    out = _run("--help")
-    assert out.returncode == 0
-    listed = re.findall(r"^  (\S+)\s{2,}\S", out.stdout, re.M)
+def test_help_lists_every_subcommand_with_one_line(capsys):
+    assert cli.main(["--help"]) == 0
+    listed = re.findall(r"^  (\S+)\s{2,}\S", capsys.readouterr().out, re.M)
     assert listed == list(cli.COMMANDS)
     for name in ("data", "run", "lookup", "profile", "official", "site", "scoreboard", "figures", "bench",
                  "prune-cache"):
         assert name in listed
+
+
+@pytest.mark.parametrize("name", [n for n in cli.COMMANDS if n != "lab"])  # lab: JupyterLab's own help
+def test_every_subcommand_answers_help_with_its_usage_and_does_nothing_else(name, capsys):
+    """`recalcul NAME --help` prints `usage: recalcul NAME ...` and exits 0: before, `site --help` built the
+    book, `figures --help` rewrote figures/README.md and `lookup --help` looked up "--help"."""
+    try:
+        status = cli.main([name, "--help"])
+    except SystemExit as end:  # argparse's own --help
+        status = end.code
+    out = capsys.readouterr().out
+    assert status == 0 and out.startswith(f"usage: {cli.PROG} {name}"), out[:200]
+    assert "python -m" not in out.split("\n\n")[0]
 
 
 @pytest.mark.parametrize("args, pattern", [

@@ -50,6 +50,7 @@ def _data(argv: list[str]) -> int:
 
 
 def _prune_cache(argv: list[str]) -> int:
+    _no_arguments("prune-cache", argv)
     from analysis.data import build_cache
 
     return build_cache.main(["--prune", *argv])
@@ -233,7 +234,7 @@ def _official(argv: list[str]) -> int:
 def _bench_official(argv: list[str]) -> int:
     from analysis.methods import official_aggregate
 
-    return official_aggregate.main(["bench", *argv])
+    return official_aggregate.main(argv)
 
 
 def _site(argv: list[str]) -> int:
@@ -290,7 +291,7 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
             "with --set NAME=VALUE, a what-if run of one notebook (see whatif)", _run),
     "whatif": ("one notebook with other parameters into runs/<slug>/, committed outputs untouched: "
                "whatif 01 --set WINDOW=2010-2019 --set LEVEL=dep (make run NB=01 WINDOW=2010-2019 LEVEL=dep)", _whatif),
-    "lookup": ("find a territory's codes by name: lookup Saint-Nazaire", _lookup),
+    "lookup": ("find a territory's codes by name or code: lookup QUERY (e.g. lookup Saint-Nazaire)", _lookup),
     "profile": ("render one territory's profile: profile --ti ti-0401 | --ti ti-5209 --wave 2018 | --epci SIREN | "
                 "--ze CODE | --dep CODE | --reg CODE | --commune CODE", _profile),
     "atlas": ("key figures of every territory of every level, with their base, into atlas/ (make atlas)", _atlas),
@@ -308,6 +309,10 @@ COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "clean-cache": ("remove the whole data cache (rebuilt by the next run)", _clean_cache),
     "lab": ("JupyterLab on notebooks/ (as root too)", _lab),
 }
+
+
+#: subcommands whose own parser answers --help (the others print their line of COMMANDS)
+OWN_HELP = {"data", "run", "whatif", "atlas", "compare", "rank", "impact", "official", "bench-official", "bench", "lab"}
 
 
 def _usage() -> str:
@@ -333,8 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = f"; did you mean `{close[0]}`?" if close else ""
         print(f"{PROG}: unknown subcommand {name!r}{hint} (subcommands: {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
-    if name == "profile" and rest in (["-h"], ["--help"]):
-        print(f"usage: {PROG} profile " + COMMANDS["profile"][0].split(": ", 1)[1])
+    if name not in OWN_HELP and rest in (["-h"], ["--help"]):  # help, never the work itself
+        help_ = COMMANDS[name][0]
+        form = help_.split(": ", 1)[1] if ": " in help_ and help_.split(": ", 1)[1].startswith(name) else name
+        print(f"usage: {PROG} {form}\n\n{help_.split(': ', 1)[0] if form != name else help_}")
         return 0
     try:
         with _one_line_argparse(name):

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis.data.build_cache", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="recalcul data", description=__doc__.split("\n\n")[0])
     parser.add_argument("--prune", action="store_true",
                         help="afterwards, remove cached tables of earlier versions and raw files not in the registry")
     args = parser.parse_args(argv)

@@ -932,7 +932,7 @@ def main(argv: list[str] | None = None) -> int:
 
     Exit status 0 when every source is in the cache and verified, 1 otherwise (the error is printed).
     """
-    parser = argparse.ArgumentParser(prog="python -m analysis.data.official", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="recalcul official", description=__doc__.split("\n")[0])
     parser.add_argument("keys", nargs="*", help="keys of data/official_sources.csv (default: all)")
     parser.add_argument("--force", action="store_true", help="download again even if a verified copy exists")
     parser.add_argument("--recheck", action="store_true", help="compare SHA-256s with a fresh download")

@@ -416,8 +416,7 @@ def format_table(hits: pd.DataFrame) -> str:
 
 def main(argv: list[str]) -> int:
     if not argv or not " ".join(argv).strip():
-        print("usage: python -m analysis.geo.lookup QUERY   (part of a name or a code, e.g. Saint-Nazaire)",
-              file=sys.stderr)
+        print("usage: recalcul lookup QUERY   (part of a name or a code, e.g. Saint-Nazaire)", file=sys.stderr)
         return 2
     query = " ".join(argv)
     hits = lookup(query, limit=None)

@@ -527,15 +527,18 @@ def bench(path: Path | str | None = None, *, threads: int = 2, memory_limit: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.methods.official_aggregate bench [--file F] [--threads 2] [--scale N]``
-    (``make bench-official [SCALE=N]``)."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.methods.official_aggregate")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("bench", help="time and peak memory of the aggregation at national size (or N times it)")
-    b.add_argument("--file", default=None, help="commune x APE file (default: synthetic national file)")
-    b.add_argument("--threads", type=int, default=2)
-    b.add_argument("--memory-limit", default=BENCH_MEMORY_LIMIT)
-    b.add_argument("--scale", type=int, default=1, help="N times the national file (synthetic; default 1)")
+    """``recalcul bench-official [--file F] [--threads 2] [--scale N]`` (``make bench-official [SCALE=N]``;
+    ``python -m analysis.methods.official_aggregate bench ...`` is the same)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        argv = argv[1:]
+    parser = argparse.ArgumentParser(
+        prog="recalcul bench-official",
+        description="time and peak memory of the aggregation at national size (or N times it)")
+    parser.add_argument("--file", default=None, help="commune x APE file (default: synthetic national file)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memory-limit", default=BENCH_MEMORY_LIMIT)
+    parser.add_argument("--scale", type=int, default=1, help="N times the national file (synthetic; default 1)")
     args = parser.parse_args(argv)
     if args.scale < 1:
         parser.error(f"--scale {args.scale}: give a positive whole number (1 = national size)")

@@ -178,7 +178,7 @@ def bench_atlas(steps=(("reg",), ("reg", "dep", "ti2018", "ti2023"), None)) -> l
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis.run.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="recalcul bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: every notebook)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel kernels (default: $ANALYSIS_JOBS or cores)")
     parser.add_argument("--atlas", action="store_true", help="time the atlas instead of the notebooks")

@@ -350,7 +350,7 @@ def coalesce_streams(outputs: list) -> list:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis.run.notebooks", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="recalcul run", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: every notebook)")
     parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel kernels (default: $ANALYSIS_JOBS or cores)")
     parser.add_argument("--force", action="store_true",
