@@ -1,8 +1,5 @@
 """Area resolution (every TI of both waves, every EPCI), code normalisation and the lookup CLI."""
 
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 
@@ -29,11 +26,13 @@ def test_lookup_by_code_and_close_names():
         territories.lookup("  ")
 
 
-def test_cli_one_query_and_usage():
-    r = subprocess.run([sys.executable, "-m", "analysis.geo.lookup", "Saint-Nazaire"], capture_output=True, text=True)
-    assert r.returncode == 0 and "5219" in r.stdout and "244400644" in r.stdout and "[2018-2022]" in r.stdout
-    r = subprocess.run([sys.executable, "-m", "analysis.geo.lookup"], capture_output=True, text=True)
-    assert r.returncode == 2 and "usage" in r.stderr
+def test_cli_one_query_and_usage(capsys):
+    from analysis import cli
+
+    assert cli.main(["lookup", "Saint-Nazaire"]) == 0
+    out = capsys.readouterr().out
+    assert "5219" in out and "244400644" in out and "[2018-2022]" in out
+    assert cli.main(["lookup"]) == 2 and "usage: recalcul lookup QUERY" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("wave", geography.WAVES)
