@@ -259,6 +259,14 @@ def test_the_inputs_key_covers_package_data_settings_and_the_summaries_inputs(tm
     (results / "claims_results.csv").write_text(header + "c2,1,0,0,True,reproduced,01_a,other\n")
     fifth = keys()
     assert fifth[0] == fourth[0] and fifth[1] != fourth[1]
+    # a distribution installed, then upgraded, changes every key
+    site = tmp_path / "site-packages"
+    (site / "newpkg-1.0.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(site))
+    sixth = keys()
+    assert sixth[0] != fifth[0] and "newpkg-1.0.dist-info" in fingerprint.installed_distributions()
+    (site / "newpkg-1.0.dist-info").rename(site / "newpkg-1.1.dist-info")
+    assert keys()[0] != sixth[0]
 
 
 def test_kernels_talk_over_unix_sockets_of_their_own(tmp_path):

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import sys
-from importlib import metadata
 from pathlib import Path
 
 from analysis.paths import DATA_DIR
@@ -47,10 +46,21 @@ def common_inputs() -> dict:
     for key in sorted(official.sources()):
         lock = official.lock_path(key)
         locks[key] = sha256(lock.read_bytes()) if lock.is_file() else None
-    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions() if d.metadata["Name"])
     return {"python": sys.version, "package": files_digest(package), "data": files_digest(data),
             "official_locks": locks, "settings": {k: os.environ.get(k, "") for k in SETTINGS},
-            "distributions": sha256("\n".join(dists).encode())}
+            "distributions": sha256("\n".join(installed_distributions()).encode())}
+
+
+def installed_distributions() -> list[str]:
+    """The installed distributions, as the names of their metadata folders on ``sys.path``
+    (``pandas-3.0.1.dist-info``: name and version), sorted. Where :func:`importlib.metadata.distributions`
+    looks, without parsing each ``METADATA`` file (that took about 0.3 s, in every kernel that saves a figure)."""
+    found = set()
+    for entry in sys.path:
+        folder = Path(entry or ".")
+        if folder.is_dir():
+            found.update(p.name for p in folder.iterdir() if p.suffix in (".dist-info", ".egg-info"))
+    return sorted(found)
 
 
 def digest(parts: dict) -> str:
