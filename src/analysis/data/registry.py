@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import pooch
+import platformdirs
 
 from analysis.paths import DATA_DIR, env_path
 
@@ -157,9 +157,9 @@ def cache_dir() -> Path:
     """Folder of verified raw files and parsed tables (outside git).
 
     ``$ANALYSIS_DATA_CACHE`` (relative paths are taken from the repository root), else
-    pooch's OS cache folder for ``analysis``.
+    the OS cache folder for ``analysis`` (``pooch.os_cache("analysis")``: ``~/.cache/analysis`` on Linux).
     """
-    return env_path(CACHE_ENV) or Path(pooch.os_cache("analysis"))
+    return env_path(CACHE_ENV) or Path(platformdirs.user_cache_dir("analysis"))
 
 
 def mirror_dir() -> Path | None:
@@ -235,6 +235,8 @@ def fetch(key: str) -> Path:
 
         kwargs["downloader"] = from_mirror
     log.info("fetching %s", e.file)
+    import pooch  # only to fetch (38 ms to import: every process reads the cache folder, few fetch)
+
     pooch.get_logger().setLevel(logging.WARNING)
     try:
         path = pooch.retrieve(
