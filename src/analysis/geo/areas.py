@@ -13,7 +13,7 @@ from __future__ import annotations
 import numbers
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -67,9 +67,10 @@ class Area:
     def population(self) -> int:
         return int(self.communes["population"].sum())
 
-    @property
+    @cached_property
     def region(self) -> str:
-        """Code of the région holding most of the area's population."""
+        """Code of the région holding most of the area's population (computed once per area: the atlas
+        asks three times per territory)."""
         return str(self.communes.groupby("reg")["population"].sum().sort_index().idxmax())
 
     @property
