@@ -31,9 +31,15 @@ def test_help_lists_every_subcommand_with_one_line(capsys):
 
 
 @pytest.mark.parametrize("name", [n for n in cli.COMMANDS if n != "lab"])  # lab: JupyterLab's own help
-def test_every_subcommand_answers_help_with_its_usage_and_does_nothing_else(name, capsys):
-    """`recalcul NAME --help` prints `usage: recalcul NAME ...` and exits 0: before, `site --help` built the
-    book, `figures --help` rewrote figures/README.md and `lookup --help` looked up "--help"."""
+def test_every_subcommand_answers_help_with_its_usage_and_does_nothing_else(name, capsys, tmp_path, monkeypatch):
+    """`recalcul NAME --help` prints `usage: recalcul NAME ...` and exits 0: before, `clean-cache --help` removed
+    the data cache, `site --help` built the book, `figures --help` rewrote figures/README.md and `lookup --help`
+    looked up "--help". The data cache, results and figures point at a temporary folder, so that a regression
+    fails here without removing or rewriting anything of the user's."""
+    for var, folder in (("ANALYSIS_DATA_CACHE", "cache"), ("ANALYSIS_RESULTS_DIR", "results"),
+                        ("ANALYSIS_FIGURES_DIR", "figures")):
+        monkeypatch.setenv(var, str(tmp_path / folder))
+    (tmp_path / "cache").mkdir()
     try:
         status = cli.main([name, "--help"])
     except SystemExit as end:  # argparse's own --help
@@ -41,6 +47,7 @@ def test_every_subcommand_answers_help_with_its_usage_and_does_nothing_else(name
     out = capsys.readouterr().out
     assert status == 0 and out.startswith(f"usage: {cli.PROG} {name}"), out[:200]
     assert "python -m" not in out.split("\n\n")[0]
+    assert (tmp_path / "cache").is_dir() and not (tmp_path / "results").exists() and not (tmp_path / "figures").exists()
 
 
 @pytest.mark.parametrize("args, pattern", [
