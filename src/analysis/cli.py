@@ -53,7 +53,7 @@ def _prune_cache(argv: list[str]) -> int:
     _no_arguments("prune-cache", argv)
     from analysis.data import build_cache
 
-    return build_cache.main(["--prune", *argv])
+    return build_cache.main(["--prune"])
 
 
 def _clean_cache(argv: list[str]) -> int:
@@ -339,9 +339,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: unknown subcommand {name!r}{hint} (subcommands: {', '.join(COMMANDS)})", file=sys.stderr)
         return 2
     if name not in OWN_HELP and rest in (["-h"], ["--help"]):  # help, never the work itself
-        help_ = COMMANDS[name][0]
-        form = help_.split(": ", 1)[1] if ": " in help_ and help_.split(": ", 1)[1].startswith(name) else name
-        print(f"usage: {PROG} {form}\n\n{help_.split(': ', 1)[0] if form != name else help_}")
+        summary, _, form = COMMANDS[name][0].partition(": ")  # "what it does: its form", when it has one
+        if not form.startswith(name):
+            summary, form = COMMANDS[name][0], name
+        print(f"usage: {PROG} {form}\n\n{summary}")
         return 0
     try:
         with _one_line_argparse(name):
