@@ -1,6 +1,6 @@
 """Build the whole data cache up front: fetch every registry file, parse every loader.
 
-``python -m analysis.data.build_cache`` (``make data``) prints which file is being fetched or
+``recalcul data`` (``make data``) prints which file is being fetched or
 parsed and how many remain, with timings; a second run only reloads (and verifies) the parquet
 tables. Temporary files left in the cache by a killed build (older than an hour) are removed
 first.

@@ -20,8 +20,7 @@ tables that notebooks read, and a table is only ever served under its own name.
 
 Files are written atomically (temporary file in the same folder, then rename) with the
 permissions of the user's umask. :func:`clean_orphans` removes temporary files left by a killed
-build and :func:`prune` removes tables of earlier versions (``python -m analysis.data.build_cache
---prune``).
+build and :func:`prune` removes tables of earlier versions (``recalcul prune-cache``).
 """
 
 from __future__ import annotations

@@ -928,7 +928,7 @@ def check_upstream(key: str = URSSAF_COMMUNE_APE, *, rehash: bool = False, timeo
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m analysis.data.official [--force] [--recheck] [--no-check] [--sources CSV] [KEY ...]`` (``make official``).
+    """``recalcul official [--force] [--recheck] [--no-check] [--sources CSV] [KEY ...]`` (``make official``).
 
     Exit status 0 when every source is in the cache and verified, 1 otherwise (the error is printed).
     """

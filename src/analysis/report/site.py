@@ -1,6 +1,6 @@
 """The Recalcul book: the executed notebooks, the findings, a claims explorer, a figure gallery and an atlas, as a static site.
 
-``python -m analysis.report.site`` (``make site``) writes ``site/index.html``. Tool: Sphinx with MyST-NB
+``recalcul site`` (``make site``) writes ``site/index.html``. Tool: Sphinx with MyST-NB
 and sphinx-book-theme (configuration in ``book/conf.py``): pure-Python packages pinned in
 ``constraints.txt`` that build offline, render the committed notebook outputs as they are
 (``nb_execution_mode = "off"``: nothing is re-executed), and give navigation and client-side search.

@@ -1,6 +1,6 @@
 """Where the notebook build's time and memory go.
 
-``python -m analysis.run.bench [-j N] [names...]`` (``make bench``) executes the discovered notebooks
+``recalcul bench [-j N] [names...]`` (``make bench``) executes the discovered notebooks
 as ``make notebooks`` does (same parallel runner, ``N`` kernels at a time), all of them (none is skipped
 as unchanged), but into a temporary folder: the committed notebooks, ``results/`` and ``figures/`` are not touched. It prints,
 for each notebook, its wall time, its kernel's peak resident memory and how the time splits into

@@ -1,6 +1,6 @@
 """Execute every notebook in place, top to bottom, each on a fresh kernel, in parallel, with progress.
 
-``python -m analysis.run.notebooks [-j N] [--force] [names...]`` (used by ``make notebooks`` and ``make
+``recalcul run [-j N] [--force] [names...]`` (used by ``make notebooks`` and ``make
 reproduce``). Notebooks are discovered (every ``notebooks/NN_*.ipynb``), never listed here. They run ``N``
 at a time (default: ``$ANALYSIS_JOBS``, else the number of cores), each on an ordinary IPython kernel
 started by nbclient, the longest first (the seconds each took last time on this machine, kept in
@@ -230,8 +230,9 @@ def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, 
                 cache: Path | None = None, timings: Path | None = None) -> list[Run]:
     """Execute ``paths``, ``jobs`` kernels at a time (default :func:`default_jobs`); ``00_*``
     notebooks after all the others. Writes in place, or into ``output_dir``. Returns one
-    :class:`Run` per notebook in completion order; the first failure is raised once every
-    started notebook has finished (the others are still written).
+    :class:`Run` per notebook in completion order; once every started notebook has finished (the others
+    are still written), a failure is raised, naming the first failed notebook in the order of ``paths``
+    (whichever failed first in time: the message is the same from one run to the next).
 
     With ``cache`` (a jupyter-cache folder; the command line passes
     :func:`analysis.run.unchanged.cache_folder`) and in place, each executed notebook is recorded
@@ -330,9 +331,9 @@ def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, 
             run_pool(todo)
     _write_seconds(timings, runs)
     if errors:
-        path, err = errors[0]
+        path, err = min(errors, key=lambda e: paths.index(e[0]))
         raise RuntimeError(f"{len(errors)} notebook(s) failed, first {path.name}: see the traceback above "
-                           "(re-run it alone: python -m analysis.run.notebooks " + path.stem + ")") from err
+                           f"(re-run it alone: recalcul run {path.stem})") from err
     return runs
 
 

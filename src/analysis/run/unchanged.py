@@ -1,6 +1,6 @@
 """Which notebooks need not run again: a jupyter-cache record per notebook, checked before executing.
 
-``python -m analysis.run.notebooks`` skips a notebook when all of these hold; otherwise it executes it:
+``recalcul run`` skips a notebook when all of these hold; otherwise it executes it:
 
 1. **Same code.** jupyter-cache (:class:`jupyter_cache.cache.main.JupyterCacheBase`) finds a record for the
    notebook's code cells (its own key: the code cells' source and metadata and the kernel spec; markdown is
