@@ -58,9 +58,12 @@ def test_execute_all_runs_kernels_in_parallel_and_summaries_last(tmp_path, monke
     log = tmp_path / "log"
     log.mkdir()
     work = ("import time, pathlib\nlog = pathlib.Path({log!r})\n(log / '{n}.start').write_text(repr(time.time()))\n"
-            "time.sleep({seconds})\n(log / '{n}.end').write_text(repr(time.time()))")
-    for n, seconds in (("01_a", 0.5), ("02_b", 2.5)):
-        _notebook(tmp_path / f"{n}.ipynb", work.format(log=str(log), n=n, seconds=seconds))
+            "{wait}time.sleep({seconds})\n(log / '{n}.end').write_text(repr(time.time()))")
+    # 02_b ends 0.8 s after the summary's first cell has run (or after 20 s, when the summary did not start
+    # early: the assertions below then fail), whatever the time its kernel took to start on a loaded machine
+    early = "t = time.time()\nwhile not (log / 'summary.first').exists() and time.time() - t < 20:\n    time.sleep(0.02)\n"
+    for n, seconds, wait in (("01_a", 0.5, ""), ("02_b", 0.8, early)):
+        _notebook(tmp_path / f"{n}.ipynb", work.format(log=str(log), n=n, seconds=seconds, wait=wait))
     _notebook(tmp_path / "00_summary.ipynb",
               f"import time, pathlib\nlog = pathlib.Path({str(log)!r})\n(log / 'summary.first').write_text(repr(time.time()))",
               "print(sorted(p.name for p in log.glob('*.end')), time.time() >= max(float(p.read_text()) for p in log.glob('*.end')))")
