@@ -29,6 +29,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
                   "--no-first-run", "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
                   "--hide-scrollbars"]
 WIDTHS = (1280, 390)
+POLL_S = 0.05  # WebDriverWait's condition checks (its default, 0.5 s, idled half a second per wait)
 TI_SAMPLE = 4
 
 
@@ -144,7 +145,7 @@ def _load(browser, url, width):
     browser.set_window_size(width, 1000)
     browser.get(url)
     browser.execute_script("document.querySelectorAll('img').forEach(i => { i.loading = 'eager'; })")
-    WebDriverWait(browser, 20).until(lambda b: b.execute_script(
+    WebDriverWait(browser, 20, poll_frequency=POLL_S).until(lambda b: b.execute_script(
         "return Array.from(document.images).every(i => i.complete)"))
 
 
@@ -282,7 +283,7 @@ def test_claims_explorer_shows_the_values_first_filters_sorts_and_links(served_s
     _, base = served_site
     _load(browser, base + "/claims.html", 1280)
     board = _board()
-    wait = WebDriverWait(browser, 20)
+    wait = WebDriverWait(browser, 20, poll_frequency=POLL_S)
     info = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, ".dt-info").text or None)
     assert f"of {len(board)} entries" in info.replace(",", ""), info
     # claim, cited, recomputed and status inside the window and the table's visible area at 1,280 px
@@ -367,7 +368,7 @@ def test_atlas_page_one_table_per_level_linked_to_files_and_ti_pages(served_site
     out, base = served_site
     meta = json.loads((atlas_dir / "metadata.json").read_text(encoding="utf-8"))
     _load(browser, base + "/atlas.html", 1280)
-    wait = WebDriverWait(browser, 20)
+    wait = WebDriverWait(browser, 20, poll_frequency=POLL_S)
     for level, n in meta["levels"].items():
         info = wait.until(lambda b: b.find_element(By.CSS_SELECTOR, f"#level-{level} .dt-info").text or None)
         assert f"of {n} entries" in info.replace(",", "").replace("\u202f", ""), (level, info)
@@ -417,7 +418,7 @@ def test_code_cells_are_collapsed(served_site, browser):
     _, base = served_site
     browser.set_window_size(1280, 1000)
     browser.get(f"{base}/notebooks/{_notebooks()[-1]}.html")
-    toggles = WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "details.hide"))
+    toggles = WebDriverWait(browser, 20, poll_frequency=POLL_S).until(lambda b: b.find_elements(By.CSS_SELECTOR, "details.hide"))
     assert toggles and not any(t.get_attribute("open") for t in toggles)
     code = browser.find_elements(By.CSS_SELECTOR, "div.cell_input")
     assert code and not any(c.is_displayed() for c in code)
