@@ -373,13 +373,31 @@ def test_a_figure_drawn_from_the_same_inputs_is_not_rendered_again(tmp_path, mon
     assert rendered == [(c, f) for c in ("fr", "en") for f in ("svg", "png")]
     save(title=("Emploi", "Jobs"))
     assert drawn == ["fr"] and rendered == []
-    (tmp_path / "en" / "pair.png").unlink()  # a missing file is exported again
-    save(title=("Emploi", "Jobs"))
-    assert drawn == ["fr", "en"] and rendered == [("en", "svg"), ("en", "png")]
-    assert (tmp_path / "en" / "pair.png").stat().st_size > 1000
+    exported = {p: p.read_bytes() for p in first}
+    (tmp_path / "en" / "pair.png").unlink()  # a missing file is copied back from the data cache, not rendered
     (tmp_path / "pair.svg").write_text("edited")  # an edited file too
     save(title=("Emploi", "Jobs"))
-    assert rendered[0] == ("fr", "svg") and (tmp_path / "pair.svg").read_text() != "edited"
+    assert drawn == ["fr"] and rendered == [] and {p: p.read_bytes() for p in first} == exported
+    fresh = tmp_path.parent / "fresh"  # so does a folder that never held it (a second profile or what-if run)
+    assert save(out=fresh, title=("Emploi", "Jobs")) == [fresh / p.relative_to(tmp_path) for p in first]
+    assert drawn == ["fr"] and rendered == [] and {p.relative_to(fresh): p.read_bytes() for p in
+                                                   save(out=fresh, title=("Emploi", "Jobs"))} == {
+        p.relative_to(tmp_path): b for p, b in exported.items()}
+    assert len((fresh / "index.csv").read_text().splitlines()) == 3  # both languages' rows, as when rendered
+    stored = tmp_path / "cache" / "export-files"
+    (stored / (json.loads((tmp_path / "en" / figures.EXPORT_STAMPS / "pair.json").read_text())["key"] + ".png")
+     ).write_bytes(b"corrupt")
+    (tmp_path / "en" / "pair.png").unlink()  # the cache's copy fails its SHA-256: the file is rendered again
+    save(title=("Emploi", "Jobs"))
+    assert drawn == ["fr", "en"] and rendered == [("en", "svg"), ("en", "png")]
+    assert (tmp_path / "en" / "pair.png").read_bytes() == exported[tmp_path / "en" / "pair.png"]
+    (tmp_path / "en" / "pair.png").unlink()  # the render wrote the cache's copy again: copied back
+    save(title=("Emploi", "Jobs"))
+    assert drawn == ["fr"] and rendered == [] and (tmp_path / "en" / "pair.png").is_file()
+    shutil.rmtree(stored)
+    (tmp_path / "pair.svg").write_text("edited")  # no copy in the cache (pruned): rendered again
+    save(title=("Emploi", "Jobs"))
+    assert rendered[0] == ("fr", "svg") and (tmp_path / "pair.svg").read_bytes() == exported[tmp_path / "pair.svg"]
     monkeypatch.setattr(figures, "_code_and_data_fingerprint", lambda: "other package code")
     save(title=("Emploi", "Jobs"))
     assert drawn == ["fr", "en"] and rendered == [("fr", "svg"), ("en", "svg")]

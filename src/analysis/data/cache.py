@@ -414,10 +414,11 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
 
     Keeps, under ``parsed/``, only the current ``cache_path()`` of each of ``loaders`` (default:
     every registered loader; import them all first, see :func:`analysis.data.build_cache.import_all_loaders`)
-    and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/``, ``exports/``
-    and ``test-figures/``, none (screen copies of exported figures, :func:`analysis.report.figures.display_png`,
-    made again at the next display; records of what each figure export was drawn from, so that the next build
-    renders every figure once more; the figures ``make test`` keeps from one run to the next); under
+    and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/``, ``exports/``,
+    ``export-files/`` and ``test-figures/``, none (screen copies of exported figures,
+    :func:`analysis.report.figures.display_png`, made again at the next display; records of what each figure
+    export was drawn from and copies of its files, so that the next build renders every figure once more; the
+    figures ``make test`` keeps from one run to the next); under
     ``derived/``, the tables of each function's newest code version (older ones: written by another version of
     the code). Temporary files of a build running now are left alone (see :func:`clean_orphans`).
     Returns the removed paths.
@@ -434,7 +435,7 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
         if tables:
             keep |= {t for p in tables[-1].parent.glob("*.parquet") for t in (p, _sidecar(p))}
     removed = []
-    for sub in ("parsed", "raw", "display", "exports", "derived", "test-figures"):
+    for sub in ("parsed", "raw", "display", "exports", "export-files", "derived", "test-figures"):
         base = root / sub
         if not base.is_dir():
             continue

@@ -368,21 +368,70 @@ def _given_key(anchor: str, language: str, meta: dict) -> str | None:
 def _kept_export(language: str, given: str, meta: dict, shown=None) -> tuple[list[Path], str] | None:
     """The paths and export key of the export in ``language`` when this machine rendered it before from
     ``given`` (see :func:`_given_key`; the record, in the data cache, names the export key it gave) and the
-    export in place has that key and the files its stamp lists; its index row is then written, and the
-    figure ``shown`` displayed from its files, as if it had been rendered. Else None: it is rendered."""
+    export in place has that key and the files its stamp lists, or the data cache holds a copy of that
+    export (:func:`_restored`: another folder's, e.g. an earlier profile or what-if run); its index row is
+    then written, and the figure ``shown`` displayed from its files, as if it had been rendered. Else None:
+    it is rendered."""
     recorded = _read_json(_given_path(given)).get("key")
     if not recorded:
         return None
     folder = language_dir(meta["out"], language)
     formats = export_formats()
     paths = [folder / f"{meta['name']}.{ext}" for ext in formats]
-    date = _unchanged(folder / EXPORT_STAMPS / f"{meta['name']}.json", recorded, paths)
+    stamp_path = folder / EXPORT_STAMPS / f"{meta['name']}.json"
+    date = _unchanged(stamp_path, recorded, paths) or _restored(recorded, paths, stamp_path)
     if date is None:
         return None
     _index_row(meta, language, date)
     if shown is not None:
         _show(shown, paths, formats)
     return paths, recorded
+
+
+def _stored(key: str, ext: str) -> Path:
+    """The data cache's copy of the ``ext`` file of the export whose key is ``key`` (see :func:`_export_key`;
+    ``ext`` ``json``: the SHA-256 of each of its files). Written by :func:`_store`, read by :func:`_restored`;
+    ``recalcul prune-cache`` removes them."""
+    from analysis.data.registry import cache_dir
+
+    return cache_dir() / "export-files" / f"{key}.{ext}"
+
+
+def _store(key: str, paths: list[Path]) -> None:
+    """Keep a copy of the export ``key``'s files (``paths``) in the data cache (a missing or damaged copy is
+    written again)."""
+    record = _stored(key, "json")
+    record.parent.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for path in paths:
+        data = path.read_bytes()
+        _write_bytes(_stored(key, path.suffix[1:]), data)
+        files[path.suffix[1:]] = hashlib.sha256(data).hexdigest()
+    if _read_json(record).get("files") != files:
+        replace_text(record, json.dumps({"files": files}))
+
+
+def _restored(key: str, paths: list[Path], stamp_path: Path) -> str | None:
+    """Write the data cache's copy of the export ``key`` (see :func:`_store`) to ``paths`` and stamp it, when
+    the cache holds every file with the SHA-256 recorded for it: the bytes a render would write, since the
+    export key is that of the drawing's SVG and the export settings. Returns the drawing's date (today's, as
+    for a render), else None (nothing written: the figure is rendered)."""
+    recorded = _read_json(_stored(key, "json")).get("files") or {}
+    data = {}
+    for path in paths:
+        ext = path.suffix[1:]
+        try:
+            data[path] = _stored(key, ext).read_bytes()
+        except FileNotFoundError:
+            return None
+        if hashlib.sha256(data[path]).hexdigest() != recorded.get(ext):
+            return None
+    for path, content in data.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_bytes(path, content)
+    date = _today()
+    _write_stamp(stamp_path, key, paths, date)
+    return date
 
 
 def _given_path(given: str) -> Path:
@@ -477,7 +526,8 @@ def fit_to_width(fig, width_in: float = PRINT_WIDTH, rounds: int = 3) -> None:
 def _save_one(fig, *, name, sources, notebook, claims, title, unit, out, credit, draw_title, language,
               show, given=None) -> tuple[list[Path], str]:
     """Export ``fig`` in ``language``; returns the paths and the export key (see :func:`_export_key`).
-    ``given`` (see :func:`_given_key`) is recorded with the key in the data cache (:func:`_given_path`)."""
+    ``given`` (see :func:`_given_key`) is recorded with the key in the data cache (:func:`_given_path`), with a
+    copy of the files (:func:`_store`)."""
     import textwrap
 
     folder = language_dir(out, language)
@@ -517,9 +567,11 @@ def _save_one(fig, *, name, sources, notebook, claims, title, unit, out, credit,
                         freeze()
             _write_stamp(stamp_path, key, paths, date)
         # else: same drawing, same export settings, files untouched: PDF and PNG would be byte-identical
-    if given and _read_json(_given_path(given)).get("key") != key:
-        _given_path(given).parent.mkdir(parents=True, exist_ok=True)
-        replace_text(_given_path(given), json.dumps({"key": key}))
+    if given:  # in a kernel: what it was drawn from, and a copy of its files (see _kept_export)
+        _store(key, paths)
+        if _read_json(_given_path(given)).get("key") != key:
+            _given_path(given).parent.mkdir(parents=True, exist_ok=True)
+            replace_text(_given_path(given), json.dumps({"key": key}))
     _index_row(dict(name=name, notebook=notebook, claims=claims, title=title, unit=unit, sources=sources, out=out),
                language, date)
     if show:
