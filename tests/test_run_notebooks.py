@@ -1,6 +1,9 @@
 """Notebook runner (make notebooks, make reproduce, make bench): fresh ordinary kernels, byte-stable atomic writes,
 errors and timeouts reported, summaries last, unchanged notebooks skipped."""
 
+import contextlib
+import io
+
 import nbformat
 import pytest
 
@@ -114,9 +117,32 @@ def test_execute_all_reports_failing_and_timed_out_notebooks_after_the_others(tm
     assert CellTimeoutError
 
 
+@contextlib.contextmanager
+def _in_process(nb, folder, **options):
+    """Stand-in for :func:`analysis.report.kernel.notebook_client` in the tests of the skip rules: the code cells
+    run with ``exec`` in this process, what they print becoming one stdout stream, as a kernel's would (the
+    other tests of this module execute on real kernels, the command line's test executes and skips on them)."""
+    class Client:
+        on_cell_start = on_cell_executed = None
+
+        def execute(self):
+            names, count = {}, 0
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    count, printed = count + 1, io.StringIO()
+                    with contextlib.redirect_stdout(printed):
+                        exec(cell.source, names)
+                    cell.execution_count = count
+                    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed.getvalue())]
+
+    yield Client()
+
+
 def test_an_unchanged_notebook_is_not_executed_again(tmp_path, monkeypatch):
     """Skipped only with the same code, inputs and results in place: markdown edits keep the skip; a
-    code edit, a changed setting, forgotten claims, a missing figure or --force execute it again."""
+    code edit, a changed setting, forgotten claims, a missing figure or --force execute it again. (The
+    executions run in this process: :func:`_in_process`.)"""
+    monkeypatch.setattr(run_notebooks, "notebook_client", _in_process)
     results, figs, cache = tmp_path / "results", tmp_path / "figures", tmp_path / "cache"
     monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(results))
     monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(figs))
