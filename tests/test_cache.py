@@ -227,6 +227,9 @@ def test_prune_removes_stale_versions_only(tmp_cache):
     record = tmp_cache / "exports" / "0123abcd.json"
     record.parent.mkdir()
     record.write_text('{"key": "k"}')
+    copy = tmp_cache / "export-files" / "0123abcd.svg"  # the copy of an export's file (figures._store)
+    copy.parent.mkdir()
+    copy.write_text("<svg/>")
     kept_by_make_test = tmp_cache / "test-figures" / "01_x.svg"
     kept_by_make_test.parent.mkdir()
     kept_by_make_test.write_text("<svg/>")
@@ -239,7 +242,7 @@ def test_prune_removes_stale_versions_only(tmp_cache):
         time.sleep(0.01)
     removed = cache.prune({"toy_table": v2})
     assert v1.cache_path() in removed and stray in removed and screen in removed and record in removed
-    assert kept_by_make_test in removed
+    assert kept_by_make_test in removed and copy in removed
     assert old_table in removed and not old_table.parent.exists() and new_table.exists() and other_args.exists()
     assert (new_table.parent / "a.parquet.sha256").exists() and (other_args.parent / "b.parquet.sha256").exists()
     assert v2.cache_path().exists() and reg.fetch(KEY).exists()
