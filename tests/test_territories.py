@@ -106,6 +106,18 @@ def test_resolver_on_a_constructed_table_gives_known_answers():
     assert [a.codes for a in r.resolve_many("epci", ["200000002", "200000001"])] == [("200000002",), ("200000001",)]
 
 
+def test_an_area_s_region_holds_most_of_its_population_and_a_tie_goes_to_the_lowest_code():
+    def area(regs, pops):
+        communes = pd.DataFrame({"com": [f"{i:05d}" for i in range(len(regs))], "reg": pd.array(regs, dtype="str"),
+                                 "population": pd.array(pops, dtype="int64")})
+        return geography.Area("commune", ("x",), None, ("x",), communes, ())
+
+    assert area(["84", "11", "84"], [10, 15, 6]).region == "84"  # 16 inhabitants in 84 against 15 in 11
+    assert area(["84", "11", "84"], [10, 17, 6]).region == "11"
+    assert area(["84", "11", "93"], [5, 5, 4]).region == "11"  # a tie: the lowest code, as the sorted sums gave
+    assert area(["84", None, "93"], [5, 50, 4]).region == "84"  # a commune without région is not one
+
+
 def test_same_ti_id_differs_between_waves():
     a18, a23 = geography.resolve("ti", "ti-5214", wave="2018"), geography.resolve("ti", "ti-5214")
     assert a18.names == ("Vendée Est",) and a23.names == ("Saint-Nazaire Loire Estuaire",)

@@ -178,6 +178,12 @@ def test_industry_jobs_on_own_communes_when_the_official_file_is_there(inputs):
     assert kf.loc["industry_jobs_growth_pct", "value"] == pytest.approx(20.0)  # CA only: CH secret in 2019
     assert kf.loc["industry_jobs_growth_pct", "secret_share_pct"] > 0
     assert "official" in kf.loc["industry_jobs", "source"]
+    assert kf.loc["industry_jobs", "area_measured"] == f"{len(coms)} communes"
+    other = rc.resolve("epci", "200066637")  # with another territory before it, each keeps its own communes
+    both = tf.key_figures_many([other, area], dataclasses.replace(inputs, official_cells=cells))
+    jobs = both[both["figure"] == "industry_jobs"].set_index("area")
+    assert jobs.loc[1, "area_measured"] == f"{len(coms)} communes" and jobs.loc[1, "value"] == 150.0
+    assert jobs.loc[0, "value"] is None and len(other.communes) != len(coms)  # no cell of its communes
 
 
 def test_without_the_official_file_the_offline_path_is_taken(monkeypatch):

@@ -71,7 +71,10 @@ class Area:
     def region(self) -> str:
         """Code of the région holding most of the area's population (computed once per area: the atlas
         asks three times per territory)."""
-        return str(self.communes.groupby("reg")["population"].sum().sort_index().idxmax())
+        codes, regions = pd.factorize(self.communes["reg"])  # a région's population: summed from its communes'
+        keep = codes >= 0
+        sums = np.bincount(codes[keep], weights=self.communes["population"].to_numpy()[keep], minlength=len(regions))
+        return str(min(r for r, v in zip(regions, sums) if v == sums.max()))  # a tie: the lowest code
 
     @property
     def region_name(self) -> str:

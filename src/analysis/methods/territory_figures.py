@@ -176,10 +176,14 @@ def placed_ets_sites() -> pd.DataFrame:
 
 def membership(areas: Sequence) -> pd.DataFrame:
     """One row per (area position, commune): ``area``, ``com``, ``population``, ``epci``, ``ze2020``."""
-    parts = [a.communes[["com", "population", "epci", "ze2020"]].assign(area=i) for i, a in enumerate(areas)]
-    if not parts:
-        return pd.DataFrame(columns=["area", "com", "population", "epci", "ze2020"])
-    return pd.concat(parts, ignore_index=True)[["area", "com", "population", "epci", "ze2020"]]
+    columns = ["com", "population", "epci", "ze2020"]
+    if not len(areas):
+        return pd.DataFrame(columns=["area", *columns])
+    frames = [a.communes for a in areas]  # rows of one commune table: the same dtypes (one concat per column)
+    data = {"area": np.repeat(np.arange(len(frames)), [len(f) for f in frames])}
+    for col in columns:
+        data[col] = pd.Series(np.concatenate([f[col].to_numpy() for f in frames]), dtype=frames[0][col].dtype)
+    return pd.DataFrame(data)
 
 
 def _pct(x) -> float:
@@ -269,11 +273,12 @@ def _industry_jobs_own(m: pd.DataFrame, n: int, inp: Inputs) -> dict[int, list[M
     end_cells = groups.merge(cells[cells["year"] == end][["unit", "sector", "employment"]], on="unit", how="inner")
     level = end_cells.groupby("code")["employment"].sum(min_count=1)
     secret = end_cells.groupby("code")["employment"].agg(lambda v: (int(v.isna().sum()), len(v)))
+    n_communes = np.bincount(m["area"].to_numpy(int), minlength=n)
     out = {}
     for i in range(n):
         n_secret, n_cells = secret.get(i, (0, 0))
         v = level.get(i, np.nan)
-        where = _communes_label(int((m["area"] == i).sum()))
+        where = _communes_label(int(n_communes[i]))
         rows = []
         if pd.isna(v):
             rows.append(Measured.absent("industry_jobs", "jobs", str(end), "no industry cell of the territory's "
@@ -367,49 +372,64 @@ def _industry_jobs(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) 
 
 
 def _industry_share(m: pd.DataFrame, n: int, inp: Inputs, epci_names: pd.Series) -> dict[int, list[Measured]]:
+    """Industry share of jobs (%): an area made of whole EPCIs takes the 2022 census share of its EPCI (or the
+    mean of its EPCIs' shares, weighted by their 2016 census jobs, else their population); any other area, the
+    2016 census *Fabrication* share of its communes. The membership is read once, sorted by area and commune;
+    each area's sums run over the same values in the same order as they would for that area alone."""
     c = inp.communes
     epci_size = c.groupby("epci")["com"].nunique()
     fc = inp.census_communes
     jobs_by_epci = c[["com", "epci"]].merge(fc, left_on="com", right_index=True, how="left").groupby("epci")["jobs"].sum(
         min_count=1)
-    by_area = dict(tuple(m.groupby("area")))
+    # whole EPCIs: every EPCI of the area has all its communes inside, none is 'ZZZZZZZZZ' (no EPCI), and each
+    # has a 2022 census share
+    pairs = m.groupby(["area", "epci"])["com"].nunique().rename("inside").reset_index()
+    pairs["population"] = m.groupby(["area", "epci"])["population"].sum().to_numpy()
+    pairs["ok"] = ((pairs["epci"] != "ZZZZZZZZZ") & (pairs["inside"] == pairs["epci"].map(epci_size))
+                   & pairs["epci"].isin(inp.census_epci.index))
+    whole = pairs.groupby("area")["ok"].all()
+    by_whole = dict(tuple(pairs[pairs["area"].map(whole).fillna(False).astype(bool)].groupby("area")))
+    s = m[["area", "com", "population"]].sort_values(["area", "com"], kind="stable")
+    bounds = np.searchsorted(s["area"].to_numpy(), np.arange(n + 1))
+    pop = s["population"].to_numpy()
+    f = fc.reindex(s["com"])
+    jobs_all, fab_all = f["jobs"].to_numpy(float), f["fabrication"].to_numpy(float)
     out = {}
     for i in range(n):
-        mi = by_area.get(i, m.iloc[:0])
-        epcis = sorted(set(mi["epci"]) - {"ZZZZZZZZZ"})
-        inside = mi.groupby("epci")["com"].nunique()
-        whole = bool(epcis) and all(inside.get(e, 0) == epci_size.get(e, -1) for e in epcis) and \
-            len(epcis) == mi["epci"].nunique() and all(e in inp.census_epci.index for e in epcis)
-        if whole:
-            shares = inp.census_epci.reindex(epcis)
+        a, b = bounds[i], bounds[i + 1]
+        if i in by_whole:
+            rows = by_whole[i]
+            epcis = rows["epci"].tolist()
+            shares = inp.census_epci.reindex(epcis).to_numpy(float)
             if len(epcis) == 1:
-                value, note = float(shares.iloc[0]), "census 2022, industry sector, jobs at the place of work"
+                value, note = float(shares[0]), "census 2022, industry sector, jobs at the place of work"
             else:
-                w = jobs_by_epci.reindex(epcis)
-                if w.isna().any() or w.sum() <= 0:
-                    w = mi.groupby("epci")["population"].sum().reindex(epcis)
+                w = jobs_by_epci.reindex(epcis).to_numpy(float)
+                if np.isnan(w).any() or w.sum() <= 0:
+                    w = rows["population"].to_numpy()
                     how = "weighted by their population (2016 census jobs not available for every EPCI)"
                 else:
                     how = "weighted by their 2016 census jobs"
                 value = float((shares * w).sum() / w.sum())
                 note = f"census 2022, industry sector, jobs at the place of work: mean of {len(epcis)} EPCI shares {how}"
             out[i] = [Measured("industry_share_pct", round(value, 1), FIGURES["industry_share_pct"], "2022", CENSUS,
-                               ("EPCI " + _names(epcis, epci_names)), 100.0, int(mi["population"].sum()),
+                               ("EPCI " + _names(epcis, epci_names)), 100.0, int(pop[a:b].sum()),
                                SOURCES["industry_share_epci"], None, note)]
             continue
-        f = fc.reindex(sorted(mi["com"]))
-        have = f["jobs"].notna()
-        jobs, fab = f.loc[have, "jobs"].sum(), f.loc[have, "fabrication"].sum(min_count=1)
-        pop_have = mi.set_index("com")["population"].reindex(f.index[have]).sum()
-        pop_all = mi["population"].sum()
-        if not have.any() or jobs <= 0 or pd.isna(fab):
+        jobs_i, fab_i = jobs_all[a:b], fab_all[a:b]
+        have = ~np.isnan(jobs_i)
+        fab_have = fab_i[have]
+        jobs = jobs_i[have].sum()
+        fab = np.where(np.isnan(fab_have), 0.0, fab_have).sum() if (~np.isnan(fab_have)).any() else np.nan
+        pop_have, pop_all = pop[a:b][have].sum(), pop[a:b].sum()
+        if not have.any() or jobs <= 0 or np.isnan(fab):
             out[i] = [Measured.absent("industry_share_pct", FIGURES["industry_share_pct"], "2016",
                                       "no census job count for the territory's communes (the functional analysis "
                                       "covers the communes of 2016)", source=SOURCES["industry_share_communes"])]
             continue
         cov = _pct(pop_have / pop_all) if pop_all else None
         out[i] = [Measured("industry_share_pct", round(100 * fab / jobs, 1), FIGURES["industry_share_pct"], "2016",
-                           CENSUS, f"{int(have.sum())} of {len(f)} communes", cov, int(pop_have),
+                           CENSUS, f"{int(have.sum())} of {b - a} communes", cov, int(pop_have),
                            SOURCES["industry_share_communes"], None,
                            "census 2016 functional analysis: share of jobs in the Fabrication function (an occupation-"
                            "based definition, not the industry sector); the territory is not made of whole EPCIs, so "
@@ -427,20 +447,23 @@ def _unemployment(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) -
     rq = r[r["quarter"] == quarter].set_index("ze2020")["rate_pct"]
     w = m.dropna(subset=["ze2020"]).groupby(["area", "ze2020"], as_index=False)["population"].sum()
     w["rate"] = w["ze2020"].map(rq)
-    w_by_area = dict(tuple(w[w["population"] > 0].groupby("area")))
+    w = w[w["population"] > 0]  # sorted by area, then zone
+    bounds = np.searchsorted(w["area"].to_numpy(), np.arange(n + 1))
+    zone, pop, rate = w["ze2020"].to_numpy(object), w["population"].to_numpy(), w["rate"].to_numpy(float)
     out = {}
     edition = str(r["edition"].iloc[0]) if "edition" in r else ""
     for i in range(n):
-        wi = w_by_area.get(i, w.iloc[:0])
-        ok = wi[wi["rate"].notna()]
-        if ok.empty:
+        a, b = bounds[i], bounds[i + 1]
+        known = ~np.isnan(rate[a:b])
+        if not known.any():
             out[i] = [Measured.absent("unemployment_rate_pct", FIGURES["unemployment_rate_pct"], quarter,
                                       f"no zone d'emploi of the territory has a localised rate in the INSEE edition "
                                       f"{edition} (the series leaves Mayotte out)", source=SOURCES["unemployment"])]
             continue
-        value = float((ok["rate"] * ok["population"]).sum() / ok["population"].sum())
-        cov = _pct(ok["population"].sum() / wi["population"].sum())
-        zones = sorted(ok["ze2020"])
+        p = pop[a:b][known]
+        value = float((rate[a:b][known] * p).sum() / p.sum())
+        cov = _pct(p.sum() / pop[a:b].sum())
+        zones = sorted(zone[a:b][known])
         out[i] = [Measured("unemployment_rate_pct", round(value, 1), FIGURES["unemployment_rate_pct"], quarter,
                            ZONE_RATES, "ZE2020 " + _names(zones, zone_names), cov, None, SOURCES["unemployment"], None,
                            f"rates of the zones d'emploi where its inhabitants live, weighted by them (a rate is assumed "

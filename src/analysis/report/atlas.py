@@ -77,11 +77,13 @@ def areas_of(level: str) -> list:
     return r.resolve_many(kind, codes)
 
 
-def _records(long: pd.DataFrame) -> list[dict]:
-    out = []
-    for r in long.drop(columns="area").to_dict("records"):
-        out.append({k: (None if isinstance(v, float) and np.isnan(v) else
-                        (v.item() if isinstance(v, np.generic) else v)) for k, v in r.items()})
+def _records(long: pd.DataFrame) -> dict[int, list[dict]]:
+    """The rows of :func:`analysis.methods.territory_figures.key_figures_many`'s long table as JSON-ready
+    dicts (NaN as None, numpy scalars as Python ones), by area position, in the table's order."""
+    out: dict[int, list[dict]] = {}
+    for i, r in zip(long["area"].tolist(), long.drop(columns="area").to_dict("records")):
+        out.setdefault(i, []).append({k: (None if isinstance(v, float) and np.isnan(v) else
+                                          (v.item() if isinstance(v, np.generic) else v)) for k, v in r.items()})
     return out
 
 
@@ -117,7 +119,8 @@ def build(out_dir: Path | str | None = None, levels: Sequence[str] | None = None
     try:
         ident = pd.DataFrame([_identity(a, lv) for a, lv in zip(all_areas, which)])
         wide = tf.wide(long)
-        by_area = dict(tuple(long.groupby("area")))
+        records = _records(long)
+        ident_rows = ident.to_dict("records")
         counts = {}
         for lv in levels:
             idx = [i for i, w in enumerate(which) if w == lv]
@@ -128,7 +131,7 @@ def build(out_dir: Path | str | None = None, levels: Sequence[str] | None = None
             t.to_parquet(tmp / f"{lv}.parquet", index=False)
             (tmp / lv).mkdir()
             for i in idx:
-                rec = {**ident.loc[i].to_dict(), "figures": _records(by_area[i]), "mirror": version,
+                rec = {**ident_rows[i], "figures": records[i], "mirror": version,
                        "units": tf.FIGURES}
                 name = rec["code"].replace("/", "_")
                 (tmp / lv / f"{name}.json").write_text(json.dumps(rec, ensure_ascii=False, indent=1), encoding="utf-8")
