@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from linearmodels.iv import IV2SLS
 
 from analysis.methods import multiplier as mp
 from analysis.methods import results, shiftshare as ss
@@ -26,6 +25,14 @@ def _design(n=300, S=40, seed=5, incomplete=True):
     return y, x, g, W, C, e
 
 
+def _iv2sls(*args, **kwargs):
+    """linearmodels' IV2SLS (the reference implementation), imported by the tests that use it only: pytest
+    imports every test module on both workers, and linearmodels with statsmodels takes 0.4 s."""
+    from linearmodels.iv import IV2SLS
+
+    return IV2SLS(*args, **kwargs)
+
+
 @pytest.mark.parametrize("missing", [False, True])
 def test_shock_level_iv_equals_the_location_level_iv(missing):
     y, x, g, W, C, e = _design()
@@ -33,7 +40,7 @@ def test_shock_level_iv_equals_the_location_level_iv(missing):
         warnings.simplefilter("ignore", UserWarning)
         r = shock_level_iv(y, x, g, W, controls=C, weights=e, missing_industry=missing)
     exog = np.column_stack([np.ones(len(y)), C] + ([W.sum(axis=1)] if missing else []))
-    lm = IV2SLS(y, exog, x, W @ g, weights=e).fit(cov_type="unadjusted")
+    lm = _iv2sls(y, exog, x, W @ g, weights=e).fit(cov_type="unadjusted")
     assert r.beta == pytest.approx(float(lm.params.iloc[-1]), rel=1e-10, abs=0)
     assert abs(r.identity_gap) < 1e-10 * abs(r.beta)
     assert r.intercept is missing and r.missing_industry is missing
@@ -43,7 +50,7 @@ def test_shock_level_complete_shares_constant_and_akm_close():
     y, x, g, W, C, e = _design(incomplete=False, seed=8)
     r = shock_level_iv(y, x, pd.Series(g, index=[f"s{j}" for j in range(W.shape[1])]),
                        pd.DataFrame(W, columns=[f"s{j}" for j in range(W.shape[1])]), controls=C, weights=e, akm=True)
-    lm = IV2SLS(y, np.column_stack([np.ones(len(y)), C]), x, W @ g, weights=e).fit()
+    lm = _iv2sls(y, np.column_stack([np.ones(len(y)), C]), x, W @ g, weights=e).fit()
     assert r.beta == pytest.approx(float(lm.params.iloc[-1]), rel=1e-10) and r.intercept
     # BHJ's shock-level SE and AKM's estimate the same variance: close, not equal
     assert r.se == pytest.approx(r.akm.se["akm"], rel=0.15)
