@@ -148,7 +148,13 @@ class TickSetFormatter(Formatter):
 def _tick_decimals(locs) -> int:
     """The fewest decimals with which every tick reads back as its value (2.5 needs one, 0.05 two):
     never a label that rounds a tick to a neighbour's value."""
-    values = [float(v) for v in locs]
+    return _decimals_for(tuple(float(v) for v in locs))
+
+
+@functools.lru_cache(maxsize=1024)
+def _decimals_for(values: tuple[float, ...]) -> int:
+    """:func:`_tick_decimals` of a tuple of ticks, computed once per set of ticks (every label of an axis,
+    at every layout pass, asks for the same set)."""
     for d in range(7):
         if all(abs(v - round(v, d)) <= 1e-9 * max(1.0, abs(v)) for v in values):
             return d
