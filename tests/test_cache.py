@@ -233,6 +233,9 @@ def test_prune_removes_stale_versions_only(tmp_cache):
     kept_by_make_test = tmp_cache / "test-figures" / "01_x.svg"
     kept_by_make_test.parent.mkdir()
     kept_by_make_test.write_text("<svg/>")
+    book = tmp_cache / "book-html" / "0123abcd" / "html" / "index.html"  # Sphinx's pages of a book (site.build_site)
+    book.parent.mkdir(parents=True)
+    book.write_text("<p/>")
     old_table, new_table = tmp_cache / "derived" / "f" / "v1" / "a.parquet", tmp_cache / "derived" / "f" / "v2" / "a.parquet"
     other_args = tmp_cache / "derived" / "f" / "v2" / "b.parquet"  # the newest version's tables: all kept
     for path in (old_table, other_args, new_table):
@@ -242,7 +245,7 @@ def test_prune_removes_stale_versions_only(tmp_cache):
         time.sleep(0.01)
     removed = cache.prune({"toy_table": v2})
     assert v1.cache_path() in removed and stray in removed and screen in removed and record in removed
-    assert kept_by_make_test in removed and copy in removed
+    assert kept_by_make_test in removed and copy in removed and book in removed and not book.exists()
     assert old_table in removed and not old_table.parent.exists() and new_table.exists() and other_args.exists()
     assert (new_table.parent / "a.parquet.sha256").exists() and (other_args.parent / "b.parquet.sha256").exists()
     assert v2.cache_path().exists() and reg.fetch(KEY).exists()

@@ -458,3 +458,55 @@ def test_profile_links_use_the_profiles_file_names():
                               ("dep", "63", None)]:
         area = areas.resolve(level, [code], wave=wave)
         assert site._profile_slug(atlas.level_of(area), "+".join(area.codes), area.wave or "") == profile_slug(area)
+
+
+def test_the_same_sources_reuse_sphinx_s_pages_from_the_data_cache(tmp_path, monkeypatch, atlas_dir):
+    """Sphinx runs once per set of sources: a second build from the same notebooks, figures and atlas copies its
+    pages from the data cache (checked by SHA-256); a changed source, or a damaged copy, runs Sphinx again; the
+    cache keeps the last KEPT_BOOKS books. (Sphinx itself is stood in for here: the tests above build the book;
+    no figure files, the régions of the atlas only.)"""
+    import json
+
+    monkeypatch.setenv("ANALYSIS_DATA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(site, "KEPT_BOOKS", 1)
+    atlas = tmp_path / "atlas"
+    atlas.mkdir()
+    meta = json.loads((atlas_dir / "metadata.json").read_text(encoding="utf-8"))
+    meta["levels"] = {"reg": meta["levels"]["reg"]}
+    (atlas / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    for path in atlas_dir.glob("reg*"):
+        (atlas / path.name).symlink_to(path.resolve())
+    runs = []
+
+    def sphinx(args):
+        src, html_dir = Path(args[-2]), Path(args[-1])
+        runs.append(src)
+        html_dir.mkdir(parents=True)
+        pages = sorted(p.relative_to(src).as_posix() for p in src.rglob("*.ipynb"))
+        (html_dir / "index.html").write_text(f"<p>{len(runs)}: {pages}</p>", encoding="utf-8")
+        return 0
+
+    monkeypatch.setattr("sphinx.cmd.build.build_main", sphinx)
+    notebooks, figs = tmp_path / "notebooks", tmp_path / "figures"
+    shutil.copytree(ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns(".*"))
+    figs.mkdir()
+
+    def build(name):
+        out = tmp_path / name
+        site.build_site(out_dir=out, notebooks_dir=notebooks, figures_dir=figs, atlas_dir=atlas,
+                        profiles_dir=tmp_path / "none")
+        return (out / "index.html").read_text(encoding="utf-8")
+
+    first = build("a")
+    assert len(runs) == 1 and first.startswith("<p>1: ") and "notebooks/08_long_run_industry.ipynb" in first
+    assert build("b") == first and len(runs) == 1  # same sources: copied, not built
+    kept = tmp_path / "cache" / site.BOOK_CACHE
+    (next(kept.iterdir()) / "html" / "index.html").write_text("damaged", encoding="utf-8")
+    assert build("c").startswith("<p>2: ") and len(runs) == 2  # a damaged copy: built again (and kept again)
+    path = notebooks / "08_long_run_industry.ipynb"  # a notebook edited: other sources, built again
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"][0]["source"] = ["# Long-run industry, edited\n"]
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert build("d").startswith("<p>3: ") and len(runs) == 3
+    [newest] = kept.iterdir()  # KEPT_BOOKS = 1: the other copy is dropped
+    assert (newest / "html" / "index.html").read_text(encoding="utf-8").startswith("<p>3: ")

@@ -415,10 +415,11 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
     Keeps, under ``parsed/``, only the current ``cache_path()`` of each of ``loaders`` (default:
     every registered loader; import them all first, see :func:`analysis.data.build_cache.import_all_loaders`)
     and its sidecar; under ``raw/``, only the files of ``data/registry.csv``; under ``display/``, ``exports/``,
-    ``export-files/`` and ``test-figures/``, none (screen copies of exported figures,
+    ``export-files/``, ``test-figures/`` and ``book-html/``, none (screen copies of exported figures,
     :func:`analysis.report.figures.display_png`, made again at the next display; records of what each figure
     export was drawn from and copies of its files, so that the next build renders every figure once more; the
-    figures ``make test`` keeps from one run to the next); under
+    figures ``make test`` keeps from one run to the next; Sphinx's pages of the last books built,
+    :func:`analysis.report.site.build_site`); under
     ``derived/``, the tables of each function's newest code version (older ones: written by another version of
     the code). Temporary files of a build running now are left alone (see :func:`clean_orphans`).
     Returns the removed paths.
@@ -435,7 +436,7 @@ def prune(loaders: dict[str, Callable] | None = None, root: Path | None = None) 
         if tables:
             keep |= {t for p in tables[-1].parent.glob("*.parquet") for t in (p, _sidecar(p))}
     removed = []
-    for sub in ("parsed", "raw", "display", "exports", "export-files", "derived", "test-figures"):
+    for sub in ("parsed", "raw", "display", "exports", "export-files", "derived", "test-figures", "book-html"):
         base = root / sub
         if not base.is_dir():
             continue
