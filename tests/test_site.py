@@ -65,7 +65,7 @@ ATLAS_LEVELS = ("ti2023", "reg")
 def atlas_dir(tmp_path_factory):
     """The atlas the book reads, with :data:`ATLAS_LEVELS` only (on every machine the same pages): those
     levels of ``atlas/`` when the user built it (linked, read only), else built into a temporary folder
-    (the full atlas takes ~15 s, and 2,000 territories' files to copy into the book)."""
+    (the full atlas takes ~5 s, and 2,000 territories' files to copy into the book)."""
     import json
 
     out = tmp_path_factory.mktemp("atlas") / "atlas"
