@@ -48,7 +48,12 @@ def common_inputs() -> dict:
         locks[key] = sha256(lock.read_bytes()) if lock.is_file() else None
     return {"python": sys.version, "package": files_digest(package), "data": files_digest(data),
             "official_locks": locks, "settings": {k: os.environ.get(k, "") for k in SETTINGS},
-            "distributions": sha256("\n".join(installed_distributions()).encode())}
+            "distributions": distributions_digest()}
+
+
+def distributions_digest() -> str:
+    """SHA-256 of :func:`installed_distributions` (the names and versions of every installed distribution)."""
+    return sha256("\n".join(installed_distributions()).encode())
 
 
 def installed_distributions() -> list[str]:

@@ -388,7 +388,7 @@ def _industry_share(m: pd.DataFrame, n: int, inp: Inputs, epci_names: pd.Series)
     pairs["ok"] = ((pairs["epci"] != "ZZZZZZZZZ") & (pairs["inside"] == pairs["epci"].map(epci_size))
                    & pairs["epci"].isin(inp.census_epci.index))
     whole = pairs.groupby("area")["ok"].all()
-    by_whole = dict(tuple(pairs[pairs["area"].map(whole).fillna(False).astype(bool)].groupby("area")))
+    by_whole = dict(tuple(pairs[pairs["area"].map(whole)].groupby("area")))
     s = m[["area", "com", "population"]].sort_values(["area", "com"], kind="stable")
     bounds = np.searchsorted(s["area"].to_numpy(), np.arange(n + 1))
     pop = s["population"].to_numpy()
@@ -420,7 +420,7 @@ def _industry_share(m: pd.DataFrame, n: int, inp: Inputs, epci_names: pd.Series)
         have = ~np.isnan(jobs_i)
         fab_have = fab_i[have]
         jobs = jobs_i[have].sum()
-        fab = np.where(np.isnan(fab_have), 0.0, fab_have).sum() if (~np.isnan(fab_have)).any() else np.nan
+        fab = np.nan if np.isnan(fab_have).all() else np.nansum(fab_have)  # pandas' sum(min_count=1)
         pop_have, pop_all = pop[a:b][have].sum(), pop[a:b].sum()
         if not have.any() or jobs <= 0 or np.isnan(fab):
             out[i] = [Measured.absent("industry_share_pct", FIGURES["industry_share_pct"], "2016",

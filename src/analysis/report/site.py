@@ -665,7 +665,7 @@ def sphinx_key(src: Path) -> str:
 
     return fingerprint.digest({"python": sys.version, "sources": fingerprint.files_digest(files(src, "src/")),
                                "book": fingerprint.files_digest(files(BOOK_DIR, "book/")),
-                               "distributions": fingerprint.sha256("\n".join(fingerprint.installed_distributions()).encode())})
+                               "distributions": fingerprint.distributions_digest()})
 
 
 def _book_cache() -> Path:
