@@ -55,7 +55,6 @@ def test_every_subcommand_answers_help_with_its_usage_and_does_nothing_else(name
     (["profil"], r"did you mean `profile`"),
     (["run", "--bogus"], r"recalcul run: unrecognized arguments: --bogus"),
     (["lookup", "--bogus", "Issoire"], r"recalcul lookup: unrecognized arguments: --bogus"),
-    (["lookup"], r"recalcul lookup: the following arguments are required: query"),
     (["site", "extra"], r"recalcul site: unexpected argument"),
     (["profile", "--ti", "ti-9999"], r"unknown ti code\(s\) \['ti-9999'\]"),
     (["profile", "--epci", "241501139", "--wave", "2018"], r"WAVE applies only to a Territoire d'industrie"),

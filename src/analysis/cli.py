@@ -87,12 +87,13 @@ def _whatif(argv: list[str]) -> int:
 def _lookup(argv: list[str]) -> int:
     """``lookup QUERY``: the words of the query (it has no options, so ``--level`` or a mistyped ``--x`` is
     refused in one line rather than looked up as a name)."""
-    parser = argparse.ArgumentParser(prog=f"{PROG} lookup")
-    parser.add_argument("query", nargs="+")
-    args = parser.parse_args(argv)
     from analysis.geo import lookup
 
-    return lookup.main(args.query)
+    if not argv:
+        return lookup.main(argv)  # its one-line usage
+    parser = argparse.ArgumentParser(prog=f"{PROG} lookup")
+    parser.add_argument("query", nargs="+")
+    return lookup.main(parser.parse_args(argv).query)
 
 
 def _profile(argv: list[str]) -> int:
