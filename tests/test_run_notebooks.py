@@ -187,6 +187,35 @@ def test_an_unchanged_notebook_is_not_executed_again(tmp_path, monkeypatch):
     assert run() == "skipped", "a forced run is recorded too"
 
 
+def test_after_a_forced_run_the_summary_is_skipped_too(tmp_path, monkeypatch):
+    """A forced run starts the summary (00_) early and records it once every notebook has ended; the next run
+    skips every notebook, the summary included (it was executed again: its record, stored, was then
+    forgotten when the summary itself ended). (The executions run in this process: :func:`_in_process`.)"""
+    monkeypatch.setattr(run_notebooks, "notebook_client", _in_process)
+    results = tmp_path / "results"
+    monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(results))
+    monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))
+    count = tmp_path / "executions"
+    tally = (f"import pathlib\np = pathlib.Path({str(count)!r})\n"
+             "p.write_text(p.read_text() + '{n} ' if p.exists() else '{n} ')\n")
+    _notebook(tmp_path / "01_a.ipynb", tally.format(n="01_a") + (
+        f"r = pathlib.Path({str(results)!r}); r.mkdir(exist_ok=True)\n(r / 'claims_results.csv').write_text("
+        "'id,recomputed_value,tol,close_tol,period_used,geography_used,definition_used,status,notebook,note\\n"
+        "c1,1,0.1,0.2,2019,France,jobs,reproduced,01_a,t\\n')"))
+    _notebook(tmp_path / "00_sum.ipynb", "x = 1", tally.format(n="00_sum"))
+    paths = run_notebooks.notebooks(folder=tmp_path)
+
+    def run(force=False):
+        count.unlink(missing_ok=True)
+        runs = run_notebooks.execute_all(paths, jobs=1, report=lambda m: None, force=force, cache=tmp_path / "cache")
+        return sorted(r.notebook for r in runs if r.skipped), count.read_text().split() if count.exists() else []
+
+    assert run(force=True) == ([], ["01_a", "00_sum"])
+    assert run() == (["00_sum", "01_a"], [])
+    assert run(force=True) == ([], ["01_a", "00_sum"])
+    assert run() == (["00_sum", "01_a"], [])
+
+
 def test_the_command_line_skips_unchanged_notebooks_and_forces(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ANALYSIS_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("ANALYSIS_FIGURES_DIR", str(tmp_path / "figures"))

@@ -313,6 +313,8 @@ def execute_all(paths: list[Path], jobs: int | None = None, timeout: int = 600, 
         gate, abandon, pending = threading.Event(), threading.Event(), set(todo)
 
         def on_done(path: Path) -> None:  # the last of the first group ends: the summaries go on
+            if path not in pending:  # a summary ending: its record, just stored, stays
+                return
             pending.discard(path)
             if not pending and early:
                 if errors:
