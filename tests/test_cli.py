@@ -69,6 +69,24 @@ def test_refusals_are_one_line_with_status_2(args, pattern, capsys):
     assert re.search(pattern, lines[0]), lines[0]
 
 
+def test_the_command_line_starts_its_kernels_with_make_s_hash_seed(monkeypatch, capsys):
+    """`recalcul run` at a prompt (no PYTHONHASHSEED) and `make notebooks` (PYTHONHASHSEED=0) give the notebooks'
+    inputs key the same seed: after one, the other skips every notebook (before, all nine ran again). A seed the
+    user set is kept."""
+    import os
+
+    from analysis.run import unchanged
+
+    make_seed = {k: v for k, v in unchanged.common_inputs()["settings"].items()} | {"PYTHONHASHSEED": "0"}
+    monkeypatch.setenv("PYTHONHASHSEED", "7")
+    monkeypatch.delenv("PYTHONHASHSEED")
+    assert cli.main(["lookup", "Issoire"]) == 0 and os.environ["PYTHONHASHSEED"] == "0"
+    assert unchanged.common_inputs()["settings"] == make_seed
+    monkeypatch.setenv("PYTHONHASHSEED", "7")
+    assert cli.main(["lookup", "Issoire"]) == 0 and os.environ["PYTHONHASHSEED"] == "7"
+    capsys.readouterr()
+
+
 def test_a_refusal_exits_the_process_with_status_2_and_one_line():
     out = _run("profile", "--ti", "ti-9999")
     assert out.returncode == 2 and "Traceback" not in out.stderr

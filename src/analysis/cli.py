@@ -17,6 +17,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 PROG = "recalcul"
+#: PYTHONHASHSEED of what the command line starts when the environment sets none (the Makefile's value).
+HASH_SEED = "0"
 
 
 class CommandLineError(Exception):
@@ -350,6 +352,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary, form = COMMANDS[name][0], name
         print(f"usage: {PROG} {form}\n\n{summary}")
         return 0
+    # the kernels and processes it starts hash strings as under make (the Makefile exports PYTHONHASHSEED=0),
+    # so that `recalcul run` typed at a prompt computes what `make notebooks` did and skips what it executed
+    # (the seed is one of the inputs of analysis.run.unchanged's key); a seed the user set is kept
+    os.environ.setdefault("PYTHONHASHSEED", HASH_SEED)
     try:
         with _one_line_argparse(name):
             return int(COMMANDS[name][1](rest) or 0)
