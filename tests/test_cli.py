@@ -77,7 +77,7 @@ def test_the_command_line_starts_its_kernels_with_make_s_hash_seed(monkeypatch, 
 
     from analysis.run import unchanged
 
-    make_seed = {k: v for k, v in unchanged.common_inputs()["settings"].items()} | {"PYTHONHASHSEED": "0"}
+    make_seed = unchanged.common_inputs()["settings"] | {"PYTHONHASHSEED": "0"}
     monkeypatch.setenv("PYTHONHASHSEED", "7")
     monkeypatch.delenv("PYTHONHASHSEED")
     assert cli.main(["lookup", "Issoire"]) == 0 and os.environ["PYTHONHASHSEED"] == "0"

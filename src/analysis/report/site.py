@@ -695,9 +695,10 @@ def _reuse_html(key: str, html_dir: Path) -> bool:
 
 def _keep_html(key: str, html_dir: Path) -> None:
     """Copy Sphinx's output into the data cache under ``key`` with the SHA-256 of each file, written into a
-    temporary folder and renamed (a reader never sees half a copy); only the :data:`KEPT_BOOKS` most recently
-    used copies stay. Best effort: a copy that cannot be written only means that the next build runs Sphinx."""
-    from analysis.data import fingerprint
+    temporary folder and swapped in (:func:`analysis.data.locking.replace_tree`: a reader never sees half a
+    copy); only the :data:`KEPT_BOOKS` most recently used copies stay. Best effort: a copy that cannot be
+    written only means that the next build runs Sphinx."""
+    from analysis.data import fingerprint, locking
 
     root, tmp = _book_cache(), None
     try:
@@ -707,8 +708,7 @@ def _keep_html(key: str, html_dir: Path) -> None:
         files = {p.relative_to(tmp / "html").as_posix(): fingerprint.sha256(p.read_bytes())
                  for p in sorted((tmp / "html").rglob("*")) if p.is_file()}
         (tmp / "files.json").write_text(json.dumps(files, indent=0), encoding="utf-8")
-        shutil.rmtree(root / key, ignore_errors=True)
-        tmp.rename(root / key)
+        locking.replace_tree(tmp, root / key)
         kept = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
                       key=lambda p: p.stat().st_mtime, reverse=True)
         for old in kept[KEPT_BOOKS:]:
