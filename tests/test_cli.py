@@ -138,3 +138,63 @@ def test_the_api_and_the_command_line_read_a_request_the_same_way():
     # one EPCI is named by its own name
     assert profile.territory(epcis="241501139").name == "Communauté de communes du Pays de Salers"
     assert isinstance(a, geography.Area)
+
+
+def test_an_option_given_twice_adds_its_codes_and_two_waves_are_refused():
+    """``--commune 63113 --commune 63014`` is a list of two communes (the second code was dropped before), as
+    ``--commune 63113,63014``; two different waves are refused rather than the last one kept."""
+    from analysis.geo import request
+
+    assert request.parse_request(["--commune", "63113", "--commune", "63014"]) == ("commune", ["63113", "63014"], None)
+    assert request.parse_request(["ti-0401", "--ti", "ti-0402", "--wave", "2018"]) == ("ti", ["ti-0401", "ti-0402"], "2018")
+    with pytest.raises(geography.UnknownAreaError, match="two waves given"):
+        request.parse_request(["--ti", "ti-0401", "--wave", "2018", "--wave", "2023"])
+    with pytest.raises(geography.UnknownAreaError, match="exactly one territory"):
+        request.parse_request(["--commune", "63113", "--dep", "63"])
+
+
+def test_compare_reads_repeated_options_and_prints_a_missing_figure_as_missing(monkeypatch, capsys, tmp_path):
+    """``compare --reg 94 --reg 03`` compares two régions (it said "got 1" before); a figure without a value reads
+    "missing" with where its reason is, never "None" or a blank."""
+    import pandas as pd
+
+    from analysis.report import atlas
+
+    seen = []
+
+    def fake(areas, out=None):
+        seen.extend(areas)
+        names = [a.name for a in areas]
+        table = pd.DataFrame({"figure": ["population", "unemployment_rate_pct"], names[0]: [1, 7.0], names[1]: [2, None],
+                              f"{names[0]} [base]": ["own geography"] * 2, f"{names[1]} [base]": ["own geography", ""]})
+        records = pd.DataFrame({"area": [0, 0, 1, 1], "figure": ["population", "unemployment_rate_pct"] * 2,
+                                "value": [1, 7.0, 2, None]})
+        return {"dir": tmp_path, "table": table, "records": records, "like": {}}
+
+    monkeypatch.setattr(atlas, "compare", fake)
+    assert cli.main(["compare", "--reg", "94", "--reg", "03"]) == 0
+    assert [(a.level, a.codes) for a in seen] == [("reg", ("94",)), ("reg", ("03",))]
+    out = capsys.readouterr().out
+    assert "None" not in out and "NaN" not in out
+    guyane = next(line for line in out.splitlines() if line.strip().startswith("unemployment_rate_pct"))
+    assert guyane.split()[2] == "missing"
+    assert "missing for Guyane: unemployment_rate_pct" in out and "compare_records.csv" in out
+
+
+def test_impact_reads_the_territory_from_its_options_not_from_what_is_left_of_argv(monkeypatch, capsys):
+    """``impact --jobs 63 --sector CL --dep 63``: the département 63 (the territory's value equals the jobs' and was
+    dropped with them before: "--dep needs a value"); ``--jobs=300`` forms are read too."""
+    from analysis.methods import announced
+
+    seen = []
+
+    class Result:
+        def summary(self):
+            return "ok"
+
+    monkeypatch.setattr(announced, "announced_jobs", lambda jobs, area, sector: seen.append((jobs, area, sector)) or Result())
+    assert cli.main(["impact", "--jobs", "63", "--sector", "CL", "--dep", "63"]) == 0
+    assert cli.main(["impact", "--jobs=300", "--sector=CL", "--ti=ti-3208", "--wave=2018"]) == 0
+    assert [(j, a.level, a.codes, a.wave, s) for j, a, s in seen] == [
+        (63.0, "dep", ("63",), None, "CL"), (300.0, "ti", ("ti-3208",), geography.WAVE_2018, "CL")]
+    assert capsys.readouterr().out == "ok\nok\n"

@@ -101,6 +101,16 @@ def test_mayotte_is_missing_with_reasons_not_covered(inputs):
         assert math.isnan(kf.loc[fig, "coverage_pct"])
 
 
+def test_guyane_has_jobs_but_its_unemployment_rate_is_missing_naming_guyane(mirror, inputs):
+    """INSEE's localised rates leave Guyane out as well as Mayotte (the file's own note): Guyane's rate is
+    missing with a reason that names Guyane, while its URSSAF jobs are there."""
+    raw = json.loads((mirror / "employment" / "insee_chomage_localise_ze2020_2021t1_2025t4.json").read_text(encoding="utf-8"))
+    assert "Guyane" in raw["meta"]["note"] and not any(str(z).startswith("03") for z in raw["zes"])
+    kf = tf.key_figures(rc.resolve("dep", "973"), inputs).set_index("figure")
+    assert kf.loc["private_jobs", "value"] > 0
+    assert kf.loc["unemployment_rate_pct", "value"] is None and "Guyane" in kf.loc["unemployment_rate_pct", "note"]
+
+
 # ---------------------------------------------------------------------------------------------
 # The missing-cell rule in the profile's own tables (constructed cases)
 # ---------------------------------------------------------------------------------------------

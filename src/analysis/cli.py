@@ -172,13 +172,13 @@ def _compare(argv: list[str]) -> int:
     from analysis.geo import areas, request
 
     parser = argparse.ArgumentParser(prog=f"{PROG} compare")
-    for opt in request.REQUEST_LEVELS:
-        parser.add_argument(f"--{opt}", default="")
+    for opt in request.REQUEST_LEVELS:  # an option given twice adds its codes (--reg 84 --reg 94)
+        parser.add_argument(f"--{opt}", action="append", default=[])
     parser.add_argument("--wave", default=None)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     wanted = [(request.REQUEST_LEVELS[opt], c.strip()) for opt in request.REQUEST_LEVELS
-              for c in getattr(args, opt).split(",") if c.strip()]
+              for value in getattr(args, opt) for c in value.split(",") if c.strip()]
     if not 2 <= len(wanted) <= 6:
         raise CommandLineError(f"{PROG} compare: give 2 to 6 territories (got {len(wanted)}), e.g. "
                                "TI=ti-3208,ti-3210 WAVE=2018 or EPCI=244400644 ZE=5219")
@@ -191,8 +191,17 @@ def _compare(argv: list[str]) -> int:
     from analysis.report import atlas
 
     r = atlas.compare(resolved, args.out)
+    table = r["table"].astype(object)
+    names = [c for c in table.columns[1:] if not c.endswith(" [base]")]
+    table[names] = table[names].where(table[names].notna(), "missing")  # never a blank or "None" read as 0
+    table = table.fillna("")
     with __import__("pandas").option_context("display.width", 200, "display.max_columns", 20):
-        print(r["table"].to_string(index=False))
+        print(table.to_string(index=False))
+    records = r["records"]
+    missing = records[records["value"].isna()]
+    for i, group in missing.groupby("area", sort=True):
+        print(f"missing for {names[i]}: {', '.join(group['figure'])} (the reason of each: "
+              f"{r['dir']}/compare_records.csv, column note)")
     for name, like in r["like"].items():
         if "code" in like:
             print(f"territories like {name}: " + "; ".join(f"{c} {n} ({d:.2f})" for c, n, d in
@@ -209,7 +218,7 @@ def _impact(argv: list[str]) -> int:
     parser.add_argument("--jobs", required=True)
     parser.add_argument("--sector", required=True, help="A38 code of an exposed sector, e.g. CL")
     for opt in request.REQUEST_LEVELS:
-        parser.add_argument(f"--{opt}", default="")
+        parser.add_argument(f"--{opt}", action="append", default=[])
     parser.add_argument("--wave", default=None)
     args = parser.parse_args(argv)
     try:
@@ -217,7 +226,9 @@ def _impact(argv: list[str]) -> int:
     except ValueError:
         raise CommandLineError(f"{PROG} impact: JOBS={args.jobs!r} is not a number of jobs (make impact JOBS=300 "
                                "SECTOR=CL TI=ti-5214)") from None
-    rest = [a for a in argv if a not in ("--jobs", args.jobs, "--sector", args.sector)]
+    # the territory's options as parsed (not argv minus the jobs' and sector's values: `--jobs 63 --dep 63`)
+    rest = [a for opt in request.REQUEST_LEVELS for v in getattr(args, opt) for a in (f"--{opt}", v)]
+    rest += ["--wave", args.wave] if args.wave else []
     try:
         level, codes, wave = request.parse_request(rest)
         area = request.check_request(level, codes, wave)

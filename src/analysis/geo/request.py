@@ -52,8 +52,10 @@ def check_request(level: str, codes, wave=None) -> geography.Area:
 
 def parse_request(argv: list[str]) -> tuple[str, list[str], str | None]:
     """``--ti ID [--wave 2018]`` | ``--epci SIREN`` | ``--ze CODE`` | ``--dep CODE`` | ``--reg`` |
-    ``--commune``; several codes comma-separated; a bare 'ti-RRNN' is accepted too."""
-    opts, wave = {}, None
+    ``--commune``; several codes comma-separated or the option repeated (``--commune 63113 --commune 63014``
+    is a list of two communes); a bare 'ti-RRNN' is accepted too. Two different waves are refused."""
+    opts: dict[str, str] = {}
+    wave = None
     args = list(argv)
     while args:
         a = args.pop(0)
@@ -62,15 +64,18 @@ def parse_request(argv: list[str]) -> tuple[str, list[str], str | None]:
                 raise geography.UnknownAreaError(f"{a} needs a value; examples: {EXAMPLES}")
             v = args.pop(0).strip()
             if a[2:].lower() == "wave":
-                wave = v or None
+                if v and wave and v != wave:
+                    raise geography.UnknownAreaError(f"two waves given ({wave!r} and {v!r}): give --wave once")
+                wave = v or wave
             elif v:
-                opts[REQUEST_LEVELS[a[2:].lower()]] = v
+                level = REQUEST_LEVELS[a[2:].lower()]
+                opts[level] = f"{opts[level]},{v}" if level in opts else v
         elif a.lower().startswith("ti-"):
-            opts["ti"] = a
+            opts["ti"] = f"{opts['ti']},{a}" if "ti" in opts else a
         else:
             raise geography.UnknownAreaError(f"unknown argument {a!r}; give one of TI=, EPCI=, ZE=, DEP=, REG=, COMMUNE=; examples: {EXAMPLES}")
     if len(opts) != 1:
         raise geography.UnknownAreaError(
-            f"give exactly one territory ({'none' if not opts else 'got ' + ', '.join(opts)}); examples: make profile {EXAMPLES}")
+            f"give exactly one territory ({'none' if not opts else 'got ' + ', '.join(opts)}); examples: {EXAMPLES}")
     (level, value), = opts.items()
     return level, [c for c in value.split(",") if c.strip()], wave

@@ -458,7 +458,7 @@ def _unemployment(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) -
         if not known.any():
             out[i] = [Measured.absent("unemployment_rate_pct", FIGURES["unemployment_rate_pct"], quarter,
                                       f"no zone d'emploi of the territory has a localised rate in the INSEE edition "
-                                      f"{edition} (the series leaves Mayotte out)", source=SOURCES["unemployment"])]
+                                      f"{edition} (the series leaves Mayotte and Guyane out)", source=SOURCES["unemployment"])]
             continue
         p = pop[a:b][known]
         value = float((rate[a:b][known] * p).sum() / p.sum())
