@@ -52,8 +52,27 @@ def test_a_json_holds_the_measured_records_and_reads_fast(built):
     assert figs["industry_jobs"]["base"] == measured.ZONE_PROXY and figs["population"]["value"] == 795980
     with pytest.raises(KeyError, match="ti-9999"):
         atlas.territory("ti2018", "ti-9999", out)
-    with pytest.raises(ValueError, match="levels"):
-        atlas.territory("ti", "ti-3210", out)
+    with pytest.raises(geography.UnknownAreaError, match="has no level 'commune'"):
+        atlas.territory("commune", "63113", out)
+
+
+def test_a_territory_is_asked_of_the_atlas_as_of_the_resolver(built):
+    """The forms resolve() takes (level 'ti' with a wave, 'TI-3210', 'reg' 4, an Area) give the same file as the
+    atlas level and canonical code; the resolver's refusals hold (a wave for a région, a wave that disagrees)."""
+    out, _ = built
+    first = atlas.territory("ti2018", "ti-3210", out)
+    assert atlas.territory("ti", "TI-3210", out, wave="2018") == first
+    assert atlas.territory(rc.resolve("ti", "ti-3210", wave="2018"), atlas_dir=out) == first
+    assert atlas.territory("ti", "ti-3210", out)["wave"] == geography.WAVE_2023  # the default wave, as resolve()
+    assert atlas.territory("region", 4, out)["name"] == "La Réunion"
+    with pytest.raises(geography.UnknownAreaError, match="wave applies only"):
+        atlas.territory("reg", "04", out, wave="2018")
+    with pytest.raises(geography.UnknownAreaError, match="disagree"):
+        atlas.territory("ti2018", "ti-3210", out, wave="2023")
+    with pytest.raises(geography.UnknownAreaError, match="Territoire d'industrie id"):
+        atlas.territory("ti", "3210x", out)
+    assert atlas.ranking("ti", "population", 1, atlas_dir=out, wave="2018")["code"].tolist() == \
+        atlas.ranking("ti2018", "population", 1, atlas_dir=out)["code"].tolist()
 
 
 def test_atlas_rows_are_the_profile_figures(built, inputs):

@@ -92,6 +92,9 @@ def test_words_match_in_any_order_and_may_name_the_departement():
                              "use EPCI=200043396"),
     ("ze2020", "ti-3207", "ti-3207 is a Territoire d'industrie id"),
     ("epci", "Maubeuge", "did you mean EPCI 200043396"),
+    ("commune", "75108", "75108 is an arrondissement municipal of Paris, not a commune: use COMMUNE=75056"),
+    ("commune", "13201", "arrondissement municipal of Marseille, not a commune: use COMMUNE=13055"),
+    ("commune", "69381", "arrondissement municipal of Lyon, not a commune: use COMMUNE=69123"),
 ])
 def test_a_wrong_kind_of_code_is_refused_with_the_right_one(level, code, said):
     with pytest.raises(geography.UnknownAreaError) as err:
@@ -115,3 +118,14 @@ def test_merged_communes_of_the_ze2010_table_name_the_commune_they_joined():
     # a spelling fix is not a commune nouvelle: Saint-Amans (09) is not given to Montgailhard (ex Montgaillard)
     assert m.set_index("com").loc["09255", "joined"] == ""
     assert geography.resolve("commune", "2A004").names == ("Ajaccio",)  # the right code the hint gives resolves
+
+
+@pytest.mark.parametrize("query, said", [
+    ("75108", "75108 is an arrondissement municipal of Paris, not a commune: use COMMUNE=75056"),
+    ("01039", "it joined 01138 Culoz-Béon"),
+    ("20004", "2A004 (Ajaccio)"),
+])
+def test_a_five_digit_code_that_matches_nothing_says_what_it_is(query, said, capsys):
+    assert L.main([query]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"nothing matches '{query}'; ") and said in err and "\n" not in err

@@ -321,6 +321,12 @@ def _ask(level: str, code: str) -> str:
     return f"{opt}={code}" if opt else f"level {level!r} code {code!r}"
 
 
+# INSEE codes of the arrondissements municipaux of Paris (75101-75120), Marseille (13201-13216) and Lyon
+# (69381-69389), each to its commune: not communes of the commune table
+_ARRONDISSEMENTS = {**{c: "75056" for c in range(75101, 75121)}, **{c: "13055" for c in range(13201, 13217)},
+                    **{c: "69123" for c in range(69381, 69390)}}
+
+
 def _wrong_kind(level: str, raw: str) -> str:
     """What ``raw`` is when it is not a code of ``level`` ('' when nothing is known)."""
     names = {lv: geography.code_names(lv) for lv in ("commune", "epci", "ze2020", "ze2010", "dep", "reg")}
@@ -331,6 +337,10 @@ def _wrong_kind(level: str, raw: str) -> str:
         found = [f"{p}{raw[2:]} ({names['commune'][p + raw[2:]]})" for p in ("2A", "2B")
                  if p + raw[2:] in names["commune"].index]
         return ("Corsican commune codes start with 2A or 2B, not 20" + (": " + " or ".join(found) if found else ""))
+    if level == "commune" and raw.isdigit() and int(raw) in _ARRONDISSEMENTS:
+        city = _ARRONDISSEMENTS[int(raw)]
+        return (f"{raw} is an arrondissement municipal of {names['commune'].get(city, city)}, not a commune: "
+                f"use COMMUNE={city} (the 2024 commune table lists the commune, not its arrondissements)")
     if level == "commune":
         m = merged_communes().set_index("com")
         if raw in m.index:
@@ -421,7 +431,9 @@ def main(argv: list[str]) -> int:
     query = " ".join(argv)
     hits = lookup(query, limit=None)
     if hits.empty:
-        print(f"nothing matches {query!r}", file=sys.stderr)
+        # a five-digit code that is no 2024 commune: an arrondissement municipal, a merged commune, 20xxx
+        hint = _wrong_kind("commune", query.strip()) if re.fullmatch(r"\d{5}", query.strip()) else ""
+        print(f"nothing matches {query!r}" + (f"; {hint.lstrip('; ')}" if hint else ""), file=sys.stderr)
         return 1
     if (hits["match"] == "close").all():
         print(f"nothing matches {query!r}; closest names:")

@@ -35,7 +35,7 @@ from analysis.geo import areas as geography
 from analysis.methods import neighbours, territory_figures as tf
 from analysis.paths import DATA_DIR, REPO_ROOT
 
-__all__ = ["LEVELS", "ATLAS_DIR", "RUNS_DIR", "areas_of", "build", "territory", "table", "registry_version",
+__all__ = ["LEVELS", "ATLAS_DIR", "RUNS_DIR", "areas_of", "atlas_level", "build", "territory", "table", "registry_version",
            "level_of", "compare", "ranking", "figure_map", "MAP_SHAPES"]
 
 #: atlas level -> (resolver level, TI wave)
@@ -164,21 +164,52 @@ def _atlas_dir(atlas_dir) -> Path:
     return d
 
 
-def territory(level: str, code: str, atlas_dir: Path | str | None = None) -> dict:
-    """One territory's figures from the atlas JSON (``level``: an atlas level, e.g. 'ti2023', 'epci')."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown atlas level {level!r}; levels: {', '.join(LEVELS)}")
-    path = _atlas_dir(atlas_dir) / level / f"{code}.json"
+def atlas_level(level, wave=None) -> str:
+    """The atlas level of a request's level, read as :func:`analysis.geo.areas.resolve` reads it: an atlas level
+    ('ti2018', 'ti2023', 'epci', 'ze2020', 'dep', 'reg'), or a level of the resolver ('ti' with ``wave``, default
+    2023-2027; 'ze', 'departement', 'region'...). A wave for another level, or a level the atlas has not
+    (commune, ze2010), is refused (:class:`analysis.geo.areas.UnknownAreaError`) without reading any table."""
+    if isinstance(level, str) and level in LEVELS and (LEVELS[level][0] == "ti" or wave is None):
+        kind, own = LEVELS[level]
+        if wave is not None and geography.normalise_wave(wave) != own:
+            raise geography.UnknownAreaError(f"atlas level {level!r} and wave={wave!r} disagree: drop wave, or give "
+                                             f"level 'ti' with the wave")
+        return level
+    lv = geography.normalise_level(level)
+    if lv == "ti":
+        return "ti2018" if geography.normalise_wave(wave or geography.WAVE_2023) == geography.WAVE_2018 else "ti2023"
+    if wave is not None:
+        raise geography.UnknownAreaError(f"a wave applies only to a Territoire d'industrie (level 'ti'), not to "
+                                          f"{lv}: drop wave={wave!r}")
+    if lv not in LEVELS:
+        raise geography.UnknownAreaError(f"the atlas has no level {lv!r} (levels: {', '.join(LEVELS)}); "
+                                          "its profile: recalcul profile, or analysis.key_figures")
+    return lv
+
+
+def territory(level, code=None, atlas_dir: Path | str | None = None, *, wave=None) -> dict:
+    """One territory's figures from the atlas JSON, in a few milliseconds (no table is read).
+
+    ``level``/``code``/``wave``: as :func:`analysis.geo.areas.resolve` takes them ('ti', 'TI-0401', wave='2018';
+    'dep', '2a'; 'ze', 5219), or an atlas level ('ti2018', ...), or a resolved :class:`~analysis.geo.areas.Area`
+    of one code. KeyError when the territory has no file in the atlas (build it: ``recalcul atlas``)."""
+    if isinstance(level, geography.Area):
+        if len(level.codes) != 1:
+            raise KeyError(f"the atlas holds single territories, not the {len(level.codes)} codes {list(level.codes)}")
+        lv, code = level_of(level), level.codes[0]
+    else:
+        lv = atlas_level(level, wave)
+        code = geography.normalise_code(LEVELS[lv][0], code)
+    path = _atlas_dir(atlas_dir) / lv / f"{code}.json"
     if not path.is_file():
-        raise KeyError(f"{code!r} is not in the atlas level {level!r} (files in {path.parent})")
+        raise KeyError(f"{code!r} is not in the atlas level {lv!r} (files in {path.parent}; build them: "
+                       "recalcul atlas)")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def table(level: str, atlas_dir: Path | str | None = None) -> pd.DataFrame:
-    """One level's atlas table (one row per territory)."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown atlas level {level!r}; levels: {', '.join(LEVELS)}")
-    return pd.read_parquet(_atlas_dir(atlas_dir) / f"{level}.parquet")
+def table(level, atlas_dir: Path | str | None = None, *, wave=None) -> pd.DataFrame:
+    """One level's atlas table (one row per territory); ``level``/``wave`` as :func:`atlas_level` reads them."""
+    return pd.read_parquet(_atlas_dir(atlas_dir) / f"{atlas_level(level, wave)}.parquet")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -308,17 +339,17 @@ MAP_SHAPES = {"epci": ("load_epci_shapes", "epci"), "ze2020": ("load_ze2020_shap
 
 
 def ranking(level: str, figure: str, n: int | None = 10, *, ascending: bool = False,
-            atlas_dir: Path | str | None = None) -> pd.DataFrame:
+            atlas_dir: Path | str | None = None, wave=None) -> pd.DataFrame:
     """The territories of ``level`` ranked by ``figure`` (largest first unless ``ascending``), each with the
     caveats that go with its value: ``base`` (a proxy says so), ``coverage_pct``, ``secret_share_pct``, ``flag``
     ('proxy: zones d'emploi standing for the territory', 'unreliable: ...', 'lower bound: ...') and ``note``.
     Territories whose figure is missing are listed after the ranked ones, with the reason (never ranked as 0).
-    ``n``: rows of ranked territories kept (None: all)."""
+    ``n``: rows of ranked territories kept (None: all). ``level``/``wave``: as :func:`atlas_level` reads them."""
     if figure not in tf.FIGURES:
         raise ValueError(f"unknown figure {figure!r}; figures: {', '.join(tf.FIGURES)}")
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise ValueError(f"n must be a positive whole number of rows or None, got {n!r}")
-    t = table(level, atlas_dir)
+    t = table(level, atlas_dir, wave=wave)
     cols = ["code", "name", "wave", figure, f"{figure}_base", f"{figure}_period", f"{figure}_coverage_pct",
             f"{figure}_secret_share_pct", f"{figure}_note"]
     d = t[cols].rename(columns={figure: "value", f"{figure}_base": "base", f"{figure}_period": "period",
