@@ -131,6 +131,9 @@ def test_compare_writes_a_table_and_both_languages(tmp_path, inputs, monkeypatch
     assert "chômage" in fr and "Unemployment" not in fr
     with pytest.raises(ValueError, match="2 to 6"):
         atlas.compare(areas[:1], tmp_path / "x", inputs=inputs)
+    with pytest.raises(ValueError, match="the same territory is given twice: ti ti-3208"):
+        atlas.compare([areas[0], rc.resolve("ti", "TI-3208", wave="2018")], tmp_path / "y", inputs=inputs)
+    assert not (tmp_path / "y").exists()
 
 
 def test_ranking_lists_caveats_and_never_ranks_a_missing_figure(built):

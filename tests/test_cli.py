@@ -59,6 +59,8 @@ def test_every_subcommand_answers_help_with_its_usage_and_does_nothing_else(name
     (["profile", "--ti", "ti-9999"], r"unknown ti code\(s\) \['ti-9999'\]"),
     (["profile", "--epci", "241501139", "--wave", "2018"], r"WAVE applies only to a Territoire d'industrie"),
     (["profile", "--ti", "ti-0401", "--dep", "63"], r"give exactly one territory"),
+    (["compare", "--ti", "ti-0401", "--ti", "TI-0401"], r"the same territory is given twice: ti ti-0401"),
+    (["rank", "--level", "ti2023", "--figure", "population", "--map"], r"--map exists for epci, ze2020, dep, reg"),
 ])
 def test_refusals_are_one_line_with_status_2(args, pattern, capsys):
     """In this process (cli.main, behind the entry point); the process itself: the test below."""
@@ -198,3 +200,21 @@ def test_impact_reads_the_territory_from_its_options_not_from_what_is_left_of_ar
     assert [(j, a.level, a.codes, a.wave, s) for j, a, s in seen] == [
         (63.0, "dep", ("63",), None, "CL"), (300.0, "ti", ("ti-3208",), geography.WAVE_2018, "CL")]
     assert capsys.readouterr().out == "ok\nok\n"
+
+
+def test_rank_prints_a_share_that_does_not_apply_as_n_a_and_counts_the_missing(monkeypatch, capsys):
+    """A census figure has no secret share: the table reads "n/a", never "NaN"; one territory without the figure
+    is "1 territory"."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.report import atlas
+
+    ranked = pd.DataFrame({"rank": [1, pd.NA], "code": ["ti-2809", "ti-0601"], "name": ["Bresle", "Mayotte"],
+                           "value": [36.5, np.nan], "period": ["2022", "2022"], "base": ["census (own geography)", ""],
+                           "coverage_pct": [100.0, np.nan], "secret_share_pct": [np.nan, np.nan], "flag": ["", ""]})
+    monkeypatch.setattr(atlas, "ranking", lambda *a, **k: ranked)
+    assert cli.main(["rank", "--level", "ti2023", "--figure", "industry_share_pct"]) == 0
+    out = capsys.readouterr().out
+    assert "NaN" not in out and out.splitlines()[1].split()[-1] == "n/a"
+    assert out.splitlines()[-1] == "1 territory without this figure (reasons in the atlas notes)"

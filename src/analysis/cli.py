@@ -149,6 +149,9 @@ def _rank(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.n < 1:
         raise CommandLineError(f"{PROG} rank: --n must be a positive number of rows, got {args.n}")
+    if args.map and args.level not in atlas.MAP_SHAPES:  # refused before any work, not after the ranking
+        raise CommandLineError(f"{PROG} rank: no outlines in the mirror for the level {args.level!r}: --map exists "
+                               f"for {', '.join(atlas.MAP_SHAPES)}")
     try:
         r = atlas.ranking(args.level, args.figure, args.n, ascending=args.ascending)
     except FileNotFoundError as err:
@@ -156,8 +159,9 @@ def _rank(argv: list[str]) -> int:
     shown = r[r["rank"].notna()]
     with __import__("pandas").option_context("display.width", 200, "display.max_colwidth", 60):
         print(shown[["rank", "code", "name", "value", "period", "base", "coverage_pct", "secret_share_pct", "flag"]]
-              .to_string(index=False))
-    print(f"{int(r['rank'].isna().sum())} territories without this figure (reasons in the atlas notes)")
+              .to_string(index=False, na_rep="n/a"))  # no secret share for a census figure: not applicable
+    n_missing = int(r["rank"].isna().sum())
+    print(f"{n_missing} {'territory' if n_missing == 1 else 'territories'} without this figure (reasons in the atlas notes)")
     if args.map:
         try:
             print(f"map: {atlas.figure_map(args.level, args.figure)}")
@@ -190,7 +194,10 @@ def _compare(argv: list[str]) -> int:
         raise CommandLineError(f"{PROG} compare: {err}") from None
     from analysis.report import atlas
 
-    r = atlas.compare(resolved, args.out)
+    try:
+        r = atlas.compare(resolved, args.out)
+    except ValueError as err:  # the same territory twice
+        raise CommandLineError(f"{PROG} compare: {err}") from None
     table = r["table"].astype(object)
     names = [c for c in table.columns[1:] if not c.endswith(" [base]")]
     table[names] = table[names].where(table[names].notna(), "missing")  # never a blank or "None" read as 0

@@ -238,6 +238,10 @@ def compare(areas: Sequence, out_dir: Path | str | None = None, *, inputs=None, 
 
     if not 2 <= len(areas) <= 6:
         raise ValueError(f"compare 2 to 6 territories, got {len(areas)}")
+    keys = [(a.level, tuple(a.codes), a.wave) for a in areas]
+    twice = [f"{a.level} {'+'.join(a.codes)}" for i, a in enumerate(areas) if keys[i] in keys[:i]]
+    if twice:
+        raise ValueError(f"the same territory is given twice: {', '.join(twice)}; compare different territories")
     inp = inputs if inputs is not None else tf.load_inputs()
     long = tf.key_figures_many(list(areas), inp)
     names = [a.name + (f" ({a.wave})" if a.wave else "") for a in areas]
