@@ -49,6 +49,10 @@ def test_notebook_01_parameters_are_the_headline():
     (["whatif", "02", "--set", "URSSAF_WINDOW=2019-2020"], r"URSSAF_WINDOW=2019-2020 lies outside the data"),
     (["whatif", "99"], r"NB='99' matches no notebook; notebooks with parameters: 01_local_multiplier"),
     (["whatif", "05"], r"05_programme_instruments has no parameters cell"),
+    (["whatif", "06", "--set", "LEVEL=dep", "--set", "CODES=9766"], r"LEVEL=dep CODES=9766: '9766' is not a département"),
+    (["whatif", "06", "--set", "LEVEL=dep", "--set", "CODES=976", "--set", "WAVE=2018"], r"WAVE applies only to a Territoire"),
+    (["whatif", "06", "--set", "CODES=ti-9999"], r"unknown ti code\(s\) \['ti-9999'\]"),
+    (["whatif", "06", "--set", "CODES=ti-3208,"], r"give comma-separated values, none empty"),
 ])
 def test_bad_parameters_are_refused_in_one_line_before_any_work(args, pattern, capsys, monkeypatch):
     monkeypatch.setattr(whatif, "render", lambda *a, **k: pytest.fail("a refused request started a run"))
@@ -57,6 +61,17 @@ def test_bad_parameters_are_refused_in_one_line_before_any_work(args, pattern, c
     assert len(err.splitlines()) == 1, err
     assert err.startswith("error: recalcul whatif: ")
     assert pytest.importorskip("re").search(pattern, err), err
+
+
+def test_notebook_06_takes_another_territory_as_the_profile_does():
+    """A list parameter is given comma-separated; the wave is a TI's only: ``LEVEL=dep CODES=976`` runs without
+    a wave (the cell's default wave, 2023-2027, would be refused for a département)."""
+    path = REPO_ROOT / "notebooks" / "06_territory_profile.ipynb"
+    assert whatif.check(path, {"LEVEL": "dep", "CODES": "976"}) == {"LEVEL": "dep", "CODES": ["976"], "WAVE": None,
+                                                                    "NAME": None}
+    two = whatif.check(path, {"CODES": "ti-3208, ti-3210", "WAVE": "2018"})
+    assert two["CODES"] == ["ti-3208", "ti-3210"] and two["WAVE"] == "2018" and two["LEVEL"] == "ti"
+    assert whatif.check(path, {})["WAVE"] == "2023-2027"
 
 
 def test_the_years_of_the_checks_are_those_of_the_data():

@@ -113,6 +113,19 @@ def _levels() -> list[str]:
     return list(panels.LEVEL_PANELS)
 
 
+def territory(name: str, value, params: Mapping) -> None:
+    """A check of notebook 06's territory (``LEVEL``, ``CODES``, ``WAVE`` together), read as ``recalcul profile``
+    reads it (:func:`analysis.geo.request.check_request`): an unknown code, a wave for another level... refused
+    in one line before any work."""
+    from analysis.geo import areas, request
+
+    try:
+        request.check_request(params["LEVEL"], list(params["CODES"]), params["WAVE"])
+    except areas.UnknownAreaError as err:
+        raise WhatIfError(f"LEVEL={params['LEVEL']} CODES={','.join(params['CODES'])}"
+                          f"{' WAVE=' + str(params['WAVE']) if params['WAVE'] else ''}: {err.args[0]}") from None
+
+
 def _definitions() -> list[str]:
     from analysis.methods import multiplier
 
@@ -136,6 +149,13 @@ CHECKS: dict[str, dict[str, Callable]] = {
         # the Eurostat nrg_bal_c extract the notebook loads (industry_electricity(eurostat, range(1990, 2024)))
         "BASE_YEAR": year_in(tuple(range(1990, 2024)), "the Eurostat energy balance extract (nrg_bal_c)"),
     },
+    "06_territory_profile": {"CODES": territory},
+}
+
+#: notebook stem -> {parameter: its value when not given, from the others}: notebook 06's wave is that of a
+#: Territoire d'industrie only (``--set LEVEL=dep --set CODES=976`` runs without ``WAVE``)
+FOLLOWS: dict[str, dict[str, Callable[[Mapping], object]]] = {
+    "06_territory_profile": {"WAVE": lambda p: p["WAVE"] if str(p["LEVEL"]).lower() == "ti" else None},
 }
 
 
@@ -195,6 +215,12 @@ def _convert(name: str, text, default):
             return float(text)
         except ValueError:
             raise WhatIfError(f"{name}={text!r} is not a number (e.g. {name}={default})") from None
+    if isinstance(default, list):  # comma-separated, each item of the type of the default's items
+        items = [t.strip() for t in text.split(",")]
+        if not all(items):
+            raise WhatIfError(f"{name}={text!r}: give comma-separated values, none empty (e.g. {name}="
+                              f"{','.join(map(str, default)) or 'a,b'})")
+        return [_convert(name, t, default[0]) for t in items] if default else items
     raise WhatIfError(f"{name} takes a {type(default).__name__}, which the command line cannot give")
 
 
@@ -208,6 +234,9 @@ def check(path: Path, given: Mapping[str, object]) -> dict:
         raise WhatIfError(f"{path.stem} has no parameter {', '.join(unknown)}; its parameters: "
                           + ", ".join(f"{k} (default {v})" for k, v in known.items()))
     params = {k: _convert(k, given[k], v) if k in given else v for k, v in known.items()}
+    for name, follow in FOLLOWS.get(path.stem, {}).items():
+        if name not in given:
+            params[name] = follow(params)
     for name, check_one in CHECKS.get(path.stem, {}).items():
         check_one(name, params[name], params)
     return params
