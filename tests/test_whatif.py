@@ -53,6 +53,9 @@ def test_notebook_01_parameters_are_the_headline():
     (["whatif", "06", "--set", "LEVEL=dep", "--set", "CODES=976", "--set", "WAVE=2018"], r"WAVE applies only to a Territoire"),
     (["whatif", "06", "--set", "CODES=ti-9999"], r"unknown ti code\(s\) \['ti-9999'\]"),
     (["whatif", "06", "--set", "CODES=ti-3208,"], r"give comma-separated values, none empty"),
+    (["whatif", "04", "--set", "TI_ID=ti-9999"], r"TI_ID=ti-9999: unknown ti code\(s\) \['ti-9999'\]"),
+    (["whatif", "04", "--set", "EPCIS=200069755,12345"], r"EPCIS=200069755,12345: '12345' is not an EPCI code"),
+    (["whatif", "04", "--set", "POLE_SIREN=2000"], r"POLE_SIREN='2000' is not a groupement's 9-digit SIREN"),
 ])
 def test_bad_parameters_are_refused_in_one_line_before_any_work(args, pattern, capsys, monkeypatch):
     monkeypatch.setattr(whatif, "render", lambda *a, **k: pytest.fail("a refused request started a run"))
@@ -72,6 +75,18 @@ def test_notebook_06_takes_another_territory_as_the_profile_does():
     two = whatif.check(path, {"CODES": "ti-3208, ti-3210", "WAVE": "2018"})
     assert two["CODES"] == ["ti-3208", "ti-3210"] and two["WAVE"] == "2018" and two["LEVEL"] == "ti"
     assert whatif.check(path, {})["WAVE"] == "2023-2027"
+
+
+def test_notebook_04_for_another_territory_drops_the_pole_s_name_sections_and_marker():
+    """``TI_ID=ti-8410``: the TI's own name (the cell's default name is the pôle's), no pôle sections or claims, no
+    Issoire marker, unless given; EPCIS is a list; ``None`` is the cell's None."""
+    path = REPO_ROOT / "notebooks" / "04_clermont_vichy_auvergne.ipynb"
+    default = whatif.check(path, {})
+    assert default["NAME"].startswith("Pôle métropolitain") and default["POLE_ANALYSIS"] and default["MARKERS"]
+    ti = whatif.check(path, {"TI_ID": "ti-8410"})
+    assert (ti["NAME"], ti["POLE_ANALYSIS"], ti["MARKERS"]) == (None, False, {})
+    named = whatif.check(path, {"EPCIS": "200069755, 246300701", "NAME": "Riom", "TI_ID": "None"})
+    assert named["EPCIS"] == ["200069755", "246300701"] and named["NAME"] == "Riom" and named["TI_ID"] is None
 
 
 def test_the_years_of_the_checks_are_those_of_the_data():

@@ -126,6 +126,24 @@ def territory(name: str, value, params: Mapping) -> None:
                           f"{' WAVE=' + str(params['WAVE']) if params['WAVE'] else ''}: {err.args[0]}") from None
 
 
+def pole_territory(name: str, value, params: Mapping) -> None:
+    """A check of notebook 04's territory: ``TI_ID`` (a TI of the 2023-2027 wave), else ``EPCIS`` (SIRENs), else the
+    members of ``POLE_SIREN`` (a groupement's 9-digit SIREN), read as the profile reads them; refused in one line."""
+    from analysis.geo import areas, request
+
+    try:
+        if params["TI_ID"]:
+            request.check_request("ti", [params["TI_ID"]], None)
+        elif params["EPCIS"]:
+            request.check_request("epci", list(params["EPCIS"]), None)
+        elif not re.fullmatch(r"\d{9}", str(params["POLE_SIREN"])):
+            raise WhatIfError(f"POLE_SIREN={params['POLE_SIREN']!r} is not a groupement's 9-digit SIREN "
+                              "(e.g. 200041036, the Pôle métropolitain Clermont Vichy Auvergne)")
+    except areas.UnknownAreaError as err:
+        what = f"TI_ID={params['TI_ID']}" if params["TI_ID"] else f"EPCIS={','.join(params['EPCIS'])}"
+        raise WhatIfError(f"{what}: {err.args[0]}") from None
+
+
 def _definitions() -> list[str]:
     from analysis.methods import multiplier
 
@@ -149,12 +167,23 @@ CHECKS: dict[str, dict[str, Callable]] = {
         # the Eurostat nrg_bal_c extract the notebook loads (industry_electricity(eurostat, range(1990, 2024)))
         "BASE_YEAR": year_in(tuple(range(1990, 2024)), "the Eurostat energy balance extract (nrg_bal_c)"),
     },
+    "04_clermont_vichy_auvergne": {"TI_ID": pole_territory},
     "06_territory_profile": {"CODES": territory},
 }
 
+#: notebook stem -> {parameter whose default is None: the type a value given on the command line takes}
+KINDS: dict[str, dict[str, type]] = {"04_clermont_vichy_auvergne": {"EPCIS": list}}
+
 #: notebook stem -> {parameter: its value when not given, from the others}: notebook 06's wave is that of a
-#: Territoire d'industrie only (``--set LEVEL=dep --set CODES=976`` runs without ``WAVE``)
+#: Territoire d'industrie only (``--set LEVEL=dep --set CODES=976`` runs without ``WAVE``); notebook 04's name,
+#: pôle sections and marker are the pôle's only
 FOLLOWS: dict[str, dict[str, Callable[[Mapping], object]]] = {
+    # notebook 04 for another territory (TI_ID or EPCIS): its own name, no pôle sections, no Issoire marker
+    "04_clermont_vichy_auvergne": {
+        "NAME": lambda p: p["NAME"] if not (p["TI_ID"] or p["EPCIS"]) else None,
+        "POLE_ANALYSIS": lambda p: p["POLE_ANALYSIS"] and not (p["TI_ID"] or p["EPCIS"]),
+        "MARKERS": lambda p: p["MARKERS"] if not (p["TI_ID"] or p["EPCIS"]) else {},
+    },
     "06_territory_profile": {"WAVE": lambda p: p["WAVE"] if str(p["LEVEL"]).lower() == "ti" else None},
 }
 
@@ -197,6 +226,8 @@ def defaults(path: Path) -> dict:
 
 
 def _convert(name: str, text, default):
+    if isinstance(text, str) and text.strip() == "None" and not isinstance(default, str):
+        return None  # --set TI_ID=None: the cell's None
     if not isinstance(text, str) or isinstance(default, str) or default is None:
         return text
     if isinstance(default, bool):
@@ -233,7 +264,9 @@ def check(path: Path, given: Mapping[str, object]) -> dict:
     if unknown:
         raise WhatIfError(f"{path.stem} has no parameter {', '.join(unknown)}; its parameters: "
                           + ", ".join(f"{k} (default {v})" for k, v in known.items()))
-    params = {k: _convert(k, given[k], v) if k in given else v for k, v in known.items()}
+    kinds = KINDS.get(path.stem, {})
+    params = {k: _convert(k, given[k], kinds[k]() if v is None and k in kinds else v) if k in given else v
+              for k, v in known.items()}
     for name, follow in FOLLOWS.get(path.stem, {}).items():
         if name not in given:
             params[name] = follow(params)
