@@ -105,8 +105,9 @@ atlas: venv
 	$(BIN)/recalcul atlas
 
 # Territories ranked by a key figure, with their caveats: make rank LEVEL=ti2023 FIGURE=industry_jobs_growth_pct [N=10] [MAP=1]
+# (LEVEL=ti WAVE=2018 is LEVEL=ti2018)
 rank: venv
-	@$(BIN)/recalcul rank --level "$(LEVEL)" --figure "$(FIGURE)" $(if $(N),--n "$(N)") $(if $(MAP),--map)
+	@$(BIN)/recalcul rank --level "$(LEVEL)" --figure "$(FIGURE)" $(if $(WAVE),--wave "$(WAVE)") $(if $(N),--n "$(N)") $(if $(MAP),--map)
 
 # 2 to 6 territories side by side (levels may be mixed) into runs/compare-<slug>/:
 # make compare TI=ti-3208,ti-3210 WAVE=2018 | make compare EPCI=244400644 ZE=5219

@@ -61,6 +61,8 @@ def test_every_subcommand_answers_help_with_its_usage_and_does_nothing_else(name
     (["profile", "--ti", "ti-0401", "--dep", "63"], r"give exactly one territory"),
     (["compare", "--ti", "ti-0401", "--ti", "TI-0401"], r"the same territory is given twice: ti ti-0401"),
     (["rank", "--level", "ti2023", "--figure", "population", "--map"], r"--map exists for epci, ze2020, dep, reg"),
+    (["rank", "--level", "commune", "--figure", "population"], r"the atlas has no level 'commune'"),
+    (["rank", "--level", "epci", "--wave", "2018", "--figure", "population"], r"a wave applies only to a Territoire"),
 ])
 def test_refusals_are_one_line_with_status_2(args, pattern, capsys):
     """In this process (cli.main, behind the entry point); the process itself: the test below."""
@@ -213,8 +215,13 @@ def test_rank_prints_a_share_that_does_not_apply_as_n_a_and_counts_the_missing(m
     ranked = pd.DataFrame({"rank": [1, pd.NA], "code": ["ti-2809", "ti-0601"], "name": ["Bresle", "Mayotte"],
                            "value": [36.5, np.nan], "period": ["2022", "2022"], "base": ["census (own geography)", ""],
                            "coverage_pct": [100.0, np.nan], "secret_share_pct": [np.nan, np.nan], "flag": ["", ""]})
-    monkeypatch.setattr(atlas, "ranking", lambda *a, **k: ranked)
+    asked = []
+    monkeypatch.setattr(atlas, "ranking", lambda level, *a, **k: asked.append(level) or ranked)
     assert cli.main(["rank", "--level", "ti2023", "--figure", "industry_share_pct"]) == 0
     out = capsys.readouterr().out
     assert "NaN" not in out and out.splitlines()[1].split()[-1] == "n/a"
     assert out.splitlines()[-1] == "1 territory without this figure (reasons in the atlas notes)"
+    # a level as a request gives it: ti with its wave, ze
+    assert cli.main(["rank", "--level", "ti", "--wave", "2018", "--figure", "population"]) == 0
+    assert cli.main(["rank", "--level", "ze", "--figure", "population"]) == 0
+    assert asked == ["ti2023", "ti2018", "ze2020"]

@@ -136,12 +136,15 @@ def _atlas(argv: list[str]) -> int:
 
 
 def _rank(argv: list[str]) -> int:
-    """``rank --level ti2023 --figure industry_jobs_growth_pct [--n 10] [--ascending] [--map]``."""
+    """``rank --level ti2023 --figure industry_jobs_growth_pct [--n 10] [--ascending] [--map]``; the level as the
+    atlas names it or as a request gives it (``--level ti --wave 2018``, ``--level ze``)."""
+    from analysis.geo import areas
     from analysis.methods import territory_figures as tf
     from analysis.report import atlas
 
     parser = argparse.ArgumentParser(prog=f"{PROG} rank")
-    parser.add_argument("--level", required=True, choices=list(atlas.LEVELS))
+    parser.add_argument("--level", required=True, help=f"{', '.join(atlas.LEVELS)}, or ti with --wave")
+    parser.add_argument("--wave", default=None, help="with --level ti: 2018 or 2023 (default 2023)")
     parser.add_argument("--figure", required=True, choices=list(tf.FIGURES))
     parser.add_argument("--n", type=int, default=10)
     parser.add_argument("--ascending", action="store_true")
@@ -149,6 +152,11 @@ def _rank(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.n < 1:
         raise CommandLineError(f"{PROG} rank: --n must be a positive number of rows, got {args.n}")
+    try:
+        args.level = atlas.atlas_level(args.level, args.wave)
+    except areas.UnknownAreaError as err:
+        msg = err.args[0] if "(levels:" in err.args[0] else f"{err.args[0]}; atlas levels: {', '.join(atlas.LEVELS)}"
+        raise CommandLineError(f"{PROG} rank: {msg}") from None
     if args.map and args.level not in atlas.MAP_SHAPES:  # refused before any work, not after the ranking
         raise CommandLineError(f"{PROG} rank: no outlines in the mirror for the level {args.level!r}: --map exists "
                                f"for {', '.join(atlas.MAP_SHAPES)}")
