@@ -129,3 +129,16 @@ def test_a_five_digit_code_that_matches_nothing_says_what_it_is(query, said, cap
     assert L.main([query]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"nothing matches '{query}'; ") and said in err and "\n" not in err
+
+
+def test_st_and_ste_are_saint_and_sainte_and_a_ti_id_may_be_spaced():
+    """'st nazaire' finds what 'Saint-Nazaire' finds (it found only a TI whose name holds 'eSTuaire'); 'Ste Rose'
+    finds Sainte-Rose; 'TI 0401' is the id ti-0401 of both waves; 'stains' stays a word of its own."""
+    same = L.lookup("st nazaire", limit=None)
+    full = L.lookup("Saint-Nazaire", limit=None)
+    assert same[["level", "code", "wave"]].equals(full[["level", "code", "wave"]]) and "44184" in set(same["code"])
+    assert ("commune", "97129") in set(zip(L.lookup("Ste Rose", limit=None)["level"], L.lookup("Ste Rose", limit=None)["code"]))
+    spaced = L.lookup("TI 0401")
+    assert set(zip(spaced["code"], spaced["wave"], spaced["match"])) == {
+        ("ti-0401", geography.WAVE_2018, "code"), ("ti-0401", geography.WAVE_2023, "code")}
+    assert L.lookup("stains").iloc[0]["code"] == "93072"

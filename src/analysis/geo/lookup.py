@@ -50,6 +50,11 @@ _OPTION = {"ti": "TI", "epci": "EPCI", "ze2020": "ZE", "dep": "DEP", "reg": "REG
 _COLUMNS = ["level", "code", "name", "wave", "dep", "match", "why", "holds"]
 
 
+#: abbreviations of place names, as whole words of a folded query
+_SAINTS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+_ABBREVIATIONS = re.compile(r"\b(?:" + "|".join(_SAINTS) + r")\b")
+
+
 def fold(text: str) -> str:
     """Lower case, accents removed, punctuation (hyphens, apostrophes) as spaces: 'Saint-Étienne' -> 'saint etienne'."""
     t = unicodedata.normalize("NFKD", str(text))
@@ -199,12 +204,15 @@ def lookup(query: str, levels=None, limit: int | None = 50) -> pd.DataFrame:
     q = fold(query) if query is not None else ""
     if not q:
         raise ValueError("empty query: give part of a name or a code, e.g. 'Saint-Nazaire' or '244400644'")
+    q = _ABBREVIATIONS.sub(lambda m: _SAINTS[m.group(0)], q)  # 'st nazaire' -> 'saint nazaire'
+    ti_spaced = re.fullmatch(r"ti (\d{4})", q)  # 'TI 0401', 'ti_0401' -> the id 'ti-0401'
+
     full = _index()
     idx = full
     if levels is not None:
         levels = [geography.normalise_level(lv) for lv in ([levels] if isinstance(levels, str) else levels)]
         idx = idx[idx["level"].isin(levels)]
-    raw = str(query).strip().lower()
+    raw = f"ti-{ti_spaced.group(1)}" if ti_spaced else str(query).strip().lower()
     words = list(dict.fromkeys(q.split()))
     by_code = idx["code"].str.lower() == raw
     by_word = idx["key"].str.contains(re.compile(r"(?:^| )" + re.escape(q) + r"(?:$| )"))
