@@ -13,6 +13,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 from analysis.report import figures  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every test's pyplot figures are closed after it (they were kept, over 20 open at a time)."""
+    yield
+    plt.close("all")
+
+
 def _figure():
     figures.use_style()
     fig, ax = plt.subplots(figsize=figures.TWO_COLUMNS)
