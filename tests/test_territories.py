@@ -130,7 +130,11 @@ def test_codes_are_normalised_or_refused_with_the_format():
     assert geography.resolve("commune", 1001).codes == ("01001",)
     assert geography.resolve("ti", "TI-0401").codes == ("ti-0401",)
     assert geography.resolve("epci", "200071074").codes == ("200071074",)  # a bare string is one code
-    for level, codes, msg in [("epci", [], "empty"), ("epci", "2444", "9 digits"), ("ti", "5214x", "ti-RRNN"),
+    # a SIREN as it is often printed (spaces, or the narrow no-break spaces of French typography)
+    assert geography.resolve("epci", "244 400 644").codes == geography.resolve("epci", "244\u202f400\u202f644").codes \
+        == ("244400644",)
+    for level, codes, msg in [("epci", [], "empty"), ("epci", "2444", "9 digits"), ("epci", "24 4400 644", "9-digit SIREN"),
+                              ("ti", "5214x", "ti-RRNN"),
                               ("dep", "", "empty"), ("ti", "ti-9999", "unknown"), ("region", 1.5, "string, an integer")]:
         with pytest.raises(geography.UnknownAreaError, match=msg):
             geography.resolve(level, codes)

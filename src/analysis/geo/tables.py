@@ -638,6 +638,8 @@ def normalise_code(level: str, code) -> str:
             raise UnknownAreaError(f"{code!r} is not a commune code ({CODE_FORMATS['commune']})")
         return c
     width = _WIDTH[level]
+    if level in ("epci", "metropole") and re.fullmatch(r"\d{3}[ \u00a0\u202f]\d{3}[ \u00a0\u202f]\d{3}", c):
+        c = re.sub(r"\D", "", c)  # a SIREN as it is often printed, '244 400 644'
     if level in ("epci", "metropole") and c.isdigit() and len(c) != width:  # a SIREN is never zero-padded
         raise UnknownAreaError(f"{code!r} is not an EPCI code: a SIREN has 9 digits ({CODE_FORMATS[level]})")
     if not c.isdigit() or len(c) > width:
