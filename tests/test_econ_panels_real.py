@@ -28,6 +28,18 @@ def test_panels_as_notebook_01_builds_them():
     assert rc.panel("urssaf_ze2020_a38", sample="all").data["zone"].nunique() > p.data["zone"].nunique()
 
 
+def test_a_panel_is_named_by_its_level_too_and_a_window_outside_it_names_the_gap():
+    """rc.panel('ze2020') is the panel notebook 01's LEVEL=ze2020 uses; a window outside the URSSAF years lists them
+    (2019, 2022, 2023, 2024: '2019-2024' hid the gap)."""
+    p = rc.panel("ze2020")
+    assert p.data.equals(rc.panel("urssaf_ze2020_a38").data)
+    with pytest.raises(mp.MultiplierError, match=r"years present: 2019, 2022, 2023, 2024\)"):
+        rc.local_multiplier(p, "2020-2024")
+    with pytest.raises(mp.MultiplierError, match=r"or by level: ze2010 \(estel_ze2010\)"):
+        rc.panel("epci")
+    assert mp.years_text([2003, 2001, 2002]) == "2001-2003"
+
+
 def test_headline_iv_numbers_and_the_shock_level_identity():
     p = rc.panel("urssaf_ze2020_a38")
     iv = rc.local_multiplier(p, "2019-2024", method="iv", inference="akm")

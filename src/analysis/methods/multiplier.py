@@ -93,6 +93,15 @@ class MultiplierError(ValueError):
     """Bad classification, unknown sector code or an estimation that cannot be run."""
 
 
+def years_text(years) -> str:
+    """Years as a reader takes them in: '1998-2017' when every year between is there, else each one
+    ('2019, 2022, 2023, 2024': a range would hide the gap)."""
+    years = sorted(int(y) for y in years)
+    if years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(map(str, years))
+
+
 # ---------------------------------------------------------------------------------------------
 # 1. Sector classification
 # ---------------------------------------------------------------------------------------------
@@ -1053,8 +1062,8 @@ def local_multiplier(data: pd.DataFrame | Panel, window, *, definition: str | Ma
     years = set(pd.unique(data["year"]))
     absent = [y for y in (start, end) if y not in years]
     if absent:
-        raise MultiplierError(f"window year(s) {absent} are not in the data (years present: "
-                              f"{min(years)}-{max(years)}, {len(years)} years); choose a window within them")
+        raise MultiplierError(f"window year(s) {absent} are not in the data (years present: {years_text(years)}); "
+                              "choose a window within them")
     if isinstance(definition, str):
         if definition not in DEFINITIONS:
             raise MultiplierError(f"definition must be one of {DEFINITIONS} or a code -> group mapping, "

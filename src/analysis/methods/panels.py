@@ -94,14 +94,18 @@ def _labels(level: str) -> pd.Series:
 
 
 def panel(name: str, *, sample: str = "metropolitan") -> mp.Panel:
-    """One of the analysis-ready panels of notebook 01 (:data:`PANELS`), with its regions and sector labels.
+    """One of the analysis-ready panels of notebook 01 (:data:`PANELS`), with its regions and sector labels;
+    ``name`` may also be the level of notebook 01's ``LEVEL`` parameter (:data:`LEVEL_PANELS`: 'ze2010', 'dep',
+    'ze2020').
 
     >>> p = panel("ete_dep_a17")
     >>> p.data["zone"].nunique(), p.level, p.sample, p.sector_labels["KZ"][:20]
     (96, 'a17', 'metropolitan', 'Activités financière')
     """
+    name = LEVEL_PANELS.get(name, name)  # the level notebook 01's LEVEL parameter names: 'ze2010', 'dep', 'ze2020'
     if name not in PANELS:
-        raise mp.MultiplierError(f"unknown panel {name!r}; panels: {sorted(PANELS)}")
+        raise mp.MultiplierError(f"unknown panel {name!r}; panels: {sorted(PANELS)}, or by level: "
+                                 + ", ".join(f"{lv} ({p})" for lv, p in LEVEL_PANELS.items()))
     if sample not in mp.SAMPLES:
         raise mp.MultiplierError(f"sample must be one of {mp.SAMPLES}, got {sample!r}")
     level, description = PANELS[name]

@@ -53,13 +53,6 @@ def parse_window(name: str, value) -> tuple[int, int]:
     return start, end
 
 
-def _years_text(years: Sequence[int]) -> str:
-    years = sorted(years)
-    if years == list(range(years[0], years[-1] + 1)):
-        return f"{years[0]}-{years[-1]}"
-    return ", ".join(map(str, years))
-
-
 def window_in(years_of: Callable[[Mapping], tuple[Sequence[int], str]]):
     """A check: a ``YYYY-YYYY`` window whose two years are among ``years_of(params) -> (years, what)``."""
 
@@ -68,7 +61,9 @@ def window_in(years_of: Callable[[Mapping], tuple[Sequence[int], str]]):
         years, what = years_of(params)
         missing = [y for y in (start, end) if y not in years]
         if missing:
-            raise WhatIfError(f"{name}={value} lies outside the data: {what} hold the years {_years_text(years)} "
+            from analysis.methods.multiplier import years_text
+
+            raise WhatIfError(f"{name}={value} lies outside the data: {what} hold the years {years_text(years)} "
                               f"(no {', '.join(map(str, missing))})")
     return check
 
@@ -88,7 +83,9 @@ def year_in(years: Sequence[int], what: str):
 
     def check(name: str, value, params: Mapping) -> None:
         if value not in years:
-            raise WhatIfError(f"{name}={value} lies outside the data: {what} hold the years {_years_text(years)}")
+            from analysis.methods.multiplier import years_text
+
+            raise WhatIfError(f"{name}={value} lies outside the data: {what} hold the years {years_text(years)}")
     return check
 
 
