@@ -155,8 +155,7 @@ def _rank(argv: list[str]) -> int:
     try:
         args.level = atlas.atlas_level(args.level, args.wave)
     except areas.UnknownAreaError as err:
-        msg = err.args[0] if "(levels:" in err.args[0] else f"{err.args[0]}; atlas levels: {', '.join(atlas.LEVELS)}"
-        raise CommandLineError(f"{PROG} rank: {msg}") from None
+        raise CommandLineError(f"{PROG} rank: {err.args[0]}") from None
     if args.map and args.level not in atlas.MAP_SHAPES:  # refused before any work, not after the ranking
         raise CommandLineError(f"{PROG} rank: no outlines in the mirror for the level {args.level!r}: --map exists "
                                f"for {', '.join(atlas.MAP_SHAPES)}")
@@ -203,9 +202,10 @@ def _compare(argv: list[str]) -> int:
     from analysis.report import atlas
 
     try:
-        r = atlas.compare(resolved, args.out)
-    except ValueError as err:  # the same territory twice
+        atlas.check_compared(resolved)  # the same territory twice: refused before any work
+    except ValueError as err:
         raise CommandLineError(f"{PROG} compare: {err}") from None
+    r = atlas.compare(resolved, args.out)
     table = r["table"].astype(object)
     names = [c for c in table.columns[1:] if not c.endswith(" [base]")]
     table[names] = table[names].where(table[names].notna(), "missing")  # never a blank or "None" read as 0

@@ -206,7 +206,6 @@ def lookup(query: str, levels=None, limit: int | None = 50) -> pd.DataFrame:
         raise ValueError("empty query: give part of a name or a code, e.g. 'Saint-Nazaire' or '244400644'")
     q = _ABBREVIATIONS.sub(lambda m: _SAINTS[m.group(0)], q)  # 'st nazaire' -> 'saint nazaire'
     ti_spaced = re.fullmatch(r"ti (\d{4})", q)  # 'TI 0401', 'ti_0401' -> the id 'ti-0401'
-
     full = _index()
     idx = full
     if levels is not None:

@@ -35,7 +35,7 @@ from analysis.geo import areas as geography
 from analysis.methods import neighbours, territory_figures as tf
 from analysis.paths import DATA_DIR, REPO_ROOT
 
-__all__ = ["LEVELS", "ATLAS_DIR", "RUNS_DIR", "areas_of", "atlas_level", "build", "territory", "table", "registry_version",
+__all__ = ["LEVELS", "ATLAS_DIR", "RUNS_DIR", "areas_of", "atlas_level", "build", "check_compared", "territory", "table", "registry_version",
            "level_of", "compare", "ranking", "figure_map", "MAP_SHAPES"]
 
 #: atlas level -> (resolver level, TI wave)
@@ -175,7 +175,11 @@ def atlas_level(level, wave=None) -> str:
             raise geography.UnknownAreaError(f"atlas level {level!r} and wave={wave!r} disagree: drop wave, or give "
                                              f"level 'ti' with the wave")
         return level
-    lv = geography.normalise_level(level)
+    try:
+        lv = geography.normalise_level(level)
+    except geography.UnknownAreaError:
+        raise geography.UnknownAreaError(f"unknown level {level!r}; atlas levels: {', '.join(LEVELS)} "
+                                          "(or 'ti' with a wave, 'ze', 'departement', 'region')") from None
     if lv == "ti":
         return "ti2018" if geography.normalise_wave(wave or geography.WAVE_2023) == geography.WAVE_2018 else "ti2023"
     if wave is not None:
@@ -229,6 +233,16 @@ def _slug(areas) -> str:
     return "_".join(f"{a.level}-{'+'.join(a.codes)}" + (f"-{a.wave[:4]}" if a.wave else "") for a in areas)[:120]
 
 
+def check_compared(areas: Sequence) -> None:
+    """ValueError unless ``areas`` are 2 to 6 resolved territories, none given twice."""
+    if not 2 <= len(areas) <= 6:
+        raise ValueError(f"compare 2 to 6 territories, got {len(areas)}")
+    keys = [(a.level, tuple(a.codes), a.wave) for a in areas]
+    twice = [f"{a.level} {'+'.join(a.codes)}" for i, a in enumerate(areas) if keys[i] in keys[:i]]
+    if twice:
+        raise ValueError(f"the same territory is given twice: {', '.join(twice)}; compare different territories")
+
+
 def compare(areas: Sequence, out_dir: Path | str | None = None, *, inputs=None, k: int = 5,
             atlas_dir: Path | str | None = None) -> dict:
     """Set 2 to 6 resolved territories side by side: key figures with their bases, a figure in French and in
@@ -236,12 +250,7 @@ def compare(areas: Sequence, out_dir: Path | str | None = None, *, inputs=None, 
     else computed here). Writes under ``runs/compare-<slug>/``; returns the paths and tables."""
     from analysis.report import figures
 
-    if not 2 <= len(areas) <= 6:
-        raise ValueError(f"compare 2 to 6 territories, got {len(areas)}")
-    keys = [(a.level, tuple(a.codes), a.wave) for a in areas]
-    twice = [f"{a.level} {'+'.join(a.codes)}" for i, a in enumerate(areas) if keys[i] in keys[:i]]
-    if twice:
-        raise ValueError(f"the same territory is given twice: {', '.join(twice)}; compare different territories")
+    check_compared(areas)
     inp = inputs if inputs is not None else tf.load_inputs()
     long = tf.key_figures_many(list(areas), inp)
     names = [a.name + (f" ({a.wave})" if a.wave else "") for a in areas]
