@@ -11,7 +11,7 @@ import re
 import pytest
 
 from analysis.data import registry
-from analysis.geo import areas as geography, lookup as L, request
+from analysis.geo import areas as geography, lookup as L, request, tables
 
 
 def _mirror_file(name: str):
@@ -95,6 +95,11 @@ def test_words_match_in_any_order_and_may_name_the_departement():
     ("commune", "75108", "75108 is an arrondissement municipal of Paris, not a commune: use COMMUNE=75056"),
     ("commune", "13201", "arrondissement municipal of Marseille, not a commune: use COMMUNE=13055"),
     ("commune", "69381", "arrondissement municipal of Lyon, not a commune: use COMMUNE=69123"),
+    ("dep", "975", "975 is Saint-Pierre-et-Miquelon, a collectivité d'outre-mer, not in INSEE's commune table"),
+    ("reg", "988", "988 is Nouvelle-Calédonie, a collectivité d'outre-mer"),
+    ("commune", "97501", "97501 (MIQUELON LANGLADE in La Poste's table) is a commune of Saint-Pierre-et-Miquelon, "
+                         "a collectivité d'outre-mer"),
+    ("commune", "97801", "97801 (SAINT MARTIN in La Poste's table) is a commune of Saint-Martin"),
 ])
 def test_a_wrong_kind_of_code_is_refused_with_the_right_one(level, code, said):
     with pytest.raises(geography.UnknownAreaError) as err:
@@ -124,6 +129,8 @@ def test_merged_communes_of_the_ze2010_table_name_the_commune_they_joined():
     ("75108", "75108 is an arrondissement municipal of Paris, not a commune: use COMMUNE=75056"),
     ("01039", "it joined 01138 Culoz-Béon"),
     ("20004", "2A004 (Ajaccio)"),
+    ("98735", "98735 (PAPEETE in La Poste's table) is a commune of Polynésie française, a collectivité d'outre-mer"),
+    ("977", "977 is Saint-Barthélemy, a collectivité d'outre-mer"),
 ])
 def test_a_five_digit_code_that_matches_nothing_says_what_it_is(query, said, capsys):
     assert L.main([query]) == 1
@@ -142,3 +149,24 @@ def test_st_and_ste_are_saint_and_sainte_and_a_ti_id_may_be_spaced():
     assert set(zip(spaced["code"], spaced["wave"], spaced["match"])) == {
         ("ti-0401", geography.WAVE_2018, "code"), ("ti-0401", geography.WAVE_2023, "code")}
     assert L.lookup("stains").iloc[0]["code"] == "93072"
+
+
+def test_a_collectivite_d_outre_mer_named_is_said_not_covered(capsys):
+    """'Saint-Martin' finds the communes of that name in the départements and, first, a note that Saint-Martin
+    (978) is a collectivité d'outre-mer that nothing here covers; 'Papeete' and 'Miquelon' (no area here) get
+    the note before the closest names; a place of the départements gets no note. The collectivités' communes are
+    La Poste's, none of them a commune of INSEE's table."""
+    coms = tables.collectivity_communes()
+    assert {"97501", "97502", "97701", "97801", "98735"} <= set(coms.index)
+    assert not set(coms.index) & set(geography.communes()["com"])
+    assert L.main(["Saint-Martin"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("note: Saint-Martin (978), SAINT MARTIN (97801, Saint-Martin): a collectivité d'outre-mer")
+    assert any(line.startswith("commune") and "32389" in line for line in out[1:])
+    for query, named in (("Papeete", "PAPEETE (98735, Polynésie française)"),
+                         ("miquelon", "Saint-Pierre-et-Miquelon (975), MIQUELON LANGLADE (97501")):
+        assert L.main([query]) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith(f"note: {named}") and out[1] == f"nothing matches {query!r}; closest names:"
+    assert L.main(["Clermont-Ferrand"]) == 0 and "note:" not in capsys.readouterr().out
+    assert L.collectivity_note("Pointe-à-Pitre") == "" and L.collectivity_note("") == ""

@@ -36,7 +36,8 @@ import pandas as pd
 from analysis.data.loaders import employment as _employment
 from analysis.geo import tables as geography
 
-__all__ = ["fold", "index", "lookup", "containers", "merged_communes", "suggest", "format_table", "main",
+__all__ = ["fold", "index", "lookup", "containers", "merged_communes", "suggest", "collectivity_note", "format_table",
+           "main",
            "LEVEL_ORDER"]
 
 #: Order in which levels are listed (largest first after the TIs).
@@ -334,8 +335,45 @@ _ARRONDISSEMENTS = {**{c: "75056" for c in range(75101, 75121)}, **{c: "13055" f
                     **{c: "69123" for c in range(69381, 69390)}}
 
 
+_NOT_COVERED = ("a collectivité d'outre-mer, not in INSEE's commune table that every area here is built from: not "
+                "covered (the overseas départements 971-974 and 976 are)")
+
+
+def _collectivity(level: str, raw: str) -> str:
+    """What ``raw`` is when it is the code of a collectivité d'outre-mer (``DEP=975``) or of one of its communes
+    (``COMMUNE=97501``); '' otherwise."""
+    com = geography.OVERSEAS_COLLECTIVITIES
+    if level in ("dep", "reg") and raw in com:
+        return f"{raw} is {com[raw]}, {_NOT_COVERED}"
+    if level == "commune" and re.fullmatch(r"\d{5}", raw) and raw[:3] in com:
+        named = geography.collectivity_communes().get(raw)
+        what = f"{raw} ({named} in La Poste's table)" if named else raw
+        return f"{what} is a commune of {com[raw[:3]]}, {_NOT_COVERED}"
+    return ""
+
+
+def collectivity_note(query: str) -> str:
+    """A note when ``query`` names a collectivité d'outre-mer or one of its communes ('Saint-Martin', 'Papeete',
+    'Miquelon'): what it is and that it is not covered ('' otherwise). Every word of the query must be a word
+    of the name, accents and case aside."""
+    words = set(fold(query).split())
+    if not words:
+        return ""
+    named = [f"{name} ({code})" for code, name in geography.OVERSEAS_COLLECTIVITIES.items()
+             if words <= set(fold(name).split())]
+    communes = geography.collectivity_communes()
+    named += [f"{name} ({code}, {geography.OVERSEAS_COLLECTIVITIES[code[:3]]})" for code, name in communes.items()
+              if words <= set(fold(name).split())]
+    if not named:
+        return ""
+    return f"{', '.join(named[:6])}{' ...' if len(named) > 6 else ''}: {_NOT_COVERED}"
+
+
 def _wrong_kind(level: str, raw: str) -> str:
     """What ``raw`` is when it is not a code of ``level`` ('' when nothing is known)."""
+    collectivity = _collectivity(level, raw)
+    if collectivity:
+        return collectivity
     names = {lv: geography.code_names(lv) for lv in ("commune", "epci", "ze2020", "ze2010", "dep", "reg")}
     if level == "dep" and raw in ("20", "020"):
         return (f"Corsica is two départements, 2A ({names['dep'].get('2A', '')}) and 2B ({names['dep'].get('2B', '')}): "
@@ -437,11 +475,17 @@ def main(argv: list[str]) -> int:
         return 2
     query = " ".join(argv)
     hits = lookup(query, limit=None)
+    code = query.strip()
+    # a collectivité d'outre-mer or one of its communes, by code or by name: not covered, said first
+    note = (_collectivity("dep", code) or _collectivity("commune", code) if re.fullmatch(r"\d{3}|\d{5}", code)
+            else collectivity_note(query))
     if hits.empty:
         # a five-digit code that is no 2024 commune: an arrondissement municipal, a merged commune, 20xxx
-        hint = _wrong_kind("commune", query.strip()) if re.fullmatch(r"\d{5}", query.strip()) else ""
+        hint = note or (_wrong_kind("commune", code) if re.fullmatch(r"\d{5}", code) else "")
         print(f"nothing matches {query!r}" + (f"; {hint.lstrip('; ')}" if hint else ""), file=sys.stderr)
         return 1
+    if note:
+        print(f"note: {note}")
     if (hits["match"] == "close").all():
         print(f"nothing matches {query!r}; closest names:")
     print(format_table(hits))

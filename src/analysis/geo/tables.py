@@ -61,6 +61,12 @@ WAVE_2023 = _geo.WAVE_2023
 WAVES = (WAVE_2018, WAVE_2023)
 #: INSEE codes of the overseas régions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte): the one list of the package.
 OVERSEAS_REGIONS = ("01", "02", "03", "04", "06")
+#: The collectivités d'outre-mer with an INSEE code (and Clipperton), by that code: outside the départements and
+#: régions, so outside INSEE's commune table that every area here is built from (their communes, 975xx, 977xx,
+#: 978xx and 98xxx, are in La Poste's postcode table only).
+OVERSEAS_COLLECTIVITIES = {"975": "Saint-Pierre-et-Miquelon", "977": "Saint-Barthélemy", "978": "Saint-Martin",
+                           "984": "Terres australes et antarctiques françaises", "986": "Wallis-et-Futuna",
+                           "987": "Polynésie française", "988": "Nouvelle-Calédonie", "989": "Clipperton"}
 LEVELS = ("commune", "epci", "ze2010", "ze2020", "dep", "reg", "ti", "metropole")
 _ALIASES = {"departement": "dep", "département": "dep", "region": "reg", "région": "reg", "ze": "ze2020",
             "zone_emploi": "ze2020", "metro": "metropole", "métropole": "metropole", "com": "commune",
@@ -427,6 +433,16 @@ def commune_codes_2024(codes: pd.Series) -> pd.Series:
 
 
 @lru_cache(maxsize=1)
+def collectivity_communes() -> pd.Series:
+    """Names of the communes of the collectivités d'outre-mer (:data:`OVERSEAS_COLLECTIVITIES`), by INSEE code,
+    as La Poste's 2022 postcode table spells them (upper case, no accents: 'MIQUELON LANGLADE'). These codes are
+    not in INSEE's commune table: no area here holds them."""
+    lp = _geo.load_laposte_postcodes_2022()
+    lp = lp[lp["com"].str[:3].isin(list(OVERSEAS_COLLECTIVITIES))]
+    return lp.drop_duplicates("com").set_index("com")["name"].astype(str).sort_index()
+
+
+@lru_cache(maxsize=1)
 def _arrondissements() -> pd.Series:
     return _geo.load_arrondissements_2024().set_index("arm")["com"]
 
@@ -527,7 +543,7 @@ def best_zoning(level: str, zonings: Iterable[str]) -> str:
 
 
 def area_units(level: str, codes: str | Iterable[str] | None, zoning: str, *, wave: str = WAVE_2023,
-               ze_threshold: float = 0.5, combine: bool = False) -> pd.DataFrame:
+               ze_threshold: float = 0.5, combine: bool = False, keep_unflagged: bool = False) -> pd.DataFrame:
     """Units of ``zoning`` that make up each area: ``code`` (area), ``unit``, ``coverage``.
 
     - same level (or a métropole on EPCI data): the unit is the area itself;
@@ -536,7 +552,8 @@ def area_units(level: str, codes: str | Iterable[str] | None, zoning: str, *, wa
       ``ze_threshold`` of their population inside the area (for ``combine=True``, inside
       the union of the areas). ``coverage`` is then the share of the area's population
       living in the flagged zones (1 for exact units). A TI that no zone reaches the
-      threshold for raises ValueError (lower ``ze_threshold`` or use another source).
+      threshold for raises ValueError (lower ``ze_threshold`` or use another source); with
+      ``keep_unflagged=True`` it is left out of the table instead, unless every area is.
     """
     level = normalise_level(level)
     if level == zoning or (level == "metropole" and zoning == "epci"):
@@ -569,7 +586,7 @@ def area_units(level: str, codes: str | Iterable[str] | None, zoning: str, *, wa
         flagged = sh[sh["flag"]]
         cov = flagged.groupby("code")["area_share"].sum()
         missing = sorted(set(ac["code"]) - set(flagged["code"]))
-        if missing:
+        if missing and not (keep_unflagged and len(missing) < ac["code"].nunique()):
             raise ValueError(f"no {zoning} has >= {ze_threshold:g} of its population in {level} {missing[:5]}: "
                              f"lower ze_threshold or use a commune/EPCI source")
         out = flagged[["code", zoning]].rename(columns={zoning: "unit"})
