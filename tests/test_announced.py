@@ -37,8 +37,10 @@ def test_expected_jobs_are_the_multiplier_times_the_announcement(estimate):
     (300, "ti", "ti-0401", "CL", "outside the estimation sample"),          # overseas
     (300, "epci", "241501139", "CL", "spans several zones"),                # rural EPCI over two zones, none >= 50 %
     (300, "ze2020", "5219", "GZ", "not an exposed sector"),                 # trade is sheltered
-    (2.5, "ze2020", "5219", "CL", "positive whole number"),
-    (True, "ze2020", "5219", "CL", "positive whole number"),
+    (2.5, "ze2020", "5219", "CL", "positive whole number of jobs, got 2.5$"),
+    (0.0, "ze2020", "5219", "CL", "positive whole number of jobs, got 0$"),       # as typed, not 0.0
+    (-5.0, "ze2020", "5219", "CL", "positive whole number of jobs, got -5$"),
+    (True, "ze2020", "5219", "CL", "positive whole number of jobs, got True$"),
     (10**6, "ze2020", "5219", "CL", "beyond the largest change"),
 ])
 def test_refusals_name_what_is_outside(estimate, jobs, level, code, sector, message):

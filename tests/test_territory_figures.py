@@ -201,3 +201,21 @@ def test_without_the_official_file_the_offline_path_is_taken(monkeypatch):
 
     monkeypatch.setattr(official, "available", lambda *a, **k: False)
     assert tf.official_industry_cells() is None
+
+
+def test_a_territory_not_resolved_is_refused_in_one_line_before_any_work():
+    """key_figures, key_figures_many, compare and announced_jobs take Areas resolved once by rc.resolve; a level
+    and code given instead failed deep inside ("'str' object has no attribute 'communes'")."""
+    from analysis.methods import announced
+    from analysis.report import atlas
+
+    calls = {"key_figures": lambda: tf.key_figures("commune", "97611"),
+             "key_figures_many": lambda: tf.key_figures_many([rc.resolve("dep", "63"), "63"]),
+             "compare": lambda: atlas.compare([("dep", "976"), ("reg", "06")]),
+             "announced_jobs": lambda: announced.announced_jobs(100, "ze2020", "CL")}
+    for where, call in calls.items():
+        with pytest.raises(TypeError) as err:
+            call()
+        msg = str(err.value)
+        assert msg.startswith(f"{where} takes territories resolved once by rc.resolve, got ") and "\n" not in msg
+        assert "rc.resolve('commune', '97611')" in msg

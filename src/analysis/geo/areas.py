@@ -288,6 +288,17 @@ def resolve_many(level, codes, *, wave=None) -> list[Area]:
     return resolver().resolve_many(level, codes, wave=wave)
 
 
+def require_areas(areas, where: str) -> list[Area]:
+    """``areas`` as a list when each is a resolved :class:`Area`; else a one-line TypeError naming ``where``, the
+    item and how to resolve it (the functions that take an Area resolve nothing themselves)."""
+    items = list(areas) if isinstance(areas, (list, tuple)) else [areas]
+    for item in items:
+        if not isinstance(item, Area):
+            raise TypeError(f"{where} takes territories resolved once by rc.resolve, got {item!r}: give e.g. "
+                            f"rc.resolve('commune', '97611') or rc.resolve('ti', 'ti-0401', wave='2018')")
+    return items
+
+
 def resolve(level, codes=None, *, wave=None, name: str | None = None) -> Area:
     """Resolve a level and code(s) (and, for a TI, a wave; default 2023-2027) into an :class:`Area`.
 

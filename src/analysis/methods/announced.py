@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.geo.areas import require_areas
+
 __all__ = ["AnnouncedJobs", "AnnouncedJobsError", "announced_jobs", "headline_estimate", "HEADLINE"]
 
 #: The estimate the calculator applies by default.
@@ -114,7 +116,9 @@ def announced_jobs(jobs, area, sector: str, *, estimate=None, sector_labels: pd.
     A38 sectors (default :func:`headline_estimate`); ``sector_labels``: code -> label (the panel's). Raises :class:`AnnouncedJobsError` naming the input that is
     outside what the estimate can say."""
     if isinstance(jobs, bool) or not isinstance(jobs, numbers.Real) or not float(jobs).is_integer() or jobs <= 0:
-        raise AnnouncedJobsError(f"jobs must be a positive whole number of jobs, got {jobs!r}")
+        got = f"{jobs:g}" if isinstance(jobs, numbers.Real) and not isinstance(jobs, bool) else repr(jobs)
+        raise AnnouncedJobsError(f"jobs must be a positive whole number of jobs, got {got}")
+    require_areas(area, "announced_jobs")
     jobs = int(jobs)
     if estimate is None:
         from analysis.methods import panels

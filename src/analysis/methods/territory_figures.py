@@ -39,6 +39,7 @@ import pandas as pd
 
 from analysis.data.cache import derived
 from analysis.geo import tables as geography
+from analysis.geo.areas import require_areas
 from analysis.methods import cells as _cells
 from analysis.methods.measured import CENSUS, COLUMNS, OWN, ZONE_PROXY, ZONE_RATES, Measured
 
@@ -516,6 +517,7 @@ def key_figures_many(areas: Sequence, inputs: Inputs | None = None) -> pd.DataFr
     """Key figures of every area, long format: ``area`` (position in ``areas``), then :data:`COLUMNS`,
     one row per area and figure of :data:`FIGURES` (in that order). ``areas``: resolved
     :class:`analysis.geo.areas.Area` objects; ``inputs``: :func:`load_inputs` (read here if not given)."""
+    areas = require_areas(areas, "key_figures_many")
     inp = inputs if inputs is not None else load_inputs()
     m = membership(areas)
     n = len(areas)
@@ -535,7 +537,7 @@ def key_figures_many(areas: Sequence, inputs: Inputs | None = None) -> pd.DataFr
 
 def key_figures(area, inputs: Inputs | None = None) -> pd.DataFrame:
     """Key figures of one :class:`analysis.geo.areas.Area` (:data:`COLUMNS`, one row per figure)."""
-    return key_figures_many([area], inputs).drop(columns="area")
+    return key_figures_many(require_areas(area, "key_figures"), inputs).drop(columns="area")
 
 
 def wide(long: pd.DataFrame) -> pd.DataFrame:

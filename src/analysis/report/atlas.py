@@ -234,7 +234,9 @@ def _slug(areas) -> str:
 
 
 def check_compared(areas: Sequence) -> None:
-    """ValueError unless ``areas`` are 2 to 6 resolved territories, none given twice."""
+    """ValueError unless ``areas`` are 2 to 6 resolved territories, none given twice (TypeError for an item that
+    is not a resolved Area)."""
+    areas = geography.require_areas(areas, "compare")
     if not 2 <= len(areas) <= 6:
         raise ValueError(f"compare 2 to 6 territories, got {len(areas)}")
     keys = [(a.level, tuple(a.codes), a.wave) for a in areas]
