@@ -168,6 +168,13 @@ def test_employment_growth_refuses_uncovered_request(mirror):
         d.employment_growth("epci", "243100518", 2017, 2020, "manufacturing")  # Toulouse Métropole
     with pytest.raises(d.CoverageError, match="2030"):
         d.employment_growth("ze2020", "8411", 2019, 2030, "industry")
+    # no years: which years each source holds for the sector asked, the gap of the URSSAF A38 panel shown
+    with pytest.raises(ValueError, match=r"give the start and end years \(start=2019, end=2023\); the years of each "
+                                         r"source \(SOURCES\) for sector 'industry': urssaf_commune_ape_rouen 2006-2022; "
+                                         r"urssaf_ze2020_a38 2019, 2022, 2023, 2024; "):
+        d.employment_growth("dep", "976", sector="industry")
+    with pytest.raises(ValueError, match="urssaf_totals_by_area 2014-2024"):
+        d.employment_growth("dep", "976", 2019)
 
 
 def test_employment_growth_picks_sources_and_adds_up(mirror):
@@ -419,3 +426,24 @@ def test_units_come_from_the_resolved_area_as_from_the_tables(level, code, wave)
         got = d._area_units(area, zoning, 0.5, False)
         assert got["unit"].astype(str).tolist() == expected["unit"].astype(str).tolist(), zoning
         assert got["coverage"].to_numpy() == pytest.approx(expected["coverage"].to_numpy()), zoning
+
+
+def test_every_ti_at_once_keeps_those_no_zone_can_stand_for_as_missing_rows(mirror):
+    """All 183 TIs of the 2023-2027 wave, industry 2019-2023, on the URSSAF zone x A38 panel: the call failed as a
+    whole because 32 TIs have no zone d'emploi with half of its population inside; each is now a row with NaN
+    growth and that reason, and the others are the numbers a call for each alone gives. Alone, such a TI is
+    still refused, naming why."""
+    g = d.employment_growth("ti", None, 2019, 2023, "industry").set_index("code")
+    assert len(g) == 183 and g.index.is_unique
+    nope = g[g["reason"].str.startswith("no ze2020 has >= 0.5 of its population in it")]
+    assert len(nope) == 32 and {"ti-8410", "ti-0102", "ti-1101"} <= set(nope.index)
+    assert nope["growth"].isna().all() and (nope["n_units"] == 0).all() and (nope["coverage"] == 0).all()
+    assert nope["unreliable"].all() and g["unreliable"].dtype == bool
+    # Mayotte's zone is flagged but absent from the panel: missing, with that reason, never 0
+    assert np.isnan(g.loc["ti-0601", "growth"]) and "0601 absent from the source" in g.loc["ti-0601", "reason"]
+    for ti in ("ti-8403", "ti-5214", "ti-2807"):
+        alone = d.employment_growth("ti", ti, 2019, 2023, "industry").set_index("code").loc[ti]
+        assert g.loc[ti, ["emp_start", "emp_end", "growth", "coverage"]].tolist() == \
+            alone[["emp_start", "emp_end", "growth", "coverage"]].tolist()
+    with pytest.raises(d.CoverageError, match=r"no ze2020 has >= 0.5 of its population in ti \['ti-8410'\]"):
+        d.employment_growth("ti", "ti-8410", 2019, 2023, "industry")

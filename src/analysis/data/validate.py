@@ -299,6 +299,15 @@ def check_choice(value, allowed: Iterable, what: str, hint: str = "") -> None:
     raise ChoiceError(f"{what}: {value!r} is not one of {allowed}.{did}{' ' + hint if hint else ''}")
 
 
+def years_text(years) -> str:
+    """Years as a reader takes them in: '1998-2017' when every year between is there, else each one
+    ('2019, 2022, 2023, 2024': a range would hide the gap)."""
+    years = sorted(int(y) for y in years)
+    if years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}"
+    return ", ".join(map(str, years))
+
+
 def check_years(years, what: str = "years") -> tuple[int, ...]:
     """Years as a tuple of ints: accepts ints and strings of digits ('2019'), rejects anything else
     with an error naming ``what`` and the value (so '2019' is never reported as an uncovered year).

@@ -46,7 +46,7 @@ from analysis.methods import cells as _cells
 from analysis.geo import areas as geography
 from analysis.paths import DATA_DIR
 from analysis.data.cache import derived
-from analysis.data.validate import check_choice, check_year, check_years
+from analysis.data.validate import check_choice, check_year, check_years, years_text
 
 __all__ = [
     "CoverageError", "SOURCES", "SECTORS", "Source", "sector_codes", "employment_series", "employment_cells", "employment_growth",
@@ -389,8 +389,7 @@ def _candidates(level: str, sector: str, start: int, end: int, source: str | Non
             reasons.append(f"{s.label}: no {sector} split")
             continue
         if start not in s.years or end not in s.years:
-            reasons.append(f"{s.label}: years {s.years[0]}-{s.years[-1]}" if len(s.years) > 4
-                           else f"{s.label}: years {list(s.years)}")
+            reasons.append(f"{s.label}: years {years_text(s.years)}")
             continue
         mode = geography.zoning_mode(level, s.zonings, allow_ze_proxy=allow_ze_proxy)
         if mode is None:
@@ -409,7 +408,7 @@ def _area_units(area, zoning: str, ze_threshold: float, combine: bool) -> pd.Dat
     level, code = area.level, (area.codes[0] if len(area.codes) == 1 else None)
     if code is None or (level == "ti" and zoning == "epci"):
         return geography.area_units(level, list(area.codes), zoning, wave=area.wave or geography.WAVE_2023,
-                                    ze_threshold=ze_threshold, combine=combine)
+                                    ze_threshold=ze_threshold, combine=combine, keep_unflagged=not combine)
     if level == zoning or (level == "metropole" and zoning == "epci"):
         return pd.DataFrame({"code": [code], "unit": [code], "coverage": 1.0})
     if zoning in ("commune", "epci", "dep", "reg") and geography.zoning_mode(level, [zoning], False) == "aggregate":
@@ -474,13 +473,17 @@ def employment_growth(level, codes: str | Iterable[str] | None = None, start: in
 
     Raises
     ------
-    CoverageError naming why no source fits (e.g. EPCI x manufacturing for 2017);
+    CoverageError naming why no source fits (e.g. EPCI x manufacturing for 2017). Of several areas
+    on a zone proxy, one that no zone reaches ``ze_threshold`` for is a row with NaN growth and
+    that reason (``n_units`` 0, ``coverage`` 0); it raises only when it is the only area or all are;
     geography.UnknownAreaError for a code that does not exist at that level.
     """
     if sector not in SECTORS:
         raise CoverageError(f"unknown sector grouping {sector!r}; use one of {SECTORS}")
     if start is None or end is None:
-        raise ValueError("give the start and end years")
+        years = "; ".join(f"{s.key} {years_text(s.years)}" for s in SOURCES.values() if sector in s.sectors)
+        raise ValueError(f"employment_growth: give the start and end years (start=2019, end=2023); the years of "
+                         f"each source (SOURCES) for sector {sector!r}: {years}")
     start, end = check_year(start, "employment_growth(start=...)"), check_year(end, "employment_growth(end=...)")
     if end <= start:
         raise ValueError(f"end year {end} must be after start year {start}")
@@ -494,6 +497,12 @@ def employment_growth(level, codes: str | Iterable[str] | None = None, start: in
         m = m.drop_duplicates(["code", "unit"])
         names = {label: "; ".join(area.names) if name is None else name}
     agg = _growth_of_units(src, sector, start, end, zoning, m, threshold)
+    unflagged = [c for c in area.codes if c not in agg.index] if not combine else []
+    if unflagged:  # several areas on a zone proxy: an area that no zone reaches the threshold for is missing, said so
+        agg = pd.concat([agg, pd.DataFrame(
+            {"n_units": 0, "coverage": 0.0, "n_missing": 0, "n_cells_one_year": 0, "unreliable": True,
+             "reason": f"no {zoning} has >= {ze_threshold:g} of its population in it: no zone proxy (lower ze_threshold)"},
+            index=pd.Index(unflagged, name=agg.index.name))]).sort_index()
     method = {"direct": "direct", "aggregate": f"sum of {zoning} units",
               "ze_proxy": f"{zoning.upper()} flagged by population share >= {ze_threshold:g}"}[mode]
     out = agg.reset_index().assign(level=area.level, start=start, end=end, sector=sector, source=src.label,
@@ -550,6 +559,10 @@ def _choose_source(area, sector: str, start: int, end: int, source: str | None, 
                         f"{start}-{end}: " + "; ".join(reasons))
 
 
+def _units_text(units: list) -> str:
+    return ", ".join(units[:5]) + (f" and {len(units) - 5} more" if len(units) > 5 else "")
+
+
 def _growth_of_units(src, sector: str, start: int, end: int, zoning: str, m: pd.DataFrame,
                      threshold: float) -> pd.DataFrame:
     """Growth of each area (``m``: ``code``, ``unit``, ``coverage``) on the cells of ``src`` present in both years
@@ -573,7 +586,13 @@ def _growth_of_units(src, sector: str, start: int, end: int, zoning: str, m: pd.
     agg["share_one_year"] = summ["share_one_year"]
     agg["unreliable"] = summ["unreliable"]
     agg["reason"] = summ["reason"]
-    agg.loc[agg["n_missing"] == agg["n_units"], "reason"] = "no unit with data in both years"
+    none = agg.index[agg["n_missing"] == agg["n_units"]]
+    if len(none):  # which units, and whether the source has them at all in those years
+        present = set(cells["code"])
+        units = m[m["code"].isin(none)].groupby("code")["unit"].agg(lambda u: sorted(set(u)))
+        agg.loc[none, "reason"] = [
+            f"no {zoning} unit with data in both {start} and {end} ({_units_text(units[c])}"
+            + (" absent from the source in both years)" if not present & set(units[c]) else ")") for c in none]
     return agg
 
 

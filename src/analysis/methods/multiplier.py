@@ -54,6 +54,7 @@ from scipy import special  # distribution functions (scipy.stats takes ~1.2 s to
 from analysis.geo.tables import OVERSEAS_REGIONS  # noqa: F401 - the package's one list, used below and by notebooks
 from analysis.methods import cells, shiftshare
 from analysis.methods.results import INFERENCE_LABELS, ResultTable
+from analysis.data.validate import years_text  # noqa: F401 - also used by analysis.run.whatif
 from analysis.paths import DATA_DIR
 
 CLASSIFICATION_CSV = DATA_DIR / "sector_classification.csv"
@@ -91,15 +92,6 @@ DUPLICATE_HINT = ("; a quarterly table (e.g. INSEE ETE) has one row per quarter:
 
 class MultiplierError(ValueError):
     """Bad classification, unknown sector code or an estimation that cannot be run."""
-
-
-def years_text(years) -> str:
-    """Years as a reader takes them in: '1998-2017' when every year between is there, else each one
-    ('2019, 2022, 2023, 2024': a range would hide the gap)."""
-    years = sorted(int(y) for y in years)
-    if years == list(range(years[0], years[-1] + 1)):
-        return f"{years[0]}-{years[-1]}"
-    return ", ".join(map(str, years))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def window_in(years_of: Callable[[Mapping], tuple[Sequence[int], str]]):
         years, what = years_of(params)
         missing = [y for y in (start, end) if y not in years]
         if missing:
-            from analysis.methods.multiplier import years_text
+            from analysis.data.validate import years_text
 
             raise WhatIfError(f"{name}={value} lies outside the data: {what} hold the years {years_text(years)} "
                               f"(no {', '.join(map(str, missing))})")
@@ -83,7 +83,7 @@ def year_in(years: Sequence[int], what: str):
 
     def check(name: str, value, params: Mapping) -> None:
         if value not in years:
-            from analysis.methods.multiplier import years_text
+            from analysis.data.validate import years_text
 
             raise WhatIfError(f"{name}={value} lies outside the data: {what} hold the years {years_text(years)}")
     return check
