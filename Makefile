@@ -11,7 +11,7 @@ export PYTHONHASHSEED := 0
 # them every test process rewrote the tests' assertions and compiled the package again (collection 7 s -> 3.5 s).
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help venv browser data notebooks run scoreboard figures reproduce test unit nbval lab site profile lookup atlas rank compare impact clean-cache prune-cache bench
+.PHONY: help venv browser data notebooks run params scoreboard figures reproduce test unit nbval lab site profile lookup atlas rank compare impact clean-cache prune-cache bench
 # Notebooks (make notebooks / reproduce / bench) and pytest workers (make test) run JOBS at a time.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -19,6 +19,7 @@ help:
 	@echo "make reproduce  - install, build the data cache, execute every notebook, export figures, write the scoreboard"
 	@echo "make test       - unit tests and nbval regression tests of every notebook"
 	@echo "make run NB=01 WINDOW=2010-2019 LEVEL=dep - a what-if run into runs/ (committed outputs untouched)"
+	@echo "make params NB=01 - the parameters a what-if run of that notebook may change, with their defaults"
 	@echo "make data | notebooks | scoreboard | figures | site | lab | bench | profile TI=ti-8416 | lookup Q=Issoire"
 	@echo "make atlas | rank LEVEL=ti2023 FIGURE=industry_jobs_growth_pct | compare TI=ti-3208,ti-3210 WAVE=2018"
 	@echo "make impact JOBS=300 SECTOR=CL TI=ti-5214 - local sheltered jobs that may follow announced jobs"
@@ -66,6 +67,11 @@ RUN_EXCLUDED := NB JOBS PYTHON PYTEST_ARGS VENV BIN STAMP SHELL
 run: venv
 	@test -n "$(NB)" || { echo "error: make run needs NB=, e.g. make run NB=01 WINDOW=2010-2019 LEVEL=dep" >&2; exit 2; }
 	@$(BIN)/recalcul whatif "$(NB)" $(strip $(foreach v,$(sort $(filter-out $(RUN_EXCLUDED),$(.VARIABLES))),$(if $(filter command line,$(origin $(v))),--set "$(v)=$($(v))")))
+
+# The parameters a what-if run of notebook NB may change: their defaults and what they mean.
+params: venv
+	@test -n "$(NB)" || { echo "error: make params needs NB=, e.g. make params NB=01" >&2; exit 2; }
+	@$(BIN)/recalcul whatif "$(NB)" --list
 
 scoreboard: venv
 	$(BIN)/recalcul scoreboard

@@ -105,6 +105,27 @@ def test_the_makefile_passes_command_line_variables_as_parameters():
     assert line.endswith('recalcul whatif "01" --set "LEVEL=dep" --set "WINDOW=2010-2019"'), line
 
 
+@pytest.mark.parametrize("nb, said", [
+    ("01", ['WINDOW = "2007-2017"', 'LEVEL = "ze2010"', 'DEFINITION = "footnote17"']),
+    ("04", ["`TI_ID`: a Territoire d'industrie id of the 2023-2027 wave", "TI_ID = None", "POLE_ANALYSIS = True"]),
+    ("06", ["`LEVEL`: 'ti', 'epci'", 'CODES = ["ti-5214"]', 'WAVE = "2023-2027"']),
+])
+def test_list_prints_the_parameters_with_their_defaults_and_meaning_and_runs_nothing(nb, said, capsys, monkeypatch):
+    """``recalcul whatif NB --list`` (``make params NB=``): how to give a parameter, the notebook's "## Parameters"
+    text and its parameters cell; no kernel is started. A name the notebook lacks points to it."""
+    monkeypatch.setattr(whatif, "render", lambda *a, **k: pytest.fail("--list must not run the notebook"))
+    assert whatif.main([nb, "--list"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].endswith(f"give any of these with `recalcul whatif {nb} --set NAME=VALUE` or "
+                                        f"`make run NB={nb} NAME=VALUE` (a list comma-separated); the others keep their defaults")
+    assert all(s in out for s in said), out
+    assert "## Parameters" not in out
+    with pytest.raises(whatif.WhatIfError, match=r"has no parameter BOGUS; .* \(what they mean: recalcul whatif 03 --list\)"):
+        whatif.check(whatif.find_notebook("03"), {"BOGUS": "1"})
+    with pytest.raises(whatif.WhatIfError, match="05_programme_instruments has no parameters cell"):
+        whatif.main(["05", "--list"])
+
+
 def _tree_state() -> tuple[str, dict[str, str]]:
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=REPO_ROOT,
                             capture_output=True, text=True).stdout

@@ -209,6 +209,24 @@ def parameters_cell(path: Path):
     return None
 
 
+def describe(path: Path) -> str:
+    """What a what-if run of ``path`` may change: the notebook's "## Parameters" text (the markdown cell just above
+    the parameters cell, when it has that heading) and the parameters cell itself, defaults and comments."""
+    import nbformat
+
+    cells = nbformat.read(path, as_version=4).cells
+    at = next((i for i, c in enumerate(cells) if c.cell_type == "code"
+               and PARAMETERS_TAG in c.get("metadata", {}).get("tags", [])), None)
+    if at is None:
+        defaults(path)  # the refusal of a notebook without parameters
+    above = cells[at - 1] if at else None
+    text = (above.source.split("\n", 1)[1].strip() + "\n\n"
+            if above is not None and above.cell_type == "markdown" and above.source.startswith("## Parameters") else "")
+    nb = path.stem[:2]
+    return (f"{path.stem}: give any of these with `recalcul whatif {nb} --set NAME=VALUE` or `make run NB={nb} "
+            f"NAME=VALUE` (a list comma-separated); the others keep their defaults\n\n{text}{cells[at].source.strip()}")
+
+
 def defaults(path: Path) -> dict:
     """``name -> default`` of the notebook's parameters cell (its top-level ``NAME = literal`` assignments)."""
     source = parameters_cell(path)
@@ -260,7 +278,8 @@ def check(path: Path, given: Mapping[str, object]) -> dict:
     unknown = [k for k in given if k not in known]
     if unknown:
         raise WhatIfError(f"{path.stem} has no parameter {', '.join(unknown)}; its parameters: "
-                          + ", ".join(f"{k} (default {v})" for k, v in known.items()))
+                          + ", ".join(f"{k} (default {v})" for k, v in known.items())
+                          + f" (what they mean: recalcul whatif {path.stem[:2]} --list)")
     kinds = KINDS.get(path.stem, {})
     params = {k: _convert(k, given[k], kinds[k]() if v is None and k in kinds else v) if k in given else v
               for k, v in known.items()}
@@ -352,8 +371,13 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter of the notebook's parameters cell (repeat for several)")
     parser.add_argument("--out", default=None, help="folder of the runs (default: runs/)")
+    parser.add_argument("--list", action="store_true", help="print the notebook's parameters, their defaults and "
+                                                             "what they mean, and run nothing")
     args = parser.parse_args(list(argv))
     path = find_notebook(args.notebook)
+    if args.list:
+        print(describe(path))
+        return 0
     given = parse_assignments(args.set)
     check(path, given)  # refused here, before the notebook stack is imported
     written = render(path, given, Path(args.out) if args.out else None)
