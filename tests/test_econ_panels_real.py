@@ -38,6 +38,8 @@ def test_a_panel_is_named_by_its_level_too_and_a_window_outside_it_names_the_gap
     with pytest.raises(mp.MultiplierError, match=r"or by level: ze2010 \(estel_ze2010\)"):
         rc.panel("epci")
     assert mp.years_text([2003, 2001, 2002]) == "2001-2003"
+    assert mp.years_text([2010, 2010]) == "2010" and mp.years_text([]) == "none"  # not '2010-2010'
+    assert mp.years_text([2024, 2019, 2022, 2023]) == "2019, 2022, 2023, 2024"
 
 
 def test_headline_iv_numbers_and_the_shock_level_identity():

@@ -1,6 +1,7 @@
 """Local multiplier estimator on synthetic panels whose true answer is known (fixed seeds)."""
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -576,6 +577,28 @@ def test_local_multiplier_one_call_defaults_and_errors():
         mp.local_multiplier(data, (2000, 2010), definition="footnote_17")
     iv = mp.local_multiplier(data, (2000, 2010), definition=groups, method="iv", inference="akm")
     assert iv["se"] == iv["se_akm"] and "Anderson-Rubin (AKM)" in iv.summary()
+
+
+def test_a_user_s_table_is_refused_saying_what_to_change():
+    """Years held as text or floats, sector codes of no one level, every zone lost to gaps: each refusal says
+    what is wrong and what to do (they said "years present: 2000, 2010" for string years, "pass groups=", an
+    argument local_multiplier has not, and "too few usable zones (0)")."""
+    emp, regions = synthetic(beta=0.8, seed=7)
+    data = emp.assign(region=emp["zone"].map(regions))
+    groups = GROUPS.to_dict()
+    for years, shown in ((data["year"].astype(str), "values (e.g. '2000')"),
+                         (data["year"].astype(float), "float64 values (e.g. 2000.0)")):
+        with pytest.raises(mp.MultiplierError, match="column 'year' holds .*" + re.escape(
+                f"{shown}, not whole-number years: convert it first, e.g. data['year'].astype(int)")):
+            mp.local_multiplier(data.assign(year=years), (2000, 2010), definition=groups)
+    a38 = pd.DataFrame({"zone": "z", "sector": ["CA", "CL", "GZ", "C1"], "year": 2000, "employment": 1.0})
+    with pytest.raises(mp.MultiplierError, match=re.escape("(closest: 'a38', which lacks ['C1']); give codes of one "
+                                                           "level (data/sector_classification.csv), or definition=")):
+        mp.local_multiplier(pd.concat([a38, a38.assign(year=2010)]), (2000, 2010))
+    gaps = data.assign(employment=data["employment"].where(~((data["year"] == 2010) & data["sector"].isin(["X1", "S1"]))))
+    with pytest.raises(mp.MultiplierError, match=r"too few usable zones \(0 of 600\) for the regression; left out: 600 "
+                                                 r"sector cell missing in one year only; local_multiplier\(tolerance=\.\.\.\)"):
+        mp.local_multiplier(gaps, (2000, 2010), definition=groups)
 
 
 def test_estimate_akm_is_shiftshare_on_the_start_year_shares():

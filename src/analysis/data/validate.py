@@ -302,7 +302,11 @@ def check_choice(value, allowed: Iterable, what: str, hint: str = "") -> None:
 def years_text(years) -> str:
     """Years as a reader takes them in: '1998-2017' when every year between is there, else each one
     ('2019, 2022, 2023, 2024': a range would hide the gap)."""
-    years = sorted(int(y) for y in years)
+    years = sorted(set(int(y) for y in years))
+    if not years:
+        return "none"
+    if len(years) == 1:
+        return str(years[0])
     if years == list(range(years[0], years[-1] + 1)):
         return f"{years[0]}-{years[-1]}"
     return ", ".join(map(str, years))

@@ -457,7 +457,12 @@ def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", wei
         Z = np.column_stack([Z, pd.get_dummies(p["region"], drop_first=True, dtype=float).to_numpy()])
     k = Z.shape[1] + 1
     if n <= k:
-        raise MultiplierError(f"too few usable zones ({n}) for the regression")
+        why = panel["drop_reason"].replace("", pd.NA).dropna().value_counts()
+        left = "; ".join(f"{c} {r}" for r, c in why.items())
+        raise MultiplierError(f"too few usable zones ({n} of {len(panel)}) for the regression"
+                              + (f"; left out: {left}" if left else "")
+                              + ("; local_multiplier(tolerance=...) keeps a zone whose cells missing in one year hold "
+                                 "at most that share of its employment" if MISSING_CELL in why.index else ""))
     w = p["total_0"].to_numpy(dtype=float) if weighted else np.ones(n)
     yv, xv = p[y].to_numpy(dtype=float), p[x].to_numpy(dtype=float)
     clusters = pd.factorize(p["region"], sort=True)[0]
@@ -921,8 +926,12 @@ def _infer_level(codes, classification: pd.DataFrame) -> str:
         known = set(classification.loc[classification["level"] == level, "code"])
         if set(codes) <= known:
             return level
-    raise MultiplierError(f"sector codes {sorted(codes)[:8]}... match no level of the classification "
-                          f"({LEVELS}); pass groups= explicitly")
+    lack = {lv: sorted(set(codes) - set(classification.loc[classification["level"] == lv, "code"])) for lv in LEVELS}
+    near = min(LEVELS, key=lambda lv: len(lack[lv]))
+    raise MultiplierError(f"the sector codes match no level of the classification {LEVELS} (closest: {near!r}, "
+                          f"which lacks {lack[near][:8]}{' ...' if len(lack[near]) > 8 else ''}); give codes of one level "
+                          "(data/sector_classification.csv), or definition= a mapping code -> 'exposed', 'sheltered' "
+                          "or 'excluded'")
 
 
 #: Samples of :func:`local_multiplier`: metropolitan zones only (regions not in
@@ -1051,6 +1060,12 @@ def local_multiplier(data: pd.DataFrame | Panel, window, *, definition: str | Ma
         raise MultiplierError(f"inference must be one of {INFERENCE}, got {inference!r}{hint}")
     if sample not in SAMPLES:
         raise MultiplierError(f"sample must be one of {SAMPLES}, got {sample!r}")
+    if not pd.api.types.is_integer_dtype(data["year"]):
+        bad = data["year"].dropna()
+        eg = bad.iloc[0] if len(bad) else None
+        eg = repr(eg) if isinstance(eg, str) else eg
+        raise MultiplierError(f"column 'year' holds {data['year'].dtype} values (e.g. {eg}), "
+                              "not whole-number years: convert it first, e.g. data['year'].astype(int)")
     years = set(pd.unique(data["year"]))
     absent = [y for y in (start, end) if y not in years]
     if absent:
