@@ -51,3 +51,15 @@ def test_refusals_name_what_is_outside(estimate, jobs, level, code, sector, mess
 def test_a_commune_is_measured_on_the_zone_that_holds_it(estimate):
     r = A.announced_jobs(50, rc.resolve("commune", "63178"), "CH", estimate=estimate)  # Issoire
     assert r.zones == ("8410",) and "holds the whole territory" in r.summary()
+
+
+def test_a_region_s_many_zones_are_shortened_in_sentences_and_kept_in_the_table(estimate):
+    """Auvergne-Rhône-Alpes is measured on its 36 zones: the summary named all 36 twice; it now gives the first
+    six, the last and their number, and the table keeps every zone."""
+    r = A.announced_jobs(50, rc.resolve("reg", "84"), "CH", estimate=estimate)
+    assert len(r.zones) == 36
+    text = r.summary()
+    assert f"measured on ZE2020 {', '.join(r.zones[:6])} ... {r.zones[-1]} (36 zones)" in text
+    assert r.zones[10] not in text
+    assert r.to_frame().loc[0, "zones"] == "; ".join(r.zones)
+    assert A.zones_text(["8410"]) == "8410" and A.zones_text([str(i) for i in range(8)]) == "0, 1, 2, 3, 4, 5, 6, 7"

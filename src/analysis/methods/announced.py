@@ -90,11 +90,20 @@ class AnnouncedJobs:
         lines = [f"{self.jobs:,} announced jobs in {self.sector} ({self.sector_label}), {self.territory}:",
                  f"  expected local sheltered jobs: {self.expected:,.0f} (AKM0 95 % set {self.low:,.0f} to {high})",
                  f"  multiplier {100 * self.m:.1f} sheltered jobs per 100 exposed ({self.window[0]}-{self.window[1]}); "
-                 f"measured on ZE2020 {', '.join(self.zones)}",
+                 f"measured on ZE2020 {zones_text(self.zones)}",
                  f"  the announcement is a {self.log_change:+.3f} log change of the zones' exposed jobs (sample range "
                  f"{self.sample_range[0]:+.3f} to {self.sample_range[1]:+.3f})",
                  "  assumptions:"]
         return "\n".join(lines + [f"  - {a}" for a in self.assumptions])
+
+
+def zones_text(zones, most: int = 8) -> str:
+    """Zone codes for a sentence: all of them up to ``most``, else their number, the first few and the last
+    ('0055, 8401, 8402, 8403, 8404, 8405 ... 8435 (36 zones)'); the table (:meth:`AnnouncedJobs.to_frame`) keeps all."""
+    zones = list(zones)
+    if len(zones) <= most:
+        return ", ".join(zones)
+    return f"{', '.join(zones[:most - 2])} ... {zones[-1]} ({len(zones)} zones)"
 
 
 def _zones_of(area) -> tuple[list[str], str]:
@@ -152,7 +161,7 @@ def announced_jobs(jobs, area, sector: str, *, estimate=None, sector_labels: pd.
     lo, hi = float(usable["dln_exposed"].min()), float(usable["dln_exposed"].max())
     if log_change > hi:
         raise AnnouncedJobsError(
-            f"{jobs:,} jobs would raise the exposed employment of ZE2020 {', '.join(zones)} ({base:,.0f} jobs at the end "
+            f"{jobs:,} jobs would raise the exposed employment of ZE2020 {zones_text(zones)} ({base:,.0f} jobs at the end "
             f"of {est.window[1]}) by {log_change:.3f} in logs, beyond the largest change in the estimation sample "
             f"({hi:.3f}): outside what the estimate has seen")
     ci = est.conf_int("akm0").loc["m"]
@@ -164,7 +173,7 @@ def announced_jobs(jobs, area, sector: str, *, estimate=None, sector_labels: pd.
         "territory",
         "the announced jobs are a net addition to the territory's exposed jobs (no displacement, no commuting leak)",
         f"sectors exposed under the definition {est.definition}; the multiplier does not depend on which exposed sector",
-        f"the territory is measured on {chosen} ({', '.join(zones)}); the AKM0 set is the interval robust to "
+        f"the territory is measured on {chosen} ({zones_text(zones)}); the AKM0 set is the interval robust to "
         "shift-share exposure (it may be unbounded above)",
     )
     return AnnouncedJobs(jobs=jobs, sector=sector, sector_label=label, territory=area.name, zones=tuple(zones),
