@@ -225,3 +225,25 @@ def test_rank_prints_a_share_that_does_not_apply_as_n_a_and_counts_the_missing(m
     assert cli.main(["rank", "--level", "ti", "--wave", "2018", "--figure", "population"]) == 0
     assert cli.main(["rank", "--level", "ze", "--figure", "population"]) == 0
     assert asked == ["ti2023", "ti2018", "ze2020"]
+
+
+def test_a_data_error_is_one_line_and_status_1_and_any_other_error_a_traceback(monkeypatch, capsys):
+    """A public file missing from the mirror (or altered, or laid out otherwise) ends the command with the data
+    layer's own message, naming the file and what to do, in one line (it printed a traceback first); a bug is
+    not hidden."""
+    from analysis.data import registry
+
+    def missing(argv):
+        raise registry.MirrorFileMissingError("geo/x.csv is missing from the mirror /m (ANALYSIS_DATA_MIRROR): copy it there")
+
+    monkeypatch.setitem(cli.COMMANDS, "lookup", (cli.COMMANDS["lookup"][0], missing))
+    assert cli.main(["lookup", "Issoire"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: recalcul lookup: geo/x.csv is missing from the mirror /m (ANALYSIS_DATA_MIRROR): copy it there\n"
+
+    def bug(argv):
+        raise KeyError("a bug")
+
+    monkeypatch.setitem(cli.COMMANDS, "lookup", (cli.COMMANDS["lookup"][0], bug))
+    with pytest.raises(KeyError, match="a bug"):
+        cli.main(["lookup", "Issoire"])

@@ -388,6 +388,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandLineError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # a public file missing, altered or laid out otherwise: its own message, no traceback
+        registry = sys.modules.get("analysis.data.registry")
+        if registry is None or not isinstance(err, registry.DataError):
+            raise
+        print(f"error: {PROG} {name}: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG} {name}: interrupted", file=sys.stderr)
         return 130
