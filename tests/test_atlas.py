@@ -50,8 +50,13 @@ def test_a_json_holds_the_measured_records_and_reads_fast(built):
     assert list(figs) == list(tf.FIGURES)
     assert set(figs["industry_jobs"]) == set(measured.COLUMNS)
     assert figs["industry_jobs"]["base"] == measured.ZONE_PROXY and figs["population"]["value"] == 795980
-    with pytest.raises(KeyError, match="ti-9999"):
+    # a code with no file in a level that is built: the resolver's refusal and hints, not "build the atlas"
+    with pytest.raises(geography.UnknownAreaError, match=r"unknown ti code\(s\) \['ti-9999'\]"):
         atlas.territory("ti2018", "ti-9999", out)
+    with pytest.raises(geography.UnknownAreaError, match=r"exist in the 2023-2027 wave \(pass wave='2023'\)"):
+        atlas.territory("ti", "ti-0102", out, wave="2018")
+    with pytest.raises(KeyError, match=r"'200040715' is not in the atlas level 'epci' .*build them: recalcul atlas"):
+        atlas.territory("epci", "200040715", out)  # a real EPCI, its level not built here
     with pytest.raises(geography.UnknownAreaError, match="has no level 'commune'"):
         atlas.territory("commune", "63113", out)
 

@@ -206,6 +206,9 @@ def territory(level, code=None, atlas_dir: Path | str | None = None, *, wave=Non
         code = geography.normalise_code(LEVELS[lv][0], code)
     path = _atlas_dir(atlas_dir) / lv / f"{code}.json"
     if not path.is_file():
+        if path.parent.is_dir():  # the level is built: a code it has no file for is first checked by the resolver
+            kind, wave_of = LEVELS[lv]
+            geography.resolve(kind, code, wave=wave_of if kind == "ti" else None)  # its refusal, with its hints
         raise KeyError(f"{code!r} is not in the atlas level {lv!r} (files in {path.parent}; build them: "
                        "recalcul atlas)")
     return json.loads(path.read_text(encoding="utf-8"))
