@@ -63,6 +63,10 @@ def test_every_subcommand_answers_help_with_its_usage_and_does_nothing_else(name
     (["rank", "--level", "ti2023", "--figure", "population", "--map"], r"--map exists for epci, ze2020, dep, reg"),
     (["rank", "--level", "commune", "--figure", "population"], r"the atlas has no level 'commune'"),
     (["rank", "--level", "epci", "--wave", "2018", "--figure", "population"], r"a wave applies only to a Territoire"),
+    (["run", "-j", "0"], r"recalcul run: argument -j/--jobs: give a whole number of parallel kernels, at least 1, got '0'"),
+    (["bench", "-j", "-3"], r"recalcul bench: argument -j/--jobs: give a whole number of parallel kernels, at least 1"),
+    (["run", "99"], r"recalcul run: no notebook of .* matches '99'; notebooks: 00_scoreboard, 01_local_multiplier, "),
+    (["bench", "77"], r"recalcul bench: no notebook of .* matches '77'; notebooks: 00_scoreboard, "),
 ])
 def test_refusals_are_one_line_with_status_2(args, pattern, capsys):
     """In this process (cli.main, behind the entry point); the process itself: the test below."""

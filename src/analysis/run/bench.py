@@ -180,12 +180,17 @@ def bench_atlas(steps=(("reg",), ("reg", "dep", "ti2018", "ti2023"), None)) -> l
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="recalcul bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: every notebook)")
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel kernels (default: $ANALYSIS_JOBS or cores)")
+    parser.add_argument("-j", "--jobs", type=run_notebooks.jobs_arg, default=None,
+                        help="parallel kernels (default: $ANALYSIS_JOBS or cores)")
     parser.add_argument("--atlas", action="store_true", help="time the atlas instead of the notebooks")
     args = parser.parse_args(argv)
     if args.atlas:
         bench_atlas()
         return 0
+    try:
+        run_notebooks.notebooks(args.names or None)  # refused before any work
+    except run_notebooks.NoNotebookError as err:
+        parser.error(str(err))
     bench(args.names or None, args.jobs)
     return 0
 

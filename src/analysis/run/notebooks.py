@@ -67,10 +67,27 @@ def notebooks(names: list[str] | None = None, folder: Path = NOTEBOOKS_DIR) -> l
     # 00_scoreboard summarises what the others record: it runs last.
     found = sorted(folder.glob("[0-9][0-9]_*.ipynb"), key=lambda p: (p.name.startswith("00_"), p.name))
     if names:
+        every = found
         found = [p for p in found if any(p.stem.startswith(n) or p.name == n for n in names)]
         if not found:
-            raise SystemExit(f"no notebook in {folder} matches {names}")
+            raise NoNotebookError(f"no notebook of {folder} matches {', '.join(map(repr, names))}; notebooks: "
+                                  + ", ".join(p.stem for p in sorted(every)))
     return found
+
+
+class NoNotebookError(ValueError):
+    """No notebook matches the names asked for."""
+
+
+def jobs_arg(text: str) -> int:
+    """``-j``/``--jobs`` of ``recalcul run`` and ``recalcul bench``: a whole number of parallel kernels, at least 1."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"give a whole number of parallel kernels, at least 1, got {text!r}")
+    return jobs
 
 
 def default_jobs() -> int:
@@ -355,11 +372,15 @@ def coalesce_streams(outputs: list) -> list:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="recalcul run", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: every notebook)")
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel kernels (default: $ANALYSIS_JOBS or cores)")
+    parser.add_argument("-j", "--jobs", type=jobs_arg, default=None,
+                        help="parallel kernels (default: $ANALYSIS_JOBS or cores)")
     parser.add_argument("--force", action="store_true",
                         help="execute every notebook, even those unchanged since their last run here")
     args = parser.parse_args(argv)
-    paths = notebooks(args.names or None)
+    try:
+        paths = notebooks(args.names or None)
+    except NoNotebookError as err:
+        parser.error(str(err))
     jobs = args.jobs or default_jobs()
     start = time.perf_counter()
     print(f"{len(paths)} notebooks, up to {min(jobs, len(paths))} at a time", flush=True)
