@@ -168,3 +168,25 @@ def test_a_national_map_needs_outlines(built, tmp_path, monkeypatch):
     assert (folder / "map_reg_unemployment_rate_pct.svg").is_file()
     assert (folder / "en" / "map_reg_unemployment_rate_pct.svg").is_file()
     assert list(pd.read_csv(folder / "ranking.csv")["rank"].dropna())[:3] == [1, 2, 3]
+
+
+def test_building_some_levels_keeps_the_others_of_the_same_mirror_and_drops_the_rest(built, inputs, tmp_path):
+    """`recalcul atlas --levels reg` replaced the whole atlas by the régions: the TI files the site links to were
+    lost. The other levels are now kept when built from the same mirror, byte for byte; built from another
+    mirror version they are removed and named, never mixed with the new level."""
+    import shutil
+
+    out = tmp_path / "atlas"
+    shutil.copytree(built[0], out)
+    before = {p.relative_to(out): p.read_bytes() for p in (out / "ti2018").glob("*.json")}
+    r = atlas.build(out, ["reg"], inputs)
+    assert r["levels"] == {"reg": 18} and r["kept"] == {"ti2018": 149, "ti2023": 183} and r["dropped"] == []
+    assert {p.relative_to(out): p.read_bytes() for p in (out / "ti2018").glob("*.json")} == before
+    assert json.loads((out / "metadata.json").read_text())["levels"] == {"ti2018": 149, "ti2023": 183, "reg": 18}
+    assert atlas.territory("ti", "ti-3210", out, wave="2018")["name"] == "Hainaut-Douaisis-Cambrésis"
+    meta = json.loads((out / "metadata.json").read_text())
+    meta["mirror"] = {**meta["mirror"], "registry_sha256": "0" * 64}  # as if built from another mirror
+    (out / "metadata.json").write_text(json.dumps(meta))
+    r = atlas.build(out, ["reg"], inputs)
+    assert r["kept"] == {} and r["dropped"] == ["ti2018", "ti2023"]
+    assert sorted(p.name for p in out.iterdir()) == ["metadata.json", "reg", "reg.csv", "reg.parquet"]

@@ -251,3 +251,21 @@ def test_a_data_error_is_one_line_and_status_1_and_any_other_error_a_traceback(m
     monkeypatch.setitem(cli.COMMANDS, "lookup", (cli.COMMANDS["lookup"][0], bug))
     with pytest.raises(KeyError, match="a bug"):
         cli.main(["lookup", "Issoire"])
+
+
+def test_atlas_levels_are_read_as_a_request_reads_them(monkeypatch, capsys):
+    """`--levels ti,ze,departement` is ti2018, ti2023, ze2020 and dep ('ti' was refused as an unknown level);
+    a level the atlas has not is refused naming the profile; the build prints what it kept of the atlas there."""
+    from analysis.report import atlas
+
+    asked = []
+    monkeypatch.setattr(atlas, "build", lambda out, levels: asked.append(levels) or {
+        "levels": {lv: 1 for lv in levels}, "kept": {"reg": 18}, "dropped": ["epci"], "territories": len(levels),
+        "seconds": 0, "seconds_inputs": 0, "seconds_resolve": 0, "seconds_figures": 0, "seconds_write": 0, "out_dir": "x"})
+    assert cli.main(["atlas", "--levels", "ti,ze,departement,ti2023"]) == 0
+    assert asked == [["ti2018", "ti2023", "ze2020", "dep"]]
+    out = capsys.readouterr().out
+    assert "kept from the atlas already there (same mirror): reg 18" in out
+    assert "removed, built from another mirror version: epci (rebuild them: recalcul atlas --levels epci)" in out
+    assert cli.main(["atlas", "--levels", "commune"]) == 2
+    assert "recalcul atlas: --levels commune: the atlas has no level 'commune'" in capsys.readouterr().err

@@ -118,20 +118,31 @@ def _profile(argv: list[str]) -> int:
 def _atlas(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"{PROG} atlas", description="key figures of every territory, with their base")
     parser.add_argument("--levels", default=None, help="comma-separated atlas levels (default: all): "
-                        "ti2018, ti2023, epci, ze2020, dep, reg")
+                        "ti2018, ti2023, epci, ze2020, dep, reg; 'ti' is both waves, and 'ze', 'departement', "
+                        "'region' are read as a request reads them")
     parser.add_argument("--out", default=None, help="output folder (default: atlas/)")
     args = parser.parse_args(argv)
+    from analysis.geo import areas
     from analysis.report import atlas
 
-    levels = [x.strip() for x in args.levels.split(",") if x.strip()] if args.levels else None
-    if levels:
-        unknown = [x for x in levels if x not in atlas.LEVELS]
-        if unknown:
-            raise CommandLineError(f"{PROG} atlas: unknown level(s) {unknown}; levels: {', '.join(atlas.LEVELS)}")
+    levels = None
+    if args.levels:
+        levels = []
+        for item in (x.strip() for x in args.levels.split(",") if x.strip()):
+            try:
+                found = ["ti2018", "ti2023"] if item.lower() == "ti" else [atlas.atlas_level(item)]
+            except areas.UnknownAreaError as err:
+                raise CommandLineError(f"{PROG} atlas: --levels {item}: {err}") from None
+            levels += [lv for lv in found if lv not in levels]
     r = atlas.build(args.out, levels)
     print(f"atlas of {r['territories']:,} territories in {r['seconds']} s (inputs {r['seconds_inputs']} s, resolution "
           f"{r['seconds_resolve']} s, figures {r['seconds_figures']} s, files {r['seconds_write']} s): "
           + ", ".join(f"{k} {v}" for k, v in r["levels"].items()) + f" -> {r['out_dir']}")
+    if r["kept"]:
+        print("kept from the atlas already there (same mirror): " + ", ".join(f"{k} {v}" for k, v in r["kept"].items()))
+    if r["dropped"]:
+        print(f"removed, built from another mirror version: {', '.join(r['dropped'])} (rebuild them: recalcul atlas "
+              f"--levels {','.join(r['dropped'])})")
     return 0
 
 

@@ -96,7 +96,9 @@ def build(out_dir: Path | str | None = None, levels: Sequence[str] | None = None
     """Compute and write the atlas (see the module docstring); returns per-level counts and timings.
 
     The files are written into a temporary folder beside ``out_dir`` and swapped in at the end, so a
-    reader never sees half an atlas."""
+    reader never sees half an atlas. Building some ``levels`` keeps the other levels of the atlas already
+    in ``out_dir`` when they were built from the same mirror (registry version) and figures (``kept``);
+    those built from another are removed, and named (``dropped``), never mixed with the new ones."""
     t0 = time.perf_counter()
     out = Path(out_dir) if out_dir is not None else ATLAS_DIR
     levels = list(levels or LEVELS)
@@ -136,7 +138,9 @@ def build(out_dir: Path | str | None = None, levels: Sequence[str] | None = None
                 name = rec["code"].replace("/", "_")
                 (tmp / lv / f"{name}.json").write_text(json.dumps(rec, ensure_ascii=False, indent=1), encoding="utf-8")
             counts[lv] = len(idx)
-        meta = {"levels": counts, "figures": tf.FIGURES, "mirror": version,
+        kept, dropped = _keep_other_levels(out, tmp, levels, version)
+        meta = {"levels": {lv: ({**counts, **kept})[lv] for lv in LEVELS if lv in counts or lv in kept},
+                "figures": tf.FIGURES, "mirror": version,
                 "columns": ["level", "code", "name", "wave", "region", "region_name"] + list(wide.columns),
                 "generated_by": "recalcul atlas", "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (tmp / "metadata.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -151,10 +155,33 @@ def build(out_dir: Path | str | None = None, levels: Sequence[str] | None = None
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     total = time.perf_counter() - t0
-    return {"levels": counts, "territories": len(all_areas), "seconds": round(total, 1),
+    return {"levels": counts, "kept": kept, "dropped": dropped, "territories": len(all_areas), "seconds": round(total, 1),
             "seconds_inputs": round(t_inputs, 1), "seconds_resolve": round(t_resolve, 1),
             "seconds_figures": round(t_figures, 1), "seconds_write": round(total - t_inputs - t_resolve - t_figures, 1),
             "out_dir": str(out)}
+
+
+def _keep_other_levels(out: Path, tmp: Path, levels: Sequence[str], version: dict) -> tuple[dict, list]:
+    """Copy into ``tmp`` the levels of the atlas in ``out`` that are not rebuilt, when that atlas was built from
+    the same mirror and figures: ``{level: territories}`` kept, and the levels left out because they were not."""
+    try:
+        meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, []
+    others = [lv for lv in meta.get("levels", {}) if lv in LEVELS and lv not in levels]
+    if not others:
+        return {}, []
+    if meta.get("mirror") != version or meta.get("figures") != tf.FIGURES:
+        return {}, others
+    kept = {}
+    for lv in others:
+        if not (out / lv).is_dir():
+            continue
+        shutil.copytree(out / lv, tmp / lv)
+        for ext in ("csv", "parquet"):
+            shutil.copyfile(out / f"{lv}.{ext}", tmp / f"{lv}.{ext}")
+        kept[lv] = meta["levels"][lv]
+    return kept, [lv for lv in others if lv not in kept]
 
 
 def _atlas_dir(atlas_dir) -> Path:
