@@ -107,8 +107,9 @@ test: venv browser
 	status=$$?; rm -rf $$tmp; exit $$status
 
 # Key figures of every territory (TIs of both waves, EPCIs, zones d'emploi 2020, départements, régions) into atlas/.
+# Key figures of every territory into atlas/; LEVELS=ti,dep rebuilds some levels and keeps the others
 atlas: venv
-	$(BIN)/recalcul atlas
+	$(BIN)/recalcul atlas $(if $(LEVELS),--levels "$(LEVELS)")
 
 # Territories ranked by a key figure, with their caveats: make rank LEVEL=ti2023 FIGURE=industry_jobs_growth_pct [N=10] [MAP=1]
 # (LEVEL=ti WAVE=2018 is LEVEL=ti2018)
