@@ -100,6 +100,8 @@ def test_words_match_in_any_order_and_may_name_the_departement():
     ("commune", "97501", "97501 (MIQUELON LANGLADE in La Poste's table) is a commune of Saint-Pierre-et-Miquelon, "
                          "a collectivité d'outre-mer"),
     ("commune", "97801", "97801 (SAINT MARTIN in La Poste's table) is a commune of Saint-Martin"),
+    ("commune", "Lyon 3e", "Lyon 3e Arrondissement (69383) is an arrondissement municipal, not a commune: use COMMUNE=69123"),
+    ("commune", "Papeete", "PAPEETE (98735, Polynésie française): a collectivité d'outre-mer"),
 ])
 def test_a_wrong_kind_of_code_is_refused_with_the_right_one(level, code, said):
     with pytest.raises(geography.UnknownAreaError) as err:
@@ -170,3 +172,20 @@ def test_a_collectivite_d_outre_mer_named_is_said_not_covered(capsys):
         assert out[0].startswith(f"note: {named}") and out[1] == f"nothing matches {query!r}; closest names:"
     assert L.main(["Clermont-Ferrand"]) == 0 and "note:" not in capsys.readouterr().out
     assert L.collectivity_note("Pointe-à-Pitre") == "" and L.collectivity_note("") == ""
+
+
+@pytest.mark.parametrize("query, said", [
+    ("Lyon 3e", "Lyon 3e Arrondissement (69383) is an arrondissement municipal, not a commune: use COMMUNE=69123 (Lyon)"),
+    ("Lyon 3ème", "Lyon 3e Arrondissement (69383)"),
+    ("Marseille 8e arrondissement", "Marseille 8e Arrondissement (13208) is an arrondissement municipal, not a commune: "
+                                    "use COMMUNE=13055 (Marseille)"),
+    ("paris 1er", "Paris 1er Arrondissement (75101)"),
+    ("Paris 16", "Paris 16e Arrondissement (75116)"),
+])
+def test_an_arrondissement_named_says_which_commune_holds_it(query, said, capsys):
+    """An arrondissement asked for by name found only unrelated close names ('Lyon 3e': Yonne first); a note now
+    says first that it is no commune and which commune to use."""
+    assert L.main([query]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("note: ") and said in out[0]
+    assert L.arrondissement_note("Paris 21e") == "" and L.arrondissement_note("Lyon") == ""

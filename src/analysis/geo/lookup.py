@@ -36,9 +36,8 @@ import pandas as pd
 from analysis.data.loaders import employment as _employment
 from analysis.geo import tables as geography
 
-__all__ = ["fold", "index", "lookup", "containers", "merged_communes", "suggest", "collectivity_note", "format_table",
-           "main",
-           "LEVEL_ORDER"]
+__all__ = ["fold", "index", "lookup", "containers", "merged_communes", "suggest", "collectivity_note",
+           "arrondissement_note", "format_table", "main", "LEVEL_ORDER"]
 
 #: Order in which levels are listed (largest first after the TIs).
 LEVEL_ORDER = ("ti", "reg", "dep", "ze2020", "ze2010", "epci", "commune")
@@ -369,6 +368,30 @@ def collectivity_note(query: str) -> str:
     return f"{', '.join(named[:6])}{' ...' if len(named) > 6 else ''}: {_NOT_COVERED}"
 
 
+def _ordinal_words(text: str) -> set[str]:
+    """Folded words, ordinals written one way: '3ème', '3eme', '3e' -> '3e'; '1er', '1ere' -> '1er'."""
+    out = set()
+    for w in fold(text).split():
+        m = re.fullmatch(r"(\d+)(?:er|ere|e|eme|ieme)?", w)
+        out.add(w if m is None else ("1er" if m.group(1) == "1" else f"{int(m.group(1))}e"))
+    return out
+
+
+def arrondissement_note(query: str) -> str:
+    """A note when ``query`` names an arrondissement municipal of Paris, Lyon or Marseille ('Lyon 3e',
+    'Marseille 8ème arrondissement'): it is not a commune, and which commune holds it ('' otherwise)."""
+    words = _ordinal_words(query)
+    if not words or not any(w[0].isdigit() for w in words):
+        return ""
+    arm = geography.arrondissements_2024()
+    hits = [r for r in arm.itertuples() if words <= _ordinal_words(r.name)]
+    if not hits:
+        return ""
+    city = geography.code_names("commune")
+    return "; ".join(f"{r.name} ({r.arm}) is an arrondissement municipal, not a commune: use COMMUNE={r.com} "
+                     f"({city.get(r.com, r.com)})" for r in hits[:3])
+
+
 def _wrong_kind(level: str, raw: str) -> str:
     """What ``raw`` is when it is not a code of ``level`` ('' when nothing is known)."""
     collectivity = _collectivity(level, raw)
@@ -437,7 +460,7 @@ def suggest(level: str, code) -> str:
         raw = str(code).strip()
         if not raw:
             return ""
-        kind = _wrong_kind(lv, raw)
+        kind = _wrong_kind(lv, raw) or (arrondissement_note(raw) or collectivity_note(raw) if not raw.isdigit() else "")
         if kind:
             return "; " + kind
         hits = lookup(raw, levels=None if lv in ("metropole",) else [lv], limit=5)
@@ -478,7 +501,7 @@ def main(argv: list[str]) -> int:
     code = query.strip()
     # a collectivité d'outre-mer or one of its communes, by code or by name: not covered, said first
     note = (_collectivity("dep", code) or _collectivity("commune", code) if re.fullmatch(r"\d{3}|\d{5}", code)
-            else collectivity_note(query))
+            else collectivity_note(query) or arrondissement_note(query))
     if hits.empty:
         # a five-digit code that is no 2024 commune: an arrondissement municipal, a merged commune, 20xxx
         hint = note or (_wrong_kind("commune", code) if re.fullmatch(r"\d{5}", code) else "")

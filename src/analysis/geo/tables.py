@@ -443,6 +443,13 @@ def collectivity_communes() -> pd.Series:
 
 
 @lru_cache(maxsize=1)
+def arrondissements_2024() -> pd.DataFrame:
+    """The 45 arrondissements municipaux of Paris, Lyon and Marseille (INSEE 2024): ``arm`` (code), ``name``
+    ('Lyon 3e Arrondissement'), ``com`` (the commune that holds it)."""
+    return _geo.load_arrondissements_2024()[["arm", "name", "com"]].reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
 def _arrondissements() -> pd.Series:
     return _geo.load_arrondissements_2024().set_index("arm")["com"]
 
