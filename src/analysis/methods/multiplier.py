@@ -504,7 +504,11 @@ def estimate(panel: pd.DataFrame, *, spec: str = "log", method: str = "ols", wei
     ratio = sheltered_exposed_ratio(p, ratio_year) if spec == "log" else 1.0
     tss = float(np.sum(w * (yv - np.average(yv, weights=w)) ** 2))
     out = {"spec": spec, "method": method, "weighted": weighted, "region_fe": region_fe, "cov": cov,
-           "alpha": intercept, "beta": beta, "se": se[cov], "t": beta / se[cov] if se[cov] else math.nan,
+           "alpha": intercept, "beta": beta, "se": se[cov],
+           # AKM0: the null-imposed statistic behind its p-value (its se is the set's half-length over the critical
+           # value, as in ShiftShareSE, and beta / se is no test statistic)
+           "t": (ss_res.extra["akm0_stat"] if cov == "akm0" and ss_res is not None
+                 else beta / se[cov] if se[cov] else math.nan),
            "p": pv[cov], "ci_low": ci[cov][0], "ci_high": ci[cov][1],
            "r2": 1 - float(np.sum(w * resid ** 2)) / tss if tss > 0 else math.nan, "df_resid": df_resid,
            "ratio": ratio, "m": jobs_per_job(beta, ratio),
@@ -876,7 +880,8 @@ class MultiplierResult(ResultTable):
                  f"{e['method'].upper()}, {'weighted by start-year jobs' if e['weighted'] else 'unweighted'}"
                  f"{', region fixed effects' if e['region_fe'] else ''}",
                  f"  sample: {self.sample}" + (f" ({self.sample_note})" if self.sample_note else ""),
-                 f"  elasticity beta = {e['beta']:.4f} (se {e['se']:.4f}, t {e['t']:.2f}, p {e['p']:.3g}, "
+                 f"  elasticity beta = {e['beta']:.4f} (se {e['se']:.4f}, "
+                 f"t{' (null imposed)' if self.inference == 'akm0' else ''} {e['t']:.2f}, p {e['p']:.3g}, "
                  f"{INFERENCE_LABELS[self.inference]}); R2 {e['r2']:.3f}; S/E ratio {e['ratio']:.3f}",
                  f"  m = {e['m']:.3f} sheltered jobs per exposed job ({100 * e['m']:.1f} per 100)",
                  f"  n = {e['n']} zones, " + (f"{G} region clusters" if G is not None else "no regions")

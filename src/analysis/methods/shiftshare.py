@@ -445,6 +445,7 @@ def _fit(y, endog, x, W, controls, weights, region_cvar, sector_cvar, method, al
             cR0 = _group_sum(shifts * (Wm.T @ (wv * (ddlhs - beta0 * ddd))), sc)
             se0 = math.sqrt(np.sum(cR0 ** 2)) / denom
             pvals["akm0"] = float(2 * special.ndtr(-abs(beta - beta0) / se0)) if se0 > 0 else math.nan
+            extra["akm0_stat"] = (beta - beta0) / se0 if se0 > 0 else math.nan  # the statistic behind that p-value
             # beta0 is in the set iff (beta - beta0)^2 RX^2 <= cv^2 sum (cR + (beta - beta0) cW)^2
             a = RX ** 2 / cv ** 2 - float(np.sum(cW ** 2))
             srw, srr = float(np.sum(cR * cW)), float(np.sum(cR ** 2))
