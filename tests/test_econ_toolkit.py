@@ -188,6 +188,15 @@ def test_multiplier_result_interface_and_etable_formats():
     assert html.startswith('<table class="etable">') and "region-clustered, t(G-1)" in html
     with pytest.raises(results.ResultError, match="format must be one of"):
         results.etable([ols], format="docx")
+    # pyfixest's spelling (etable(type="md" | "tex")) gives the same tables; its data-frame object is refused
+    assert results.etable([ols, iv], param="m", scale=100, names=["OLS", "IV"], type="md") == md
+    assert results.etable([ols], type="tex") == results.etable([ols], format="latex") == results.etable([ols], format="tex")
+    with pytest.raises(results.ResultError, match=r"type='df' is a pyfixest object; etable here returns text"):
+        results.etable([ols], type="df")
+    with pytest.raises(results.ResultError, match="disagree"):
+        results.etable([ols], format="html", type="tex")
+    with pytest.raises(results.ResultError, match="list is not a result object"):
+        results.etable([[ols]])
 
 
 def test_one_meaning_per_inference_label():

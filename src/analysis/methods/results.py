@@ -57,6 +57,8 @@ INFERENCE_LABELS = {
 #: Nagar bias exceeds 10 % of the OLS bias (their Table 1, K = 1, tau = 10 %): 23.109.
 MOP_CRITICAL_10PCT = 23.109
 FORMATS = ("markdown", "latex", "html")
+#: pyfixest's names of the formats (its ``etable(type=...)``)
+_FORMAT_ALIASES = {"md": "markdown", "tex": "latex"}
 
 
 class ResultError(ValueError):
@@ -185,7 +187,7 @@ def _fmt_info(v, digits: int) -> str:
 
 
 def etable(models: Sequence[ResultTable], *, param: str | None = None, scale: float = 1.0, methods=None,
-           names: Sequence[str] | None = None, format: str = "markdown", digits: int = 3) -> str:
+           names: Sequence[str] | None = None, format: str = "markdown", digits: int = 3, type: str | None = None) -> str:
     """Several estimates side by side (as pyfixest ``etable``, Stata ``esttab``, R ``modelsummary``).
 
     Parameters
@@ -198,7 +200,8 @@ def etable(models: Sequence[ResultTable], *, param: str | None = None, scale: fl
     methods : inference labels whose intervals get a row (default: every label any model computed, in the
         order of :data:`INFERENCE_LABELS`); a model without a method shows an empty cell.
     names : column titles (default ``(1)``, ``(2)`` ...).
-    format : ``"markdown"``, ``"latex"`` or ``"html"``.
+    format : ``"markdown"``, ``"latex"`` or ``"html"``; ``type`` is pyfixest's name for it, with its values
+        ``"md"`` and ``"tex"`` (pyfixest's ``"df"`` and ``"gt"`` objects are not made here: the table is text).
 
     Rows: the estimate, its standard error in parentheses under each model's default inference (named in
     the row ``se under``), one ``95% CI: <method>`` row per inference method, then the models' facts
@@ -213,14 +216,22 @@ def etable(models: Sequence[ResultTable], *, param: str | None = None, scale: fl
     >>> print(table.splitlines()[5])
     | 95% CI: EHW, normal (ShiftShareSE) | [...] |
     """
+    if type is not None:
+        if type in ("df", "gt"):
+            raise ResultError(f"type={type!r} is a pyfixest object; etable here returns text: type='md', 'tex' or "
+                              "'html' (format='markdown', 'latex' or 'html')")
+        if format != "markdown" and _FORMAT_ALIASES.get(type, type) != _FORMAT_ALIASES.get(format, format):
+            raise ResultError(f"format={format!r} and type={type!r} disagree: give one of them")
+        format = type
+    format = _FORMAT_ALIASES.get(format, format)
     if format not in FORMATS:
-        raise ResultError(f"format must be one of {FORMATS}, got {format!r}")
+        raise ResultError(f"format must be one of {FORMATS} (or pyfixest's type='md', 'tex'), got {format!r}")
     models = list(models)
     if not models:
         raise ResultError("etable needs at least one result")
     for mod in models:
         if not isinstance(mod, ResultTable):
-            raise ResultError(f"{type(mod).__name__} is not a result object of the package (local_multiplier, "
+            raise ResultError(f"{mod.__class__.__name__} is not a result object of the package (local_multiplier, "
                               "reg_ss, ivreg_ss, shock_level_iv)")
     names = list(names) if names is not None else [f"({i + 1})" for i in range(len(models))]
     if len(names) != len(models):
