@@ -101,7 +101,10 @@ def test_words_match_in_any_order_and_may_name_the_departement():
                          "a collectivité d'outre-mer"),
     ("commune", "97801", "97801 (SAINT MARTIN in La Poste's table) is a commune of Saint-Martin"),
     ("commune", "Lyon 3e", "Lyon 3e Arrondissement (69383) is an arrondissement municipal, not a commune: use COMMUNE=69123"),
-    ("commune", "Papeete", "PAPEETE (98735, Polynésie française): a collectivité d'outre-mer"),
+    ("commune", "Papeete", "is not a commune code (5-character INSEE code, e.g. '63113' or '2A004'); PAPEETE (98735, "
+                           "Polynésie française): a collectivité d'outre-mer"),
+    ("commune", "Saint-Martin", "did you mean commune 32389 (Saint-Martin), commune 54480 (Saint-Martin)"),
+    ("commune", "Saint-Martin", "?; Saint-Martin (978), SAINT MARTIN (97801, Saint-Martin): a collectivité d'outre-mer"),
 ])
 def test_a_wrong_kind_of_code_is_refused_with_the_right_one(level, code, said):
     with pytest.raises(geography.UnknownAreaError) as err:

@@ -460,20 +460,23 @@ def suggest(level: str, code) -> str:
         raw = str(code).strip()
         if not raw:
             return ""
-        kind = _wrong_kind(lv, raw) or (arrondissement_note(raw) or collectivity_note(raw) if not raw.isdigit() else "")
+        kind = _wrong_kind(lv, raw) or (arrondissement_note(raw) if not raw.isdigit() else "")
         if kind:
             return "; " + kind
         hits = lookup(raw, levels=None if lv in ("metropole",) else [lv], limit=5)
         if hits.empty:
             hits = lookup(raw, limit=5)
         hits = hits[hits["match"] != "holds commune"] if (hits["match"] != "holds commune").any() else hits
+        # a name that is also a collectivité d'outre-mer's (Saint-Martin): the places of that name, then the note
+        note = collectivity_note(raw) if not raw.isdigit() else ""
+        if note and (hits["match"] == "close").all():  # only spellings close to it ('Papeete': Oppedette): left out
+            hits = hits.iloc[:0]
     except Exception:  # noqa: BLE001 - a suggestion must never hide the real error
         return ""
-    if hits.empty:
-        return ""
-    return "; did you mean " + ", ".join(
+    said = "; did you mean " + ", ".join(
         f"{_LEVEL_LABEL.get(r.level, r.level)} {r.code} ({r.name}{', ' + r.wave if r.wave else ''})"
-        for r in hits.itertuples()) + "?"
+        for r in hits.itertuples()) + "?" if not hits.empty else ""
+    return said + (f"; {note}" if note else "")
 
 
 def format_table(hits: pd.DataFrame) -> str:
