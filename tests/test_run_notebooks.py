@@ -224,13 +224,26 @@ def test_the_command_line_skips_unchanged_notebooks_and_forces(tmp_path, monkeyp
     _notebook(tmp_path / "01_a.ipynb", "print(1)")
     monkeypatch.setattr(run_notebooks, "notebooks", lambda names=None: [tmp_path / "01_a.ipynb"])
     assert run_notebooks.main(["-j", "1"]) == 0
-    assert "executed 1 notebooks (0 unchanged)" in capsys.readouterr().out
+    assert "executed 1 notebook (0 unchanged)" in capsys.readouterr().out
     assert run_notebooks.main(["-j", "1"]) == 0
     out = capsys.readouterr().out
     assert "01_a.ipynb unchanged, not executed" in out and "executed 0 notebooks (1 unchanged)" in out
     assert run_notebooks.main(["-j", "1", "--force"]) == 0
-    assert "executed 1 notebooks (0 unchanged)" in capsys.readouterr().out
+    assert "executed 1 notebook (0 unchanged)" in capsys.readouterr().out
     assert (tmp_path / "cache").is_dir()
+
+
+def test_a_notebook_is_named_by_its_number_with_or_without_the_zero(tmp_path):
+    """`recalcul run 6` and `make params NB=6` matched no notebook: 6 is notebook 06, as 06 and 06_name are."""
+    from analysis.run import whatif
+
+    for name in ("01_a", "06_b", "16_c"):
+        _notebook(tmp_path / f"{name}.ipynb", "1")
+    assert [p.stem for p in run_notebooks.notebooks(["6"], folder=tmp_path)] == ["06_b"]
+    assert [p.stem for p in run_notebooks.notebooks(["1", "16"], folder=tmp_path)] == ["01_a", "16_c"]
+    assert whatif.find_notebook("6", tmp_path).stem == "06_b" == whatif.find_notebook("06_b", tmp_path).stem
+    with pytest.raises(run_notebooks.NoNotebookError, match="matches '7'"):
+        run_notebooks.notebooks(["7"], folder=tmp_path)
 
 
 def test_concurrent_writers_lose_no_claim_and_no_figure(tmp_path):

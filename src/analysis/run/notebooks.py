@@ -68,7 +68,8 @@ def notebooks(names: list[str] | None = None, folder: Path = NOTEBOOKS_DIR) -> l
     found = sorted(folder.glob("[0-9][0-9]_*.ipynb"), key=lambda p: (p.name.startswith("00_"), p.name))
     if names:
         every = found
-        found = [p for p in found if any(p.stem.startswith(n) or p.name == n for n in names)]
+        wanted = [n.zfill(2) if n.isdigit() else n for n in names]  # 6 is notebook 06
+        found = [p for p in found if any(p.stem.startswith(n) or p.name == n for n in wanted)]
         if not found:
             raise NoNotebookError(f"no notebook of {folder} matches {', '.join(map(repr, names))}; notebooks: "
                                   + ", ".join(p.stem for p in sorted(every)))
@@ -369,6 +370,10 @@ def coalesce_streams(outputs: list) -> list:
     return merged
 
 
+def _count(n: int) -> str:
+    return f"{n} notebook{'' if n == 1 else 's'}"
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="recalcul run", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebook name prefixes (default: every notebook)")
@@ -383,13 +388,13 @@ def main(argv: list[str]) -> int:
         parser.error(str(err))
     jobs = args.jobs or default_jobs()
     start = time.perf_counter()
-    print(f"{len(paths)} notebooks, up to {min(jobs, len(paths))} at a time", flush=True)
+    print(f"{_count(len(paths))}, up to {min(jobs, len(paths))} at a time", flush=True)
     from analysis.run import unchanged
 
     runs = execute_all(paths, jobs=jobs, report=lambda m: print(m, flush=True), force=args.force,
                        cache=unchanged.cache_folder(), timings=unchanged.cache_folder() / "seconds.json")
     done = sum(not r.skipped for r in runs)
-    print(f"executed {done} notebooks ({len(runs) - done} unchanged) in {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"executed {_count(done)} ({len(runs) - done} unchanged) in {time.perf_counter() - start:.1f} s", flush=True)
     return 0
 
 

@@ -191,6 +191,7 @@ FOLLOWS: dict[str, dict[str, Callable[[Mapping], object]]] = {
 
 def find_notebook(name: str, folder: Path = NOTEBOOKS_DIR) -> Path:
     """The one notebook of ``folder`` whose stem starts with ``name`` (``"01"``, ``"01_local_multiplier"``)."""
+    name = name.zfill(2) if name.isdigit() else name  # NB=6 is notebook 06
     found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.stem.startswith(name) or p.name == name)
     if len(found) != 1:
         known = ", ".join(p.stem for p in sorted(folder.glob("[0-9][0-9]_*.ipynb")) if parameters_cell(p) is not None)
