@@ -101,6 +101,22 @@ def test_mayotte_is_missing_with_reasons_not_covered(inputs):
         assert math.isnan(kf.loc[fig, "coverage_pct"])
 
 
+def test_a_commune_absent_from_the_urssaf_file_is_missing_for_its_own_reason_not_mayotte_s(inputs):
+    """4,344 communes outside Mayotte are in no URSSAF 2024 row (no private employer, or secret): their private
+    jobs were missing "(the series leaves Mayotte out)". The reason now says what the file does not tell apart,
+    for the level and for the growth; Mayotte keeps its own."""
+    absent = tf.key_figures(rc.resolve("commune", "55050"), inputs).set_index("figure")  # Bezonvaux, 0 inhabitants
+    for fig in ("private_jobs", "private_jobs_growth_pct"):
+        note = absent.loc[fig, "note"]
+        assert absent.loc[fig, "value"] is None and "Mayotte" not in note, note
+        assert note.endswith("the commune is not in the URSSAF 2024 file (no private employer, or a secret figure: "
+                             "the file does not tell them apart), so missing, not 0"), note
+    two = tf.key_figures(rc.resolve("commune", ["55050", "55139"]), inputs).set_index("figure")
+    assert "none of the territory's 2 communes is in the URSSAF 2024 file" in two.loc["private_jobs", "note"]
+    mayotte = tf.key_figures(rc.resolve("commune", "97611"), inputs).set_index("figure")
+    assert mayotte.loc["private_jobs_growth_pct", "note"].endswith("(the series leaves Mayotte out)")
+
+
 def test_guyane_has_jobs_but_its_unemployment_rate_is_missing_naming_guyane(mirror, inputs):
     """INSEE's localised rates leave Guyane out as well as Mayotte (the file's own note): Guyane's rate is
     missing with a reason that names Guyane, while its URSSAF jobs are there."""

@@ -212,6 +212,18 @@ def _population(m: pd.DataFrame, n: int) -> dict[int, list[Measured]]:
                          "municipal population (population municipale) of the 2024 communes")] for i in range(n)}
 
 
+def _none_published(communes: pd.Series, year: int) -> str:
+    """Why a territory none of whose communes is in the URSSAF file of ``year`` has no private-jobs figure: Mayotte
+    is outside the series; elsewhere a commune is absent when it has no private employer or its figure is secret,
+    which the file does not tell apart (missing, not 0)."""
+    n = communes.nunique()
+    if communes.str.startswith("976").all():
+        return f"none of the territory's communes is in the URSSAF {year} file (the series leaves Mayotte out)"
+    what = "the commune is not" if n == 1 else f"none of the territory's {n} communes is"
+    return (f"{what} in the URSSAF {year} file (no private employer, or a secret figure: the file does not tell "
+            "them apart), so missing, not 0")
+
+
 def _private_jobs(m: pd.DataFrame, n: int, inp: Inputs) -> dict[int, list[Measured]]:
     start, end = GROWTH
     period = f"{start}-{end}"
@@ -231,16 +243,17 @@ def _private_jobs(m: pd.DataFrame, n: int, inp: Inputs) -> dict[int, list[Measur
                 "not counted, so a lower bound") if miss else ""
         v = level.get(i, np.nan)
         if pd.isna(v):
+            why = _none_published(groups.loc[groups["code"] == i, "unit"], end)
             rows.append(Measured.absent("private_jobs", FIGURES["private_jobs"], str(end),
-                                        f"none of the territory's communes is in the URSSAF {end} file (the series "
-                                        "leaves Mayotte out)" if k else "the territory has no commune",
-                                        source=SOURCES["private_jobs"]))
+                                        why if k else "the territory has no commune", source=SOURCES["private_jobs"]))
         else:
             rows.append(Measured("private_jobs", float(v), FIGURES["private_jobs"], str(end), OWN, _communes_label(k),
                                  100.0, None, SOURCES["private_jobs"], _pct(miss / k) if k else None, note))
         r = s.loc[i] if i in s.index else None
         if r is None or pd.isna(r["growth"]):
             why = "no commune published in both years" if r is None or not r["reason"] else r["reason"]
+            if pd.isna(v) and k:  # nothing published in the end year: the same reason as the level's
+                why = f"{why}: {_none_published(groups.loc[groups['code'] == i, 'unit'], end)}"
             rows.append(Measured.absent("private_jobs_growth_pct", "%", period, why, source=SOURCES["private_jobs"]))
         else:
             caveat = f"unreliable: {r['reason']}" if r["unreliable"] else ""
