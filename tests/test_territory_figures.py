@@ -115,6 +115,10 @@ def test_a_commune_absent_from_the_urssaf_file_is_missing_for_its_own_reason_not
     assert "none of the territory's 2 communes is in the URSSAF 2024 file" in two.loc["private_jobs", "note"]
     mayotte = tf.key_figures(rc.resolve("commune", "97611"), inputs).set_index("figure")
     assert mayotte.loc["private_jobs_growth_pct", "note"].endswith("(the series leaves Mayotte out)")
+    # its unemployment rate: no inhabitant to weight a rate by (it said the series leaves Mayotte and Guyane out)
+    assert absent.loc["unemployment_rate_pct", "note"] == ("the territory has no inhabitants (2024 municipal population "
+                                                           "0): a rate weighted by its inhabitants is undefined")
+    assert "no zone d'emploi of the territory (0601) has a localised rate" in mayotte.loc["unemployment_rate_pct", "note"]
 
 
 def test_guyane_has_jobs_but_its_unemployment_rate_is_missing_naming_guyane(mirror, inputs):

@@ -470,9 +470,12 @@ def _unemployment(m: pd.DataFrame, n: int, inp: Inputs, zone_names: pd.Series) -
         a, b = bounds[i], bounds[i + 1]
         known = ~np.isnan(rate[a:b])
         if not known.any():
-            out[i] = [Measured.absent("unemployment_rate_pct", FIGURES["unemployment_rate_pct"], quarter,
-                                      f"no zone d'emploi of the territory has a localised rate in the INSEE edition "
-                                      f"{edition} (the series leaves Mayotte and Guyane out)", source=SOURCES["unemployment"])]
+            why = ("the territory has no inhabitants (2024 municipal population 0): a rate weighted by its inhabitants "
+                   "is undefined" if a == b else
+                   f"no zone d'emploi of the territory ({', '.join(sorted(zone[a:b])[:5])}) has a localised rate in the "
+                   f"INSEE edition {edition} (the series leaves Mayotte and Guyane out)")
+            out[i] = [Measured.absent("unemployment_rate_pct", FIGURES["unemployment_rate_pct"], quarter, why,
+                                      source=SOURCES["unemployment"])]
             continue
         p = pop[a:b][known]
         value = float((rate[a:b][known] * p).sum() / p.sum())
