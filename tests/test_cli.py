@@ -269,3 +269,32 @@ def test_atlas_levels_are_read_as_a_request_reads_them(monkeypatch, capsys):
     assert "removed, built from another mirror version: epci (rebuild them: recalcul atlas --levels epci)" in out
     assert cli.main(["atlas", "--levels", "commune"]) == 2
     assert "recalcul atlas: --levels commune: the atlas has no level 'commune'" in capsys.readouterr().err
+
+
+def test_compare_says_on_which_indicators_territories_are_alike(monkeypatch, capsys):
+    """Mayotte has its population only: its 'territories like' were the zones of its size, listed as if alike on
+    everything (distance 0.01). The line now names the indicators compared when some are missing, and says why
+    none were computed."""
+    import pandas as pd
+
+    from analysis.report import atlas
+
+    def like(gaps):
+        return pd.DataFrame({"code": ["4409"], "name": ["Haguenau"], "distance": [0.01],
+                             **{f"{i}_gap_sd": [g] for i, g in zip(
+                                 ("log_population", "industry_share_pct", "private_jobs_growth_pct",
+                                  "unemployment_rate_pct"), gaps)}})
+
+    fake = {"table": pd.DataFrame({"figure": ["population"], "Mayotte": [1], "Côte sous le vent": [2],
+                                   "Bezonvaux": [0]}),
+            "records": pd.DataFrame({"area": [], "figure": [], "value": []}), "dir": "runs/x",
+            "like": {"Mayotte": like([0.01, float("nan"), float("nan"), float("nan")]),
+                     "Côte sous le vent": like([0.1, 0.2, 0.3, 0.4]),
+                     "Bezonvaux": pd.DataFrame({"note": ["'55050' has none of the indicators"]})}}
+    monkeypatch.setattr(atlas, "compare", lambda areas, out: fake)
+    assert cli.main(["compare", "--ze", "0601", "--ze", "0101"]) == 0
+    out = capsys.readouterr().out
+    assert ("territories like Mayotte (on log_population only: its other indicators are missing): 4409 Haguenau "
+            "(0.01)") in out
+    assert "territories like Côte sous le vent: 4409 Haguenau (0.01)" in out
+    assert "territories like Bezonvaux: none ('55050' has none of the indicators)" in out

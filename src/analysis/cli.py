@@ -228,10 +228,17 @@ def _compare(argv: list[str]) -> int:
     for i, group in missing.groupby("area", sort=True):
         print(f"missing for {names[i]}: {', '.join(group['figure'])} (the reason of each: "
               f"{r['dir']}/compare_records.csv, column note)")
+    from analysis.methods import neighbours
+
     for name, like in r["like"].items():
         if "code" in like:
-            print(f"territories like {name}: " + "; ".join(f"{c} {n} ({d:.2f})" for c, n, d in
-                                                          zip(like["code"], like["name"], like["distance"])))
+            # on the indicators the territory has: fewer than all of them is said (Mayotte: its population only)
+            used = [i for i in neighbours.INDICATORS if like[f"{i}_gap_sd"].notna().any()]
+            on = f" (on {', '.join(used)} only: its other indicators are missing)" if len(used) < len(neighbours.INDICATORS) else ""
+            print(f"territories like {name}{on}: " + "; ".join(f"{c} {n} ({d:.2f})" for c, n, d in
+                                                              zip(like["code"], like["name"], like["distance"])))
+        elif "note" in like:
+            print(f"territories like {name}: none ({like['note'].iloc[0]})")
     print(f"written: {r['dir']}")
     return 0
 
