@@ -298,3 +298,14 @@ def test_compare_says_on_which_indicators_territories_are_alike(monkeypatch, cap
             "(0.01)") in out
     assert "territories like Côte sous le vent: 4409 Haguenau (0.01)" in out
     assert "territories like Bezonvaux: none ('55050' has none of the indicators)" in out
+
+
+@pytest.mark.parametrize("value, said", [("0", "ANALYSIS_JOBS must be at least 1, got 0"),
+                                         ("x", "ANALYSIS_JOBS must be a whole number of parallel kernels, got 'x'")])
+def test_a_bad_analysis_jobs_is_refused_like_an_argument(value, said, monkeypatch, capsys):
+    """A bad $ANALYSIS_JOBS printed a bare message with status 1; it is now the subcommand's one-line refusal."""
+    monkeypatch.setenv("ANALYSIS_JOBS", value)
+    for sub in ("run", "bench"):
+        assert cli.main([sub, "01"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: recalcul {sub}: {said}: set it to 2, or unset it") and err.count("\n") == 1

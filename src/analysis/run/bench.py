@@ -189,7 +189,8 @@ def main(argv: list[str]) -> int:
         return 0
     try:
         run_notebooks.notebooks(args.names or None)  # refused before any work
-    except run_notebooks.NoNotebookError as err:
+        args.jobs = args.jobs or run_notebooks.default_jobs()
+    except (run_notebooks.NoNotebookError, run_notebooks.JobsError) as err:
         parser.error(str(err))
     bench(args.names or None, args.jobs)
     return 0

@@ -91,6 +91,10 @@ def jobs_arg(text: str) -> int:
     return jobs
 
 
+class JobsError(ValueError):
+    """``$ANALYSIS_JOBS`` is not a whole number of kernels, at least 1."""
+
+
 def default_jobs() -> int:
     """``$ANALYSIS_JOBS`` if set, else the number of cores this process may use."""
     value = os.environ.get("ANALYSIS_JOBS")
@@ -98,9 +102,10 @@ def default_jobs() -> int:
         try:
             jobs = int(value)
         except ValueError:
-            raise SystemExit(f"ANALYSIS_JOBS must be a whole number of parallel kernels, got {value!r}") from None
+            raise JobsError(f"ANALYSIS_JOBS must be a whole number of parallel kernels, got {value!r}: set it to 2, "
+                            "or unset it (one kernel per core)") from None
         if jobs < 1:
-            raise SystemExit(f"ANALYSIS_JOBS must be at least 1, got {jobs}")
+            raise JobsError(f"ANALYSIS_JOBS must be at least 1, got {jobs}: set it to 2, or unset it (one kernel per core)")
         return jobs
     try:
         return len(os.sched_getaffinity(0))
@@ -384,9 +389,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         paths = notebooks(args.names or None)
-    except NoNotebookError as err:
+        jobs = args.jobs or default_jobs()
+    except (NoNotebookError, JobsError) as err:
         parser.error(str(err))
-    jobs = args.jobs or default_jobs()
     start = time.perf_counter()
     print(f"{_count(len(paths))}, up to {min(jobs, len(paths))} at a time", flush=True)
     from analysis.run import unchanged
