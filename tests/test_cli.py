@@ -309,3 +309,26 @@ def test_a_bad_analysis_jobs_is_refused_like_an_argument(value, said, monkeypatc
         assert cli.main([sub, "01"]) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: recalcul {sub}: {said}: set it to 2, or unset it") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("variable, value, said", [
+    ("ANALYSIS_FIG_FORMATS", "jpg", "ANALYSIS_FIG_FORMATS='jpg': use a comma-separated subset of svg, pdf, png, or unset it"),
+    ("ANALYSIS_FIG_LANGUAGES", "de", "ANALYSIS_FIG_LANGUAGES='de': use a comma-separated subset of fr, en, or unset it"),
+    ("ANALYSIS_FIG_LANG", "de", "ANALYSIS_FIG_LANG='de': set it to 'fr' or 'en', or unset it (French)"),
+    ("ANALYSIS_OFFICIAL", "ofline", "ANALYSIS_OFFICIAL='ofline': set it to 'offline'"),
+])
+def test_a_setting_the_package_cannot_use_is_refused_before_any_work(variable, value, said, monkeypatch, capsys):
+    """A bad ANALYSIS_* value failed with a traceback once the work was done (compare computed, then failed to
+    export) or inside a profile's kernel; a typo of ANALYSIS_OFFICIAL was silently taken as 'online'. Each is now
+    refused in one line, status 2, before any work."""
+    from analysis.data import official
+    from analysis.report import atlas
+
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(atlas, "compare", lambda *a, **k: pytest.fail("compare ran with a bad setting"))
+    assert cli.main(["compare", "--dep", "63", "--dep", "03"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: recalcul compare: {said}") and err.count("\n") == 1
+    if variable == "ANALYSIS_OFFICIAL":  # the notebooks' switch itself refuses it too
+        with pytest.raises(ValueError, match="ANALYSIS_OFFICIAL='ofline'"):
+            official.available()

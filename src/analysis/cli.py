@@ -16,6 +16,8 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 
+from analysis.paths import SettingError, check_settings
+
 PROG = "recalcul"
 #: PYTHONHASHSEED of what the command line starts when the environment sets none (the Makefile's value).
 HASH_SEED = "0"
@@ -401,10 +403,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (the seed is one of the inputs of analysis.run.unchanged's key); a seed the user set is kept
     os.environ.setdefault("PYTHONHASHSEED", HASH_SEED)
     try:
+        check_settings()  # an ANALYSIS_* value the package cannot use: refused before any work
         with _one_line_argparse(name):
             return int(COMMANDS[name][1](rest) or 0)
     except CommandLineError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except SettingError as err:  # an ANALYSIS_* variable the package cannot use
+        print(f"error: {PROG} {name}: {err}", file=sys.stderr)
         return 2
     except Exception as err:  # a public file missing, altered or laid out otherwise: its own message, no traceback
         registry = sys.modules.get("analysis.data.registry")

@@ -22,6 +22,61 @@ DATA_DIR = REPO_ROOT / "data"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 
 
+class SettingError(ValueError):
+    """An ``ANALYSIS_*`` environment setting holds a value the package cannot use (the message names the
+    variable, the value and what to set); ``recalcul`` refuses it in one line, before any work."""
+
+
+#: Languages of the figures and formats of their exports (``analysis.report.figures``).
+FIG_LANGUAGES = ("fr", "en")
+FIG_FORMATS = ("svg", "pdf", "png")
+
+
+def _subset(variable: str, allowed: tuple[str, ...], unset: str) -> tuple[str, ...]:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return allowed
+    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
+    if not chosen or any(v not in allowed for v in chosen):
+        raise SettingError(f"{variable}={value!r}: use a comma-separated subset of {', '.join(allowed)}, or unset it "
+                           f"({unset})")
+    return tuple(v for v in allowed if v in chosen)
+
+
+def fig_formats() -> tuple[str, ...]:
+    """``$ANALYSIS_FIG_FORMATS``: the export formats (default all of :data:`FIG_FORMATS`)."""
+    return _subset("ANALYSIS_FIG_FORMATS", FIG_FORMATS, "all three")
+
+
+def fig_languages() -> tuple[str, ...]:
+    """``$ANALYSIS_FIG_LANGUAGES``: the languages a figure is exported in (default both)."""
+    return _subset("ANALYSIS_FIG_LANGUAGES", FIG_LANGUAGES, "both")
+
+
+def fig_lang() -> str:
+    """``$ANALYSIS_FIG_LANG``: the language figures are shown in (default French)."""
+    value = os.environ.get("ANALYSIS_FIG_LANG", "").strip().lower() or "fr"
+    if value not in FIG_LANGUAGES:
+        raise SettingError(f"ANALYSIS_FIG_LANG={value!r}: set it to 'fr' or 'en', or unset it (French)")
+    return value
+
+
+def official_offline() -> bool:
+    """``$ANALYSIS_OFFICIAL``: 'offline' takes the mirror's path even when the official file was downloaded (as
+    ``make test`` does); unset, the official file when it is there. Any other value is refused (a typo such as
+    'ofline' would silently take the official path)."""
+    value = os.environ.get("ANALYSIS_OFFICIAL", "").strip().lower()
+    if value and value != "offline":
+        raise SettingError(f"ANALYSIS_OFFICIAL={value!r}: set it to 'offline' (the mirror's path, as make test does) "
+                           "or unset it (the official file when it was downloaded)")
+    return value == "offline"
+
+
+def check_settings() -> None:
+    """Refuse an ``ANALYSIS_*`` setting the package cannot use (:class:`SettingError`), before any work."""
+    fig_formats(), fig_languages(), fig_lang(), official_offline()
+
+
 def env_path(variable: str) -> Path | None:
     """The folder named by environment ``variable``, or ``None`` if unset or empty.
 

@@ -80,7 +80,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from analysis.paths import DATA_DIR, env_path
+from analysis.paths import DATA_DIR, env_path, official_offline
 from analysis.data.locking import remove_all_but
 from analysis.data.registry import DataError, cache_dir, csv_rows
 
@@ -240,7 +240,7 @@ def available(key: str = URSSAF_COMMUNE_APE, path: Path | str = OFFICIAL_SOURCES
     ``ANALYSIS_OFFICIAL=offline`` forces False, so that nbval (whose committed outputs are those
     of the offline path) passes on a machine where the official file was downloaded.
     """
-    if os.environ.get(OFFICIAL_SWITCH_ENV, "").strip().lower() == "offline":
+    if official_offline():
         return False
     try:
         lock = read_lock(key, path)

@@ -29,7 +29,7 @@ import math
 from matplotlib.ticker import Formatter, ScalarFormatter
 
 from analysis.data.locking import locked, replace_bytes, replace_text, replacing
-from analysis.paths import figures_dir
+from analysis.paths import FIG_FORMATS, FIG_LANGUAGES, fig_formats, fig_lang, fig_languages, figures_dir
 
 STYLE = Path(__file__).with_name("analysis.mplstyle")
 #: Okabe-Ito palette, colour-blind safe (same order as the style's cycle).
@@ -46,13 +46,13 @@ PRINT_WIDTH = 6.5
 #: Smallest font size, in points at the printed width.
 MIN_FONT_PT = 7.0
 THIN_SPACE = "\u202f"
-LANGUAGES = ("fr", "en")
+LANGUAGES = FIG_LANGUAGES
 INDEX_COLUMNS = ["name", "language", "notebook", "title", "unit", "sources", "claims", "date", "licence"]
 #: Licence of the exported figures (the project's, see CITATION.cff); the data keep their publishers' licences.
 FIGURE_LICENCE = "MIT"
 #: The project's name, for print (credit lines, file metadata, the site); the import package is ``analysis``.
 PROJECT_NAME = "Recalcul"
-FORMATS = ("svg", "pdf", "png")
+FORMATS = FIG_FORMATS
 _METADATA = {
     "svg": {"Date": None, "Creator": PROJECT_NAME},
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": PROJECT_NAME, "Producer": PROJECT_NAME},
@@ -77,7 +77,10 @@ def in_language(value: str):
 def lang(override: str | None = None) -> str:
     """Figure language: ``override``, else the innermost :func:`language` block, else ``$ANALYSIS_FIG_LANG``,
     else ``"fr"``."""
-    value = (override or (_LANGUAGE[-1] if _LANGUAGE else None) or os.environ.get("ANALYSIS_FIG_LANG", "fr")).lower()
+    given = override or (_LANGUAGE[-1] if _LANGUAGE else None)
+    if given is None:
+        return fig_lang()
+    value = given.lower()
     if value not in ("fr", "en"):
         raise ValueError(f"figure language must be 'fr' or 'en', got {value!r}")
     return value
@@ -191,14 +194,7 @@ def export_formats() -> tuple[str, ...]:
     """The formats :func:`save_figure` writes: all of :data:`FORMATS`, or the comma-separated subset
     named by ``$ANALYSIS_FIG_FORMATS`` (``make test`` sets ``svg``: nbval compares printed numbers,
     and the PDF and 300-dpi PNG exports are the slowest part of a notebook's run)."""
-    value = os.environ.get("ANALYSIS_FIG_FORMATS", "").strip()
-    if not value:
-        return FORMATS
-    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
-    unknown = [v for v in chosen if v not in FORMATS]
-    if unknown or not chosen:
-        raise ValueError(f"ANALYSIS_FIG_FORMATS={value!r}: use a comma-separated subset of {', '.join(FORMATS)}")
-    return tuple(f for f in FORMATS if f in chosen)
+    return fig_formats()
 
 
 def _pick(text, language: str) -> str:
@@ -452,13 +448,7 @@ def export_languages() -> tuple[str, ...]:
     """The languages a drawing function is exported in: both (:data:`LANGUAGES`), or the comma-separated subset
     named by ``$ANALYSIS_FIG_LANGUAGES`` (``make test`` sets ``fr``: nbval compares printed numbers, and the
     English exports are checked on the committed ``figures/en/``)."""
-    value = os.environ.get("ANALYSIS_FIG_LANGUAGES", "").strip()
-    if not value:
-        return LANGUAGES
-    chosen = tuple(v.strip().lower() for v in value.split(",") if v.strip())
-    if not chosen or any(v not in LANGUAGES for v in chosen):
-        raise ValueError(f"ANALYSIS_FIG_LANGUAGES={value!r}: use a comma-separated subset of {', '.join(LANGUAGES)}")
-    return tuple(v for v in LANGUAGES if v in chosen)
+    return fig_languages()
 
 
 def figure_title(fig, text: str, width: int = 80):

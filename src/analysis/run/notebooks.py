@@ -40,7 +40,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from analysis.data.locking import replace_bytes
-from analysis.paths import NOTEBOOKS_DIR
+from analysis.paths import NOTEBOOKS_DIR, SettingError
 from analysis.report import claims, figures
 from analysis.report.kernel import notebook_client
 
@@ -91,7 +91,7 @@ def jobs_arg(text: str) -> int:
     return jobs
 
 
-class JobsError(ValueError):
+class JobsError(SettingError):
     """``$ANALYSIS_JOBS`` is not a whole number of kernels, at least 1."""
 
 
