@@ -332,3 +332,17 @@ def test_a_setting_the_package_cannot_use_is_refused_before_any_work(variable, v
     if variable == "ANALYSIS_OFFICIAL":  # the notebooks' switch itself refuses it too
         with pytest.raises(ValueError, match="ANALYSIS_OFFICIAL='ofline'"):
             official.available()
+
+
+def test_a_notebook_cell_that_fails_in_a_profile_or_a_what_if_is_one_line(monkeypatch, capsys):
+    """A cell failing inside the kernel of `recalcul profile` or `whatif` ended with nbclient's traceback (dozens
+    of lines, the cell's source among them); it is now one line with the error's name and message, status 1."""
+    from nbclient.exceptions import CellExecutionError
+
+    def fails(argv):
+        raise CellExecutionError("Traceback ...\n  many lines", "KeyError", "'ze2020'\nsecond line")
+
+    monkeypatch.setitem(cli.COMMANDS, "profile", (cli.COMMANDS["profile"][0], fails))
+    assert cli.main(["profile", "--dep", "63"]) == 1
+    assert capsys.readouterr().err == ("error: recalcul profile: a cell of the notebook failed: KeyError: 'ze2020' "
+                                       "second line (nothing was written; the notebook in JupyterLab shows the cell)\n")

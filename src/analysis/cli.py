@@ -23,6 +23,11 @@ PROG = "recalcul"
 HASH_SEED = "0"
 
 
+def _one_line(text: str, most: int = 400) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= most else text[:most - 3] + "..."
+
+
 class CommandLineError(Exception):
     """A refused command line: its message is printed on one line, the exit status is 2."""
 
@@ -414,10 +419,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as err:  # a public file missing, altered or laid out otherwise: its own message, no traceback
         registry = sys.modules.get("analysis.data.registry")
-        if registry is None or not isinstance(err, registry.DataError):
-            raise
-        print(f"error: {PROG} {name}: {err}", file=sys.stderr)
-        return 1
+        if registry is not None and isinstance(err, registry.DataError):
+            print(f"error: {PROG} {name}: {err}", file=sys.stderr)
+            return 1
+        cell = sys.modules.get("nbclient.exceptions")
+        if cell is not None and isinstance(err, cell.CellExecutionError):  # a profile's or a what-if's notebook
+            print(f"error: {PROG} {name}: a cell of the notebook failed: {err.ename}: {_one_line(err.evalue)} "
+                  "(nothing was written; the notebook in JupyterLab shows the cell)", file=sys.stderr)
+            return 1
+        raise
     except KeyboardInterrupt:
         print(f"{PROG} {name}: interrupted", file=sys.stderr)
         return 130
