@@ -77,6 +77,22 @@ def test_notebook_06_takes_another_territory_as_the_profile_does():
     assert whatif.check(path, {})["WAVE"] == "2023-2027"
 
 
+@pytest.mark.parametrize("given, said", [
+    ({"LEVEL": "commune", "CODES": "75108"}, "not a commune: use LEVEL=commune CODES=75056 (the 2024"),
+    ({"LEVEL": "epci", "CODES": "59392"}, "use LEVEL=commune CODES=59392 or its EPCI: LEVEL=epci CODES=200043396 ("),
+    ({"LEVEL": "dep", "CODES": "20"}, "use LEVEL=dep CODES=2A or LEVEL=dep CODES=2B (both: LEVEL=dep CODES=2A,2B)"),
+    ({"CODES": "ti-0303"}, "exist in the 2018-2022 wave (WAVE=2018)"),
+])
+def test_notebook_06_s_refusals_name_its_own_parameters(given, said):
+    """The resolver's hints name the profile's options ('use COMMUNE=75056', "pass wave='2018'"); a what-if of
+    notebook 06 takes LEVEL, CODES and WAVE, and its refusals now say those."""
+    path = REPO_ROOT / "notebooks" / "06_territory_profile.ipynb"
+    with pytest.raises(whatif.WhatIfError) as err:
+        whatif.check(path, given)
+    msg = str(err.value)
+    assert said in msg and "COMMUNE=7" not in msg and "pass wave" not in msg, msg
+
+
 def test_notebook_04_for_another_territory_drops_the_pole_s_name_sections_and_marker():
     """``TI_ID=ti-8410``: the TI's own name (the cell's default name is the pôle's), no pôle sections or claims, no
     Issoire marker, unless given; EPCIS is a list; ``None`` is the cell's None."""

@@ -119,8 +119,16 @@ def territory(name: str, value, params: Mapping) -> None:
     try:
         request.check_request(params["LEVEL"], list(params["CODES"]), params["WAVE"])
     except areas.UnknownAreaError as err:
+        # the resolver's hints name the profile's options ('use COMMUNE=75056'): here, the notebook's parameters
+        said = re.sub(r"\b(TI|EPCI|ZE|DEP|REG|COMMUNE)=([^\s;,()]+)",
+                      lambda m: f"LEVEL={_PROFILE_LEVELS[m.group(1)]} CODES={m.group(2)}", err.args[0])
+        said = re.sub(r"pass wave='(\d{4})'", r"WAVE=\1", said)
         raise WhatIfError(f"LEVEL={params['LEVEL']} CODES={','.join(params['CODES'])}"
-                          f"{' WAVE=' + str(params['WAVE']) if params['WAVE'] else ''}: {err.args[0]}") from None
+                          f"{' WAVE=' + str(params['WAVE']) if params['WAVE'] else ''}: {said}") from None
+
+
+#: ``recalcul profile``'s options (``make profile`` variables) -> notebook 06's ``LEVEL``
+_PROFILE_LEVELS = {"TI": "ti", "EPCI": "epci", "ZE": "ze2020", "DEP": "dep", "REG": "reg", "COMMUNE": "commune"}
 
 
 def pole_territory(name: str, value, params: Mapping) -> None:
