@@ -23,11 +23,6 @@ PROG = "recalcul"
 HASH_SEED = "0"
 
 
-def _one_line(text: str, most: int = 400) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= most else text[:most - 3] + "..."
-
-
 class CommandLineError(Exception):
     """A refused command line: its message is printed on one line, the exit status is 2."""
 
@@ -424,7 +419,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         cell = sys.modules.get("nbclient.exceptions")
         if cell is not None and isinstance(err, cell.CellExecutionError):  # a profile's or a what-if's notebook
-            print(f"error: {PROG} {name}: a cell of the notebook failed: {err.ename}: {_one_line(err.evalue)} "
+            from analysis.data.cache import _one_line
+
+            print(f"error: {PROG} {name}: a cell of the notebook failed: {err.ename}: {_one_line(err.evalue, 400)} "
                   "(nothing was written; the notebook in JupyterLab shows the cell)", file=sys.stderr)
             return 1
         raise
